@@ -1,0 +1,1 @@
+"""The audit domain: models, services (writes), selectors (reads), tasks, REST API, reports."""

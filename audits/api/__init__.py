@@ -1,0 +1,1 @@
+"""REST API /api/v1/: routed viewsets over selectors and services."""

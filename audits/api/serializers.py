@@ -1,0 +1,217 @@
+"""Explicit serializers; server-owned fields are read-only."""
+
+from rest_framework import serializers
+
+from audits.choices import MissingPolicy
+from audits.models import AuditPlan, AuditReport, AuditRun, Dataset, ModelArtifact, ProtectedAttribute, Workspace
+from audits.services.plans import METRIC_IDS
+
+
+class WorkspaceSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Workspace
+        fields = ["id", "name", "slug", "role", "created_at"]
+        read_only_fields = fields
+
+    def get_role(self, workspace) -> str | None:
+        user = self.context["request"].user
+        return next((m.role for m in workspace.memberships.all() if m.user_id == user.pk), None)
+
+
+class ProtectedAttributeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProtectedAttribute
+        fields = ["id", "dataset", "name", "column", "groups", "reference_group", "created_at"]
+        read_only_fields = fields
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    protected_attributes = ProtectedAttributeSerializer(many=True, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id",
+            "workspace",
+            "name",
+            "sha256",
+            "source_sha256",
+            "source_filename",
+            "source_format",
+            "source_encoding",
+            "source_delimiter",
+            "n_rows",
+            "n_columns",
+            "schema",
+            "profile",
+            "outcome_column",
+            "outcome_favourable",
+            "text_column",
+            "missing_policy",
+            "protected_attributes",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DatasetCreateInputSerializer(serializers.Serializer):
+    workspace = serializers.CharField(help_text="Workspace slug or id.")
+    file = serializers.FileField(help_text="CSV (UTF-8 or Latin-1; delimiter detected) or Parquet.")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    decision_column = serializers.CharField(required=False, allow_blank=True, help_text="The model's decisions.")
+    outcome_column = serializers.CharField(required=False, allow_blank=True, help_text="True outcomes (labels).")
+    favourable = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Favourable value(s) of both columns."
+    )
+    favourable_decision = serializers.ListField(child=serializers.CharField(), required=False)
+    favourable_outcome = serializers.ListField(child=serializers.CharField(), required=False)
+    protected = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="Protected columns.")
+    reference = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Declared reference groups as column=group."
+    )
+    text_column = serializers.CharField(required=False, allow_blank=True)
+    missing_policy = serializers.ChoiceField(choices=MissingPolicy.choices, default=MissingPolicy.DROP_ROWS)
+    encoding = serializers.CharField(required=False, allow_blank=True, help_text="Leave empty to detect.")
+    delimiter = serializers.CharField(required=False, allow_blank=True, max_length=1)
+
+    def validate(self, attrs):
+        references = {}
+        for item in attrs.get("reference", []):
+            column, sep, group = item.partition("=")
+            if not sep or not column.strip() or not group.strip():
+                raise serializers.ValidationError({"reference": f"'{item}' must look like column=group."})
+            references[column.strip()] = group.strip()
+        protected = [c.strip() for item in attrs["protected"] for c in item.split(",") if c.strip()]
+        unknown = set(references) - set(protected)
+        if unknown:
+            raise serializers.ValidationError({"reference": f"{sorted(unknown)} are not protected columns."})
+        attrs["protected_pairs"] = [(c, references.get(c, "")) for c in protected]
+        if "favourable_decision" not in attrs:
+            attrs["favourable_decision"] = attrs.get("favourable", [])
+        if "favourable_outcome" not in attrs:
+            attrs["favourable_outcome"] = attrs.get("favourable", [])
+        return attrs
+
+
+class ModelArtifactSerializer(serializers.ModelSerializer):
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = ModelArtifact
+        fields = [
+            "id",
+            "workspace",
+            "name",
+            "kind",
+            "dataset",
+            "decision_column",
+            "decision_favourable",
+            "sha256",
+            "config",
+            "framework_versions",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ModelCreateInputSerializer(serializers.Serializer):
+    dataset = serializers.IntegerField(help_text="Dataset whose column holds the decisions.")
+    decision_column = serializers.CharField()
+    favourable = serializers.ListField(child=serializers.CharField(), min_length=1)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class AuditPlanSerializer(serializers.ModelSerializer):
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = AuditPlan
+        fields = [
+            "id",
+            "workspace",
+            "name",
+            "dataset",
+            "model",
+            "attributes",
+            "metrics",
+            "n_boot",
+            "seed",
+            "alpha",
+            "min_group_size",
+            "min_denominator",
+            "bands",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AuditPlanCreateInputSerializer(serializers.Serializer):
+    dataset = serializers.IntegerField()
+    model = serializers.IntegerField()
+    attributes = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Protected attribute ids; all of the dataset's by default.",
+    )
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    metrics = serializers.ListField(child=serializers.ChoiceField(choices=METRIC_IDS), required=False)
+    n_boot = serializers.IntegerField(default=2000)
+    seed = serializers.IntegerField(default=0)
+    alpha = serializers.FloatField(default=0.05)
+    min_group_size = serializers.IntegerField(default=30)
+    min_denominator = serializers.IntegerField(default=10)
+    bands = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()), required=False)
+
+
+class AuditRunSerializer(serializers.ModelSerializer):
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    report = serializers.SerializerMethodField()
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+
+    class Meta:
+        model = AuditRun
+        fields = [
+            "id",
+            "workspace",
+            "plan",
+            "status",
+            "progress",
+            "stage",
+            "attempts",
+            "heartbeat_at",
+            "worker",
+            "device",
+            "timings",
+            "error",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "report",
+        ]
+        read_only_fields = fields
+
+    def get_report(self, run) -> int | None:
+        report = getattr(run, "report", None)  # a missing reverse one-to-one raises an AttributeError subclass
+        return report.pk if report else None
+
+
+class AuditReportSerializer(serializers.ModelSerializer):
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    document = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = AuditReport
+        fields = ["id", "workspace", "run", "schema_version", "sha256", "created_at", "document"]
+        read_only_fields = fields
+
+
+class AuditReportListSerializer(AuditReportSerializer):
+    class Meta(AuditReportSerializer.Meta):
+        fields = ["id", "workspace", "run", "schema_version", "sha256", "created_at"]
+        read_only_fields = fields

@@ -1,0 +1,19 @@
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("workspaces", views.WorkspaceViewSet, basename="workspace")
+router.register("datasets", views.DatasetViewSet, basename="dataset")
+router.register("protected-attributes", views.ProtectedAttributeViewSet, basename="protected-attribute")
+router.register("models", views.ModelArtifactViewSet, basename="model")
+router.register("plans", views.AuditPlanViewSet, basename="plan")
+router.register("runs", views.AuditRunViewSet, basename="run")
+router.register("reports", views.AuditReportViewSet, basename="report")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("", include(router.urls)),
+]

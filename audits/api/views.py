@@ -1,0 +1,186 @@
+"""Viewsets: get_queryset() starts from a selector scoped to request.user; writes call services."""
+
+import uuid
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from audits import selectors
+from audits.exceptions import ApplicationError
+from audits.services.audit_runs import audit_run_create
+from audits.services.datasets import dataset_create, model_register_dataset_decisions
+from audits.services.plans import audit_plan_create
+
+from . import serializers as s
+
+
+def request_id(request) -> str:
+    return request.META.get("HTTP_X_REQUEST_ID", "")[:100] or uuid.uuid4().hex
+
+
+def _scoped(queryset, pk, what: str):
+    """Fetch an object referenced in a request body from the user's own objects (400 otherwise)."""
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise ApplicationError(f"{what.capitalize()} {pk} not found in your workspaces.", field=what)
+    return obj
+
+
+class WorkspaceViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.WorkspaceSerializer
+
+    def get_queryset(self):
+        return selectors.workspace_list(user=self.request.user).prefetch_related("memberships")
+
+
+class ProtectedAttributeViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.ProtectedAttributeSerializer
+
+    def get_queryset(self):
+        return selectors.protected_attribute_list(user=self.request.user)
+
+
+class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Upload a table (multipart), declare its decision, outcome and protected columns."""
+
+    serializer_class = s.DatasetSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        return selectors.dataset_list(user=self.request.user).prefetch_related("protected_attributes")
+
+    @extend_schema(request=s.DatasetCreateInputSerializer, responses={201: s.DatasetSerializer})
+    def create(self, request, *args, **kwargs):
+        data = request.data
+        if hasattr(data, "getlist"):  # multipart: repeated keys are lists
+            data = {k: (data.getlist(k) if k in _LIST_FIELDS else data.get(k)) for k in data}
+        serializer = s.DatasetCreateInputSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        v = serializer.validated_data
+        workspace = (
+            selectors.workspace_list(user=request.user)
+            .filter(**({"pk": v["workspace"]} if v["workspace"].isdigit() else {"slug": v["workspace"]}))
+            .first()
+        )
+        if workspace is None:
+            raise ApplicationError(f"Workspace '{v['workspace']}' not found in your workspaces.", field="workspace")
+        dataset, model = dataset_create(
+            user=request.user,
+            workspace=workspace,
+            name=v.get("name", ""),
+            upload=v["file"],
+            protected=v["protected_pairs"],
+            decision_column=v.get("decision_column", ""),
+            decision_favourable=v["favourable_decision"],
+            outcome_column=v.get("outcome_column", ""),
+            outcome_favourable=v["favourable_outcome"],
+            text_column=v.get("text_column", ""),
+            missing_policy=v["missing_policy"],
+            encoding=v.get("encoding") or None,
+            delimiter=v.get("delimiter") or None,
+            request_id=request_id(request),
+        )
+        body = s.DatasetSerializer(dataset, context={"request": request}).data
+        body["model"] = s.ModelArtifactSerializer(model).data if model else None
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+_LIST_FIELDS = {"favourable", "favourable_decision", "favourable_outcome", "protected", "reference"}
+
+
+class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.ModelArtifactSerializer
+
+    def get_queryset(self):
+        return selectors.model_list(user=self.request.user)
+
+    @extend_schema(request=s.ModelCreateInputSerializer, responses={201: s.ModelArtifactSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = s.ModelCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        v = serializer.validated_data
+        dataset = _scoped(selectors.dataset_list(user=request.user), v["dataset"], "dataset")
+        model = model_register_dataset_decisions(
+            user=request.user,
+            dataset=dataset,
+            decision_column=v["decision_column"],
+            favourable=v["favourable"],
+            name=v.get("name", ""),
+            request_id=request_id(request),
+        )
+        return Response(s.ModelArtifactSerializer(model).data, status=status.HTTP_201_CREATED)
+
+
+class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.AuditPlanSerializer
+
+    def get_queryset(self):
+        return selectors.audit_plan_list(user=self.request.user)
+
+    @extend_schema(request=s.AuditPlanCreateInputSerializer, responses={201: s.AuditPlanSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = s.AuditPlanCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        v = serializer.validated_data
+        dataset = _scoped(selectors.dataset_list(user=request.user), v["dataset"], "dataset")
+        model = _scoped(selectors.model_list(user=request.user), v["model"], "model")
+        attributes = None
+        if v.get("attributes"):
+            attributes = [
+                _scoped(selectors.protected_attribute_list(user=request.user), pk, "attributes")
+                for pk in v["attributes"]
+            ]
+        plan = audit_plan_create(
+            user=request.user,
+            dataset=dataset,
+            model=model,
+            attributes=attributes,
+            name=v.get("name", ""),
+            metrics=v.get("metrics"),
+            n_boot=v["n_boot"],
+            seed=v["seed"],
+            alpha=v["alpha"],
+            min_group_size=v["min_group_size"],
+            min_denominator=v["min_denominator"],
+            bands=v.get("bands"),
+            request_id=request_id(request),
+        )
+        return Response(s.AuditPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: s.AuditRunSerializer})
+    @action(detail=True, methods=["post"])
+    def run(self, request, pk=None):
+        """Queue an audit run of this plan; poll /runs/{id}/ for progress and the report id."""
+        run = audit_run_create(user=request.user, plan=self.get_object(), request_id=request_id(request))
+        return Response(s.AuditRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.AuditRunSerializer
+
+    def get_queryset(self):
+        return selectors.audit_run_list(user=self.request.user)
+
+
+class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
+    """Immutable reports. `download` returns the exact canonical bytes whose sha256 is stored."""
+
+    def get_queryset(self):
+        return selectors.audit_report_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        return s.AuditReportListSerializer if self.action == "list" else s.AuditReportSerializer
+
+    @extend_schema(responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT)})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        report = self.get_object()
+        response = HttpResponse(report.canonical_json.encode("utf-8"), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="audit-report-{report.pk}.json"'
+        response["X-Report-SHA256"] = report.sha256
+        return response

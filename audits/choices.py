@@ -1,0 +1,33 @@
+"""Choice sets of the audit domain."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    AUDITOR = "auditor", "Auditor"
+    REVIEWER = "reviewer", "Reviewer"
+    ADMIN = "admin", "Admin"
+
+
+class ModelKind(models.TextChoices):
+    # The model's decisions are a column of the dataset (no inference needed).
+    DATASET_DECISIONS = "dataset_decisions", "Decisions already in the dataset"
+    SKOPS_PIPELINE = "skops_pipeline", "scikit-learn pipeline (skops)"
+    HF_CLASSIFIER = "hf_classifier", "Hugging Face sequence classifier"
+    HF_CAUSAL_LM = "hf_causal_lm", "Hugging Face causal LM"
+    HF_ENCODER = "hf_encoder", "Sentence encoder"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class MissingPolicy(models.TextChoices):
+    # Rows with a missing decision, outcome or protected value are left out and counted in the report.
+    DROP_ROWS = "drop_rows", "Drop rows with a missing value in an audited column (counted)"
+    # Missing protected values become their own group, so nobody silently disappears from the audit.
+    GROUP = "as_group", "Treat a missing protected value as its own group '(missing)'"

@@ -1,0 +1,78 @@
+from django.conf import settings
+from django.db import models
+
+from audits.choices import MissingPolicy, ModelKind
+
+from .workspaces import Workspace
+
+
+class Dataset(models.Model):
+    """An uploaded table, validated and stored as Parquet with its sha256, schema and profile."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="datasets")
+    name = models.CharField(max_length=200)
+    file = models.FileField(upload_to="datasets/")
+    # sha256 of the stored Parquet file; source_sha256 of the bytes the user uploaded.
+    sha256 = models.CharField(max_length=64)
+    source_sha256 = models.CharField(max_length=64)
+    source_filename = models.CharField(max_length=255, blank=True)
+    source_format = models.CharField(max_length=20)
+    source_encoding = models.CharField(max_length=40, blank=True)
+    source_delimiter = models.CharField(max_length=4, blank=True)
+    n_rows = models.PositiveBigIntegerField()
+    n_columns = models.PositiveIntegerField()
+    schema = models.JSONField(default=list)
+    profile = models.JSONField(default=dict)
+    outcome_column = models.CharField(max_length=255, blank=True)
+    outcome_favourable = models.JSONField(default=list, blank=True)
+    text_column = models.CharField(max_length=255, blank=True)
+    missing_policy = models.CharField(max_length=20, choices=MissingPolicy.choices, default=MissingPolicy.DROP_ROWS)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProtectedAttribute(models.Model):
+    """A protected column of a dataset, its groups and (optionally) the declared reference group."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="protected_attributes")
+    name = models.CharField(max_length=255)
+    column = models.CharField(max_length=255)
+    groups = models.JSONField(default=list)
+    reference_group = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "name"], name="protected_attribute_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset}: {self.name}"
+
+
+class ModelArtifact(models.Model):
+    """A model under audit. Kind `dataset_decisions` means its decisions are a column of `dataset`."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="models")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=ModelKind.choices)
+    dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decision_column = models.CharField(max_length=255, blank=True)
+    decision_favourable = models.JSONField(default=list, blank=True)
+    file = models.FileField(upload_to="models/", blank=True)
+    sha256 = models.CharField(max_length=64)
+    config = models.JSONField(default=dict, blank=True)
+    framework_versions = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

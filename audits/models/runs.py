@@ -1,0 +1,82 @@
+import json
+
+from django.conf import settings
+from django.db import models
+
+from audits.choices import RunStatus
+
+from .data import Dataset, ModelArtifact, ProtectedAttribute
+from .immutable import AppendOnlyModel
+from .workspaces import Workspace
+
+
+class AuditPlan(models.Model):
+    """What to audit (model on dataset across attributes), which metrics, bootstrap and verdict settings."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="plans")
+    name = models.CharField(max_length=200)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="plans")
+    model = models.ForeignKey(ModelArtifact, on_delete=models.PROTECT, related_name="plans")
+    attributes = models.ManyToManyField(ProtectedAttribute, related_name="plans")
+    metrics = models.JSONField(default=list, blank=True)
+    n_boot = models.PositiveIntegerField(default=2000)
+    seed = models.BigIntegerField(default=0)
+    alpha = models.FloatField(default=0.05)
+    min_group_size = models.PositiveIntegerField(default=30)
+    min_denominator = models.PositiveIntegerField(default=10)
+    bands = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditRun(models.Model):
+    """One execution of a plan: queued -> running -> succeeded | failed, with progress and heartbeat."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="runs")
+    plan = models.ForeignKey(AuditPlan, on_delete=models.PROTECT, related_name="runs")
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    device = models.CharField(max_length=50, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.plan} ({self.status})"
+
+
+class AuditReport(AppendOnlyModel):
+    """The immutable outcome of a run: canonical JSON (exact bytes kept) and its sha256."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="reports")
+    run = models.OneToOneField(AuditRun, on_delete=models.PROTECT, related_name="report")
+    schema_version = models.CharField(max_length=20)
+    canonical_json = models.TextField()
+    sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"report {self.pk} ({self.sha256[:12]})"
+
+    @property
+    def document(self) -> dict:
+        return json.loads(self.canonical_json)

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.db import models
+
+from .immutable import AppendOnlyModel
+from .workspaces import Workspace
+
+
+class AuditEvent(AppendOnlyModel):
+    """Append-only, hash-chained trail entry of a compliance-relevant action (design.md section 7).
+
+    `hash` = sha256(prev_hash + canonical JSON of the entry); written only by services.event_record.
+    """
+
+    workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=255)
+    action = models.CharField(max_length=100, db_index=True)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=100)
+    request_id = models.CharField(max_length=100, blank=True)
+    task_id = models.CharField(max_length=255, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+        )

@@ -1,0 +1,1 @@
+"""Building and validating canonical reports."""

@@ -1,0 +1,174 @@
+"""Assemble the canonical report document from a run and the engine's results (design.md section 7)."""
+
+import subprocess
+from collections import Counter
+from dataclasses import asdict
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from django.conf import settings
+
+from audits.constants import REPORT_SCHEMA_VERSION
+from audits.engine import EngineOutput
+from audits.models import AuditRun
+from explainers.metrics import METRIC_DEFINITIONS
+
+_LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "fairlearn", "django", "celery")
+BOOTSTRAP_METHOD = (
+    "non-parametric row bootstrap drawn as Multinomial(N, cells/N) over the count table "
+    "(exactly equivalent to resampling rows with replacement); percentile intervals"
+)
+
+
+@cache
+def code_version() -> str:
+    """The git commit of the code that ran (AUDIT_CODE_VERSION wins, e.g. in images)."""
+    if settings.AUDIT_CODE_VERSION:
+        return settings.AUDIT_CODE_VERSION
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(settings.BASE_DIR), capture_output=True, text=True, timeout=5
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=Path(settings.BASE_DIR),
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if out.returncode != 0:
+        return "unknown"
+    return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+@cache
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _contract(result, attribute, plan, dataset, model) -> dict:
+    definition = METRIC_DEFINITIONS[result.metric]
+    return {
+        "formula": definition.formula,
+        "favourable_decision": list(model.decision_favourable),
+        "favourable_outcome": list(dataset.outcome_favourable),
+        "reference_group": attribute.reference_group,
+        "reference_rule": attribute.reference_rule,
+        "band": [result.band_low, result.band_high],
+        "min_group_size": plan.min_group_size,
+        "min_denominator": plan.min_denominator,
+        "n_boot": attribute.n_boot,
+        "seed": attribute.seed,
+        "alpha": attribute.alpha,
+        "interval": f"percentile bootstrap, {100 * (1 - attribute.alpha):g}%",
+    }
+
+
+def build_report_document(*, run: AuditRun, output: EngineOutput, timings: dict, started_at, finished_at) -> dict:
+    plan = run.plan
+    dataset, model = plan.dataset, plan.model
+    results, attributes = [], []
+    for attribute in output.attributes:
+        attributes.append(
+            {
+                "attribute": attribute.attribute,
+                "column": next(a.column for a in plan.attributes.all() if a.name == attribute.attribute),
+                "reference_group": attribute.reference_group,
+                "reference_rule": attribute.reference_rule,
+                "seed": attribute.seed,
+                "groups": [asdict(g) for g in attribute.groups],
+            }
+        )
+        for result in attribute.results:
+            row = asdict(result)
+            row["verdict"] = str(getattr(result.verdict, "value", result.verdict))
+            row["contract"] = _contract(result, attribute, plan, dataset, model)
+            results.append(row)
+    verdicts = Counter(r["verdict"] for r in results)
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "report_type": "group_fairness_audit",
+        "subject": {
+            "dataset": {
+                "name": dataset.name,
+                "sha256": dataset.sha256,
+                "source_sha256": dataset.source_sha256,
+                "source_format": dataset.source_format,
+                "rows": dataset.n_rows,
+                "columns": dataset.n_columns,
+            },
+            "model": {
+                "name": model.name,
+                "kind": model.kind,
+                "sha256": model.sha256,
+                "decision_column": model.decision_column,
+                "favourable_decision": list(model.decision_favourable),
+            },
+            "outcome": (
+                {"column": dataset.outcome_column, "favourable": list(dataset.outcome_favourable)}
+                if dataset.outcome_column
+                else None
+            ),
+        },
+        "plan": {
+            "name": plan.name,
+            "metrics": list(plan.metrics),
+            "n_boot": plan.n_boot,
+            "seed": plan.seed,
+            "alpha": plan.alpha,
+            "min_group_size": plan.min_group_size,
+            "min_denominator": plan.min_denominator,
+            "bands": plan.bands,
+            "missing_policy": dataset.missing_policy,
+            "bootstrap_method": BOOTSTRAP_METHOD,
+        },
+        "data": {
+            "rows_total": output.rows_total,
+            "rows_dropped_missing_decision_or_outcome": output.rows_missing_decision_or_outcome,
+            "rows_dropped_missing_attribute": output.rows_missing_attribute,
+        },
+        "contracts": {
+            metric: {
+                "name": d.name,
+                "formula": d.formula,
+                "default_band": [d.band_low, d.band_high],
+                "requires_outcome": d.requires_outcome,
+            }
+            for metric, d in METRIC_DEFINITIONS.items()
+            if metric in plan.metrics
+        },
+        "attributes": attributes,
+        "results": results,
+        "summary": {
+            "verdicts": dict(sorted(verdicts.items())),
+            "failed": [f"{r['metric']}:{r['attribute']}={r['group']}" for r in results if r["verdict"] == "fail"],
+        },
+        "fingerprints": {
+            "dataset_sha256": dataset.sha256,
+            "model_sha256": model.sha256,
+            "code_version": code_version(),
+            "libraries": library_versions(),
+            "bootstrap_seed": plan.seed,
+            "device": "cpu",
+        },
+        "provenance": {
+            "run_id": run.pk,
+            "plan_id": plan.pk,
+            "workspace": run.workspace.slug,
+            "requested_by": run.requested_by.get_username(),
+            "started_at": started_at.isoformat(),
+            "finished_at": finished_at.isoformat(),
+            "worker": run.worker,
+            "attempt": run.attempts,
+            "timings": timings,
+        },
+    }

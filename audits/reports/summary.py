@@ -1,0 +1,55 @@
+"""A plain-text summary of a report for terminals (the CLI and `make demo`)."""
+
+_SHOWN = ("disparate_impact", "statistical_parity_difference", "equal_opportunity_difference")
+_LABELS = {"disparate_impact": "DI", "statistical_parity_difference": "SPD", "equal_opportunity_difference": "EOD"}
+
+
+def _cell(result: dict | None) -> str:
+    if result is None:
+        return "-"
+    if result["value"] is None:
+        return result["verdict"]
+    interval = ""
+    if result["ci_low"] is not None and result["ci_high"] is not None:
+        interval = f" [{result['ci_low']:.3f}, {result['ci_high']:.3f}]"
+    return f"{result['value']:.3f}{interval} {result['verdict']}"
+
+
+def report_summary(document: dict, sha256: str = "") -> str:
+    """Per attribute and group: n, selection rate, and DI / SPD / EOD with 95% interval and verdict."""
+    lines = []
+    dataset, model = document["subject"]["dataset"], document["subject"]["model"]
+    plan = document["plan"]
+    lines.append(f"Dataset {dataset['name']} ({dataset['rows']} rows, sha256 {dataset['sha256'][:12]}…)")
+    lines.append(f"Model   {model['name']} (favourable decision: {', '.join(model.get('favourable_decision', []))})")
+    lines.append(
+        f"Bootstrap B={plan['n_boot']} seed={plan['seed']} alpha={plan['alpha']}; "
+        f"insufficient_data below n={plan['min_group_size']} or {plan['min_denominator']} rows in a denominator"
+    )
+    by_key = {(r["attribute"], r["group"], r["metric"]): r for r in document["results"]}
+    shown = [m for m in _SHOWN if m in plan["metrics"]]
+    for attribute in document["attributes"]:
+        name = attribute["attribute"]
+        lines.append("")
+        lines.append(f"{name}: reference group '{attribute['reference_group']}' ({attribute['reference_rule']})")
+        header = ["group", "n", "sel.rate"] + [_LABELS[m] + " [95% CI] verdict" for m in shown]
+        rows = [header]
+        for group in attribute["groups"]:
+            sr = group["selection_rate"]
+            row = [group["group"], str(group["n"]), "-" if sr is None else f"{sr:.3f}"]
+            if group["group"] == attribute["reference_group"]:
+                row += ["(reference)"] * len(shown)
+            else:
+                row += [_cell(by_key.get((name, group["group"], m))) for m in shown]
+            rows.append(row)
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        for index, row in enumerate(rows):
+            lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+            if index == 0:
+                lines.append("  " + "  ".join("-" * width for width in widths))
+    verdicts = document["summary"]["verdicts"]
+    lines.append("")
+    lines.append("Verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.items()))
+    if sha256:
+        lines.append(f"Report sha256 {sha256}")
+    return "\n".join(lines)

@@ -1,0 +1,59 @@
+"""Reads of the audit domain. Every selector starts from the requesting user's workspaces."""
+
+from django.db.models import QuerySet
+
+from audits.models import (
+    AuditEvent,
+    AuditPlan,
+    AuditReport,
+    AuditRun,
+    Dataset,
+    Membership,
+    ModelArtifact,
+    ProtectedAttribute,
+    Workspace,
+)
+
+
+def workspace_list(*, user) -> QuerySet[Workspace]:
+    if not user.is_authenticated:
+        return Workspace.objects.none()
+    return Workspace.objects.filter(memberships__user=user).distinct()
+
+
+def _workspace_ids(user):
+    return Membership.objects.filter(user=user).values("workspace_id") if user.is_authenticated else []
+
+
+def dataset_list(*, user) -> QuerySet[Dataset]:
+    return Dataset.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace")
+
+
+def protected_attribute_list(*, user) -> QuerySet[ProtectedAttribute]:
+    return ProtectedAttribute.objects.filter(dataset__workspace_id__in=_workspace_ids(user)).select_related("dataset")
+
+
+def model_list(*, user) -> QuerySet[ModelArtifact]:
+    return ModelArtifact.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace")
+
+
+def audit_plan_list(*, user) -> QuerySet[AuditPlan]:
+    return (
+        AuditPlan.objects.filter(workspace_id__in=_workspace_ids(user))
+        .select_related("workspace", "dataset", "model")
+        .prefetch_related("attributes")
+    )
+
+
+def audit_run_list(*, user) -> QuerySet[AuditRun]:
+    return AuditRun.objects.filter(workspace_id__in=_workspace_ids(user)).select_related(
+        "workspace", "plan", "requested_by", "report"
+    )
+
+
+def audit_report_list(*, user) -> QuerySet[AuditReport]:
+    return AuditReport.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace", "run")
+
+
+def audit_event_list(*, user) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(workspace_id__in=_workspace_ids(user))

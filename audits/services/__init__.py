@@ -1,0 +1,1 @@
+"""Writes of the audit domain. Each service is keyword-only, transactional and writes its AuditEvent."""

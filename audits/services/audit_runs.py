@@ -1,0 +1,204 @@
+"""Audit runs: queue, claim (idempotent), execute, fail, and sweep stalled runs (design.md section 8)."""
+
+import logging
+import time
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audits.choices import RunStatus
+from audits.engine import AttributeSpec, EngineInput, compute_group_metrics
+from audits.exceptions import ApplicationError
+from audits.models import AuditPlan, AuditRun
+from audits.reports.builder import build_report_document
+
+from .events import event_record
+from .reports import report_create
+from .workspaces import workspace_require_role
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue(run_id: int) -> None:
+    from audits.tasks import audit_run_execute_task  # tasks import services; import late to avoid a cycle
+
+    audit_run_execute_task.delay(run_id)
+
+
+@transaction.atomic
+def audit_run_create(*, user, plan: AuditPlan, request_id: str = "") -> AuditRun:
+    """Queue a run of `plan`. Writes event run.queued; the task is enqueued when the transaction commits."""
+    workspace_require_role(user=user, workspace=plan.workspace)
+    run = AuditRun.objects.create(workspace=plan.workspace, plan=plan, requested_by=user, stage="queued")
+    event_record(
+        action="run.queued",
+        obj=run,
+        actor=user,
+        workspace=plan.workspace,
+        request_id=request_id,
+        after={"plan": plan.pk},
+    )
+    transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+def audit_run_claim(*, run_id: int, worker: str) -> AuditRun | None:
+    """Move a run QUEUED -> RUNNING only if it is still queued; None when another delivery got there first."""
+    now = timezone.now()
+    claimed = AuditRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        worker=worker[:255],
+        started_at=now,
+        heartbeat_at=now,
+        stage="starting",
+        progress=0,
+    )
+    return AuditRun.objects.select_related("plan", "workspace").get(pk=run_id) if claimed else None
+
+
+def audit_run_progress(*, run_id: int, fraction: float, stage: str) -> None:
+    """Record progress and a heartbeat (a plain update: progress is not a compliance event)."""
+    AuditRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+        progress=max(0, min(100, int(round(100 * fraction)))), stage=stage[:100], heartbeat_at=timezone.now()
+    )
+
+
+def _engine_input(plan: AuditPlan) -> EngineInput:
+    dataset, model = plan.dataset, plan.model
+    if not model.decision_column:
+        raise ApplicationError(f"Model kind '{model.kind}' cannot be audited on group metrics yet.")
+    return EngineInput(
+        parquet_path=dataset.file.path,
+        decision_column=model.decision_column,
+        decision_favourable=list(model.decision_favourable),
+        outcome_column=dataset.outcome_column,
+        outcome_favourable=list(dataset.outcome_favourable),
+        attributes=[AttributeSpec(a.name, a.column, a.reference_group) for a in plan.attributes.order_by("id")],
+        missing_policy=dataset.missing_policy,
+        metrics=list(plan.metrics),
+        n_boot=plan.n_boot,
+        seed=plan.seed,
+        alpha=plan.alpha,
+        min_group_size=plan.min_group_size,
+        min_denominator=plan.min_denominator,
+        bands=plan.bands,
+    )
+
+
+def audit_run_execute(*, run_id: int, worker: str, task_id: str = "") -> AuditRun | None:
+    """Claim and execute a run, ending in a stored report (SUCCEEDED) or a kept error (FAILED).
+
+    A redelivered message finds the run no longer queued and does nothing. Writes events run.started,
+    report.created and run.succeeded, or run.failed.
+    """
+    run = audit_run_claim(run_id=run_id, worker=worker)
+    if run is None:
+        logger.info("run %s is not queued any more; nothing to do", run_id)
+        return None
+    event_record(
+        action="run.started",
+        obj=run,
+        actor_label="system",
+        workspace=run.workspace,
+        task_id=task_id,
+        after={"worker": worker, "attempt": run.attempts},
+    )
+    timings: dict[str, float] = {}
+    try:
+        start = time.perf_counter()
+        spec = _engine_input(run.plan)
+        output = compute_group_metrics(
+            spec, progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage)
+        )
+        timings["metrics_seconds"] = round(time.perf_counter() - start, 4)
+        finished = timezone.now()
+        document = build_report_document(
+            run=run, output=output, timings=timings, started_at=run.started_at, finished_at=finished
+        )
+        return _audit_run_succeed(run=run, document=document, finished=finished, timings=timings, task_id=task_id)
+    except Exception as exc:  # the error is kept on the run for the user; the worker stays healthy
+        logger.exception("run %s failed", run_id)
+        return audit_run_fail(run_id=run_id, error=_describe_error(exc), task_id=task_id)
+
+
+def _describe_error(exc: Exception) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    tail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return f"{message}\n\n{tail}"[:4000]
+
+
+@transaction.atomic
+def _audit_run_succeed(*, run: AuditRun, document: dict, finished, timings: dict, task_id: str) -> AuditRun:
+    report = report_create(run=run, document=document, task_id=task_id)
+    AuditRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=finished, timings=timings, error=""
+    )
+    run.refresh_from_db()
+    event_record(
+        action="run.succeeded",
+        obj=run,
+        actor_label="system",
+        workspace=run.workspace,
+        task_id=task_id,
+        after={"report": report.pk, "sha256": report.sha256},
+    )
+    return run
+
+
+@transaction.atomic
+def audit_run_fail(*, run_id: int, error: str, task_id: str = "") -> AuditRun:
+    """Mark a run FAILED with its error kept. Writes event run.failed."""
+    run = AuditRun.objects.select_for_update().get(pk=run_id)
+    if run.status == RunStatus.SUCCEEDED:
+        raise ApplicationError(f"Run {run_id} already succeeded.")
+    run.status = RunStatus.FAILED
+    run.error = error
+    run.stage = "failed"
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "stage", "finished_at"])
+    event_record(
+        action="run.failed",
+        obj=run,
+        actor_label="system",
+        workspace=run.workspace,
+        task_id=task_id,
+        after={"error": error.splitlines()[0][:500] if error else ""},
+    )
+    return run
+
+
+def audit_runs_sweep(*, now=None) -> dict[str, list[int]]:
+    """Requeue RUNNING runs whose heartbeat stopped; fail those that used their attempts.
+
+    Writes run.requeued or run.failed for each run touched; enqueues requeued runs on commit.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.AUDIT_HEARTBEAT_TIMEOUT_SECONDS)
+    touched: dict[str, list[int]] = {"requeued": [], "failed": []}
+    stalled = AuditRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", flat=True)
+    for run_id in list(stalled):
+        with transaction.atomic():
+            run = AuditRun.objects.select_for_update().get(pk=run_id)
+            if run.status != RunStatus.RUNNING or run.heartbeat_at >= cutoff:
+                continue
+            if run.attempts >= settings.AUDIT_MAX_ATTEMPTS:
+                audit_run_fail(run_id=run_id, error=f"The worker stopped responding {run.attempts} times; giving up.")
+                touched["failed"].append(run_id)
+                continue
+            run.status, run.stage = RunStatus.QUEUED, "requeued after a lost worker"
+            run.save(update_fields=["status", "stage"])
+            event_record(
+                action="run.requeued",
+                obj=run,
+                actor_label="system",
+                workspace=run.workspace,
+                after={"attempts": run.attempts},
+            )
+            transaction.on_commit(lambda rid=run_id: _enqueue(rid))
+            touched["requeued"].append(run_id)
+    return touched

@@ -1,0 +1,210 @@
+"""Dataset ingestion: validate, store as Parquet with sha256, register protected attributes and the model."""
+
+import io
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from audits.canonical import canonical_dumps, sha256_hex
+from audits.choices import MissingPolicy, ModelKind
+from audits.exceptions import ApplicationError
+from audits.ingestion import AuditColumns, IngestionError, normalise_values, read_table, validate_audit_columns
+from audits.models import Dataset, ModelArtifact, ProtectedAttribute, Workspace
+
+from .events import event_record
+from .workspaces import workspace_require_role
+
+logger = logging.getLogger(__name__)
+
+
+def _read_upload(upload) -> bytes:
+    """Read at most the byte limit plus one, so an oversized file is refused without reading all of it."""
+    limit = settings.AUDIT_UPLOAD_MAX_BYTES
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        raise ApplicationError(
+            f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB. Upload a sample or ask an "
+            "administrator to raise AUDIT_UPLOAD_MAX_BYTES.",
+            field="file",
+        )
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    return upload.read(limit + 1)
+
+
+def dataset_create(
+    *,
+    user,
+    workspace: Workspace,
+    name: str,
+    upload,
+    protected: list[tuple[str, str]],
+    decision_column: str = "",
+    decision_favourable=None,
+    outcome_column: str = "",
+    outcome_favourable=None,
+    text_column: str = "",
+    missing_policy: str = MissingPolicy.DROP_ROWS,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    request_id: str = "",
+) -> tuple[Dataset, ModelArtifact | None]:
+    """Validate an upload and store it as a Dataset with its ProtectedAttributes.
+
+    When a decision column is named, also registers a ModelArtifact of kind `dataset_decisions`.
+    Side effects: a Parquet file in storage; events dataset.created (+ model.registered).
+    Raises ApplicationError (400) naming the column or row at fault; nothing is stored on error.
+    """
+    workspace_require_role(user=user, workspace=workspace)
+    if missing_policy not in MissingPolicy.values:
+        raise ApplicationError(
+            f"missing_policy must be one of {', '.join(MissingPolicy.values)}.", field="missing_policy"
+        )
+    columns = AuditColumns(
+        decision_column=decision_column.strip(),
+        decision_favourable=normalise_values(decision_favourable),
+        outcome_column=outcome_column.strip(),
+        outcome_favourable=normalise_values(outcome_favourable),
+        protected=[(c.strip(), (r or "").strip()) for c, r in protected],
+        text_column=text_column.strip(),
+    )
+    try:
+        parsed = read_table(
+            _read_upload(upload),
+            encoding=encoding or None,
+            delimiter=delimiter or None,
+            max_bytes=settings.AUDIT_UPLOAD_MAX_BYTES,
+            max_rows=settings.AUDIT_UPLOAD_MAX_ROWS,
+            max_columns=settings.AUDIT_UPLOAD_MAX_COLUMNS,
+        )
+        profile = validate_audit_columns(parsed.frame, columns)
+    except IngestionError as exc:
+        raise ApplicationError(exc.message, field=exc.field) from exc
+    profile["renamed_columns"] = parsed.renamed_columns
+
+    buffer = io.BytesIO()
+    # Row groups of 1M rows let the audit stream the file in bounded memory.
+    parsed.frame.to_parquet(buffer, index=False, engine="pyarrow", row_group_size=1_000_000)
+    payload = buffer.getvalue()
+    sha = sha256_hex(payload)
+    stored_name = default_storage.save(f"datasets/{workspace.pk}/{sha}.parquet", ContentFile(payload))
+    try:
+        return _dataset_records_create(
+            user=user,
+            workspace=workspace,
+            name=name or getattr(upload, "name", "") or "dataset",
+            stored_name=stored_name,
+            sha=sha,
+            parsed=parsed,
+            profile=profile,
+            columns=columns,
+            missing_policy=missing_policy,
+            source_filename=getattr(upload, "name", "") or "",
+            request_id=request_id,
+        )
+    except BaseException:
+        default_storage.delete(stored_name)  # never leave a file without its record
+        raise
+
+
+@transaction.atomic
+def _dataset_records_create(
+    *, user, workspace, name, stored_name, sha, parsed, profile, columns, missing_policy, source_filename, request_id
+):
+    frame = parsed.frame
+    dataset = Dataset.objects.create(
+        workspace=workspace,
+        name=name[:200],
+        file=stored_name,
+        sha256=sha,
+        source_sha256=parsed.source_sha256,
+        source_filename=source_filename[:255],
+        source_format=parsed.source_format,
+        source_encoding=parsed.encoding,
+        source_delimiter=parsed.delimiter,
+        n_rows=len(frame),
+        n_columns=len(frame.columns),
+        schema=[{"name": str(c), "dtype": str(frame[c].dtype)} for c in frame.columns],
+        profile=profile,
+        outcome_column=columns.outcome_column,
+        outcome_favourable=columns.outcome_favourable,
+        text_column=columns.text_column,
+        missing_policy=missing_policy,
+        created_by=user,
+    )
+    for column, reference in columns.protected:
+        ProtectedAttribute.objects.create(
+            dataset=dataset,
+            name=column,
+            column=column,
+            groups=profile["protected"][column]["groups"],
+            reference_group=reference,
+        )
+    event_record(
+        action="dataset.created",
+        obj=dataset,
+        actor=user,
+        workspace=workspace,
+        request_id=request_id,
+        after={
+            "name": dataset.name,
+            "sha256": sha,
+            "rows": dataset.n_rows,
+            "protected": [c for c, _ in columns.protected],
+        },
+    )
+    model = None
+    if columns.decision_column:
+        model = model_register_dataset_decisions(
+            user=user,
+            dataset=dataset,
+            decision_column=columns.decision_column,
+            favourable=columns.decision_favourable,
+            request_id=request_id,
+        )
+    logger.info("dataset %s stored: %s rows, sha256 %s", dataset.pk, dataset.n_rows, sha[:12])
+    return dataset, model
+
+
+@transaction.atomic
+def model_register_dataset_decisions(
+    *, user, dataset: Dataset, decision_column: str, favourable: list[str], name: str = "", request_id: str = ""
+) -> ModelArtifact:
+    """Register a model whose decisions are a column of `dataset`. Writes event model.registered.
+
+    Its sha256 fingerprints what defines it: the dataset's sha256, the column and the favourable values.
+    """
+    workspace_require_role(user=user, workspace=dataset.workspace)
+    if decision_column not in {c["name"] for c in dataset.schema}:
+        raise ApplicationError(
+            f"Column '{decision_column}' is not in dataset '{dataset.name}'.", field="decision_column"
+        )
+    definition = {
+        "kind": ModelKind.DATASET_DECISIONS.value,
+        "dataset_sha256": dataset.sha256,
+        "decision_column": decision_column,
+        "favourable": favourable,
+    }
+    model = ModelArtifact.objects.create(
+        workspace=dataset.workspace,
+        name=name or f"{decision_column} in {dataset.name}"[:200],
+        kind=ModelKind.DATASET_DECISIONS,
+        dataset=dataset,
+        decision_column=decision_column,
+        decision_favourable=favourable,
+        sha256=sha256_hex(canonical_dumps(definition)),
+        config=definition,
+        created_by=user,
+    )
+    event_record(
+        action="model.registered",
+        obj=model,
+        actor=user,
+        workspace=dataset.workspace,
+        request_id=request_id,
+        after={"kind": model.kind, "sha256": model.sha256},
+    )
+    return model

