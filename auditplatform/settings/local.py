@@ -4,6 +4,8 @@ With no CELERY_BROKER_URL the audit task runs in-process (the CLI says so). `mak
 CELERY_BROKER_URL=filesystem:// so a real worker process takes the task without any server.
 """
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, CELERY_BROKER_URL, env
 
@@ -21,7 +23,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "timeout": 30,
     }
 
-BROKER_DIR = env.path("AUDIT_BROKER_DIR", default=BASE_DIR / "var" / "broker")
+BROKER_DIR = Path(env("AUDIT_BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))
 if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: messages are files in one folder, no server needed.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
