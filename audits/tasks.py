@@ -4,7 +4,8 @@ import socket
 
 from celery import shared_task
 
-from audits.services.audit_runs import audit_run_execute, audit_runs_sweep
+from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
+from audits.services.audit_runs import audit_runs_sweep
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=0)
@@ -16,6 +17,19 @@ def audit_run_execute_task(self, run_id: int) -> str:
     worker = f"{self.request.hostname or socket.gethostname()}"
     run = audit_run_execute(run_id=run_id, worker=worker, task_id=self.request.id or "")
     return run.status if run is not None else "skipped"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=False)
+def audit_count_chunk_task(run_id: int, spec: dict, row_groups: list[int]) -> dict:
+    """Chord header: count one chunk of row groups of a fanned-out run; returns JSON counts."""
+    return audit_chunk_count(run_id=run_id, spec=spec, row_groups=row_groups)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def audit_run_finish_task(self, chunks: list[dict], run_id: int, spec: dict, started: float) -> str:
+    """Chord body: merge the chunk counts, compute the metrics, store the report."""
+    run = audit_run_finish(run_id=run_id, spec=spec, chunks=chunks, started=started, task_id=self.request.id or "")
+    return run.status
 
 
 @shared_task(acks_late=True)

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export DJANGO_SETTINGS_MODULE=auditplatform.settings.local
 export CELERY_BROKER_URL=filesystem://
-mkdir -p var/broker/queue var/broker/control
+mkdir -p var/broker/queue var/broker/control var/broker/results
 
 $PY manage.py migrate --noinput -v 0
 $PY manage.py seed_demo

@@ -123,12 +123,22 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged message after this many seconds; longer than the hard limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4000}
+# Results are kept only where needed (the chunk counts a chord gathers); the rest is in the database.
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = 86400
 CELERY_BEAT_SCHEDULE = {
     "sweep-stalled-audit-runs": {"task": "audits.tasks.audit_runs_sweep_task", "schedule": 60.0},
 }
 # A running audit writes a heartbeat; the sweeper requeues runs silent for longer than this.
 AUDIT_HEARTBEAT_TIMEOUT_SECONDS = env.int("AUDIT_HEARTBEAT_TIMEOUT_SECONDS", default=300)
 AUDIT_MAX_ATTEMPTS = 3
+# Datasets are stored in Parquet row groups of this many rows; an audit counts one chunk of
+# AUDIT_CHUNK_ROW_GROUPS row groups at a time, fanned out over workers (a chord) when AUDIT_FANOUT is on
+# and a result backend is configured.
+AUDIT_PARQUET_ROW_GROUP_ROWS = env.int("AUDIT_PARQUET_ROW_GROUP_ROWS", default=1_000_000)
+AUDIT_CHUNK_ROW_GROUPS = env.int("AUDIT_CHUNK_ROW_GROUPS", default=1)
+AUDIT_FANOUT = env.bool("AUDIT_FANOUT", default=True)
 
 LOGGING = {
     "version": 1,

@@ -33,6 +33,8 @@ if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+    # Chord results as files too, so a fanned-out audit needs no server either.
+    CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=f"file://{BROKER_DIR / 'results'}")
 # No broker at all: run tasks in the calling process (the in-memory URL only silences kombu).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if CELERY_TASK_ALWAYS_EAGER:

@@ -10,5 +10,6 @@ DATABASES = {
 }
 # Redis database 15 keeps test messages away from a developer's own broker.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/15")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
 AUDIT_CODE_VERSION = "test"

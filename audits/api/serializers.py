@@ -75,6 +75,10 @@ class DatasetCreateInputSerializer(serializers.Serializer):
         child=serializers.CharField(), required=False, help_text="Declared reference groups as column=group."
     )
     text_column = serializers.CharField(required=False, allow_blank=True)
+    score_column = serializers.CharField(
+        required=False, allow_blank=True, help_text="Model score of the favourable decision (numbers)."
+    )
+    score_higher_is_favourable = serializers.BooleanField(default=True)
     missing_policy = serializers.ChoiceField(choices=MissingPolicy.choices, default=MissingPolicy.DROP_ROWS)
     encoding = serializers.CharField(required=False, allow_blank=True, help_text="Leave empty to detect.")
     delimiter = serializers.CharField(required=False, allow_blank=True, max_length=1)
@@ -166,6 +170,12 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
     min_group_size = serializers.IntegerField(default=30)
     min_denominator = serializers.IntegerField(default=10)
     bands = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()), required=False)
+    intersections = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(), min_length=2),
+        required=False,
+        help_text='Attribute-name lists audited as intersections, e.g. [["race", "sex"]].',
+    )
+    multiclass = serializers.BooleanField(default=False, help_text="Also audit each decision class one-vs-rest.")
 
 
 class AuditRunSerializer(serializers.ModelSerializer):

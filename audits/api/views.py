@@ -80,6 +80,8 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             outcome_column=v.get("outcome_column", ""),
             outcome_favourable=v["favourable_outcome"],
             text_column=v.get("text_column", ""),
+            score_column=v.get("score_column", ""),
+            score_higher_is_favourable=v["score_higher_is_favourable"],
             missing_policy=v["missing_policy"],
             encoding=v.get("encoding") or None,
             delimiter=v.get("delimiter") or None,
@@ -148,6 +150,8 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             min_group_size=v["min_group_size"],
             min_denominator=v["min_denominator"],
             bands=v.get("bands"),
+            intersections=v.get("intersections"),
+            multiclass=v["multiclass"],
             request_id=request_id(request),
         )
         return Response(s.AuditPlanSerializer(plan).data, status=status.HTTP_201_CREATED)

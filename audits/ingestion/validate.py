@@ -20,6 +20,7 @@ class AuditColumns:
     # (column, declared reference group or "")
     protected: list[tuple[str, str]] = field(default_factory=list)
     text_column: str = ""
+    score_column: str = ""
 
 
 def _require_column(frame: pd.DataFrame, column: str, field_name: str) -> pd.Series:
@@ -111,6 +112,20 @@ def validate_audit_columns(frame: pd.DataFrame, columns: AuditColumns) -> dict:
         }
     if columns.text_column:
         _require_column(frame, columns.text_column, "text_column")
+    if columns.score_column:
+        scores = _require_column(frame, columns.score_column, "score_column")
+        if not pd.api.types.is_numeric_dtype(scores) or scores.notna().sum() == 0:
+            raise IngestionError(
+                f"Score column '{columns.score_column}' must hold numbers (e.g. the probability of the favourable "
+                f"decision); values seen: {_describe_values(scores)}.",
+                field="score_column",
+            )
+        profile["score"] = {
+            "column": columns.score_column,
+            "min": float(scores.min()),
+            "max": float(scores.max()),
+            "missing_rows": int(scores.isna().sum()),
+        }
     for name in frame.columns:
         series = frame[name]
         profile["columns"][str(name)] = {"dtype": str(series.dtype), "missing": int(series.isna().sum())}

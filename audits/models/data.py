@@ -26,6 +26,9 @@ class Dataset(models.Model):
     outcome_column = models.CharField(max_length=255, blank=True)
     outcome_favourable = models.JSONField(default=list, blank=True)
     text_column = models.CharField(max_length=255, blank=True)
+    # A model score for the favourable decision (e.g. a probability), for score analyses.
+    score_column = models.CharField(max_length=255, blank=True)
+    score_higher_is_favourable = models.BooleanField(default=True)
     missing_policy = models.CharField(max_length=20, choices=MissingPolicy.choices, default=MissingPolicy.DROP_ROWS)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -25,6 +25,11 @@ class AuditPlan(models.Model):
     min_group_size = models.PositiveIntegerField(default=30)
     min_denominator = models.PositiveIntegerField(default=10)
     bands = models.JSONField(default=dict, blank=True)
+    # Intersections to audit as extra attributes: lists of protected attribute names, e.g. [["race", "sex"]].
+    intersections = models.JSONField(default=list, blank=True)
+    # One-vs-rest classes of a multiclass decision; outcome_classes are those the outcome column shares.
+    decision_classes = models.JSONField(default=list, blank=True)
+    outcome_classes = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -10,11 +10,15 @@ from pathlib import Path
 from django.conf import settings
 
 from audits.constants import REPORT_SCHEMA_VERSION
-from audits.engine import EngineOutput
+from audits.engine import EngineInput, EngineOutput
 from audits.models import AuditRun
 from explainers.metrics import METRIC_DEFINITIONS
 
 _LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "fairlearn", "django", "celery")
+SIGNIFICANCE_METHOD = (
+    "two-sided test of the compared proportions: Fisher exact when an expected cell count is below 5, "
+    "else pooled two-proportion z; equalized odds: Bonferroni over the TPR and FPR tests"
+)
 BOOTSTRAP_METHOD = (
     "non-parametric row bootstrap drawn as Multinomial(N, cells/N) over the count table "
     "(exactly equivalent to resampling rows with replacement); percentile intervals"
@@ -55,12 +59,13 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _contract(result, attribute, plan, dataset, model) -> dict:
+def _contract(result, attribute, plan, dataset, model, decision_class: str) -> dict:
     definition = METRIC_DEFINITIONS[result.metric]
+    favourable = [decision_class] if decision_class else list(model.decision_favourable)
     return {
         "formula": definition.formula,
-        "favourable_decision": list(model.decision_favourable),
-        "favourable_outcome": list(dataset.outcome_favourable),
+        "favourable_decision": favourable,
+        "favourable_outcome": [decision_class] if decision_class else list(dataset.outcome_favourable),
         "reference_group": attribute.reference_group,
         "reference_rule": attribute.reference_rule,
         "band": [result.band_low, result.band_high],
@@ -70,30 +75,45 @@ def _contract(result, attribute, plan, dataset, model) -> dict:
         "seed": attribute.seed,
         "alpha": attribute.alpha,
         "interval": f"percentile bootstrap, {100 * (1 - attribute.alpha):g}%",
+        "test": SIGNIFICANCE_METHOD,
     }
 
 
-def build_report_document(*, run: AuditRun, output: EngineOutput, timings: dict, started_at, finished_at) -> dict:
-    plan = run.plan
-    dataset, model = plan.dataset, plan.model
-    results, attributes = [], []
-    for attribute in output.attributes:
+def _slices(output: EngineOutput, plan, dataset, model) -> tuple[list[dict], list[dict]]:
+    attributes, results = [], []
+    for piece in output.slices:
+        attribute = piece.result
         attributes.append(
             {
                 "attribute": attribute.attribute,
-                "column": next(a.column for a in plan.attributes.all() if a.name == attribute.attribute),
+                "columns": list(piece.spec.columns),
+                "intersectional": piece.spec.intersectional,
+                "decision_class": piece.decision_class,
                 "reference_group": attribute.reference_group,
                 "reference_rule": attribute.reference_rule,
                 "seed": attribute.seed,
                 "groups": [asdict(g) for g in attribute.groups],
+                "conventions": piece.conventions,
             }
         )
-        for result in attribute.results:
+        for result, p_holm in zip(attribute.results, piece.p_holm, strict=True):
             row = asdict(result)
             row["verdict"] = str(getattr(result.verdict, "value", result.verdict))
-            row["contract"] = _contract(result, attribute, plan, dataset, model)
+            row["decision_class"] = piece.decision_class
+            row["p_value_holm"] = p_holm
+            row["contract"] = _contract(result, attribute, plan, dataset, model, piece.decision_class)
             results.append(row)
+    return attributes, results
+
+
+def build_report_document(
+    *, run: AuditRun, spec: EngineInput, output: EngineOutput, timings: dict, started_at, finished_at
+) -> dict:
+    plan = run.plan
+    dataset, model = plan.dataset, plan.model
+    attributes, results = _slices(output, plan, dataset, model)
     verdicts = Counter(r["verdict"] for r in results)
+    warnings = [w for a in attributes if a["conventions"] for w in a["conventions"].get("warnings", [])]
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "report_type": "group_fairness_audit",
@@ -128,6 +148,8 @@ def build_report_document(*, run: AuditRun, output: EngineOutput, timings: dict,
             "min_group_size": plan.min_group_size,
             "min_denominator": plan.min_denominator,
             "bands": plan.bands,
+            "intersections": plan.intersections,
+            "decision_classes": plan.decision_classes,
             "missing_policy": dataset.missing_policy,
             "bootstrap_method": BOOTSTRAP_METHOD,
         },
@@ -146,11 +168,23 @@ def build_report_document(*, run: AuditRun, output: EngineOutput, timings: dict,
             for metric, d in METRIC_DEFINITIONS.items()
             if metric in plan.metrics
         },
+        "significance": {
+            "method": SIGNIFICANCE_METHOD,
+            "adjustment": "Holm step-down across all comparisons of this audit",
+            "comparisons": output.comparisons_tested,
+        },
         "attributes": attributes,
         "results": results,
+        "score_analysis": output.score_analysis,
         "summary": {
             "verdicts": dict(sorted(verdicts.items())),
-            "failed": [f"{r['metric']}:{r['attribute']}={r['group']}" for r in results if r["verdict"] == "fail"],
+            "failed": [
+                f"{r['metric']}:{r['attribute']}={r['group']}"
+                + (f" (class {r['decision_class']})" if r["decision_class"] else "")
+                for r in results
+                if r["verdict"] == "fail"
+            ],
+            "convention_warnings": warnings,
         },
         "fingerprints": {
             "dataset_sha256": dataset.sha256,

@@ -26,12 +26,13 @@ def report_summary(document: dict, sha256: str = "") -> str:
         f"Bootstrap B={plan['n_boot']} seed={plan['seed']} alpha={plan['alpha']}; "
         f"insufficient_data below n={plan['min_group_size']} or {plan['min_denominator']} rows in a denominator"
     )
-    by_key = {(r["attribute"], r["group"], r["metric"]): r for r in document["results"]}
+    by_key = {(r["attribute"], r["decision_class"], r["group"], r["metric"]): r for r in document["results"]}
     shown = [m for m in _SHOWN if m in plan["metrics"]]
     for attribute in document["attributes"]:
-        name = attribute["attribute"]
+        name, cls = attribute["attribute"], attribute["decision_class"]
         lines.append("")
-        lines.append(f"{name}: reference group '{attribute['reference_group']}' ({attribute['reference_rule']})")
+        title = f"{name}" + (f" — class '{cls}' one-vs-rest" if cls else "")
+        lines.append(f"{title}: reference group '{attribute['reference_group']}' ({attribute['reference_rule']})")
         header = ["group", "n", "sel.rate"] + [_LABELS[m] + " [95% CI] verdict" for m in shown]
         rows = [header]
         for group in attribute["groups"]:
@@ -40,7 +41,7 @@ def report_summary(document: dict, sha256: str = "") -> str:
             if group["group"] == attribute["reference_group"]:
                 row += ["(reference)"] * len(shown)
             else:
-                row += [_cell(by_key.get((name, group["group"], m))) for m in shown]
+                row += [_cell(by_key.get((name, cls, group["group"], m))) for m in shown]
             rows.append(row)
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         for index, row in enumerate(rows):
@@ -48,6 +49,8 @@ def report_summary(document: dict, sha256: str = "") -> str:
             if index == 0:
                 lines.append("  " + "  ".join("-" * width for width in widths))
     verdicts = document["summary"]["verdicts"]
+    for warning in document["summary"].get("convention_warnings", []):
+        lines.append(f"Convention warning: {warning}")
     lines.append("")
     lines.append("Verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.items()))
     if sha256:

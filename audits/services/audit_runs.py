@@ -1,8 +1,6 @@
 """Audit runs: queue, claim (idempotent), execute, fail, and sweep stalled runs (design.md section 8)."""
 
 import logging
-import time
-import traceback
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,13 +9,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from audits.choices import RunStatus
-from audits.engine import AttributeSpec, EngineInput, compute_group_metrics
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, AuditRun
-from audits.reports.builder import build_report_document
 
 from .events import event_record
-from .reports import report_create
 from .workspaces import workspace_require_role
 
 logger = logging.getLogger(__name__)
@@ -66,88 +61,6 @@ def audit_run_progress(*, run_id: int, fraction: float, stage: str) -> None:
     AuditRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
         progress=max(0, min(100, int(round(100 * fraction)))), stage=stage[:100], heartbeat_at=timezone.now()
     )
-
-
-def _engine_input(plan: AuditPlan) -> EngineInput:
-    dataset, model = plan.dataset, plan.model
-    if not model.decision_column:
-        raise ApplicationError(f"Model kind '{model.kind}' cannot be audited on group metrics yet.")
-    return EngineInput(
-        parquet_path=dataset.file.path,
-        decision_column=model.decision_column,
-        decision_favourable=list(model.decision_favourable),
-        outcome_column=dataset.outcome_column,
-        outcome_favourable=list(dataset.outcome_favourable),
-        attributes=[AttributeSpec(a.name, a.column, a.reference_group) for a in plan.attributes.order_by("id")],
-        missing_policy=dataset.missing_policy,
-        metrics=list(plan.metrics),
-        n_boot=plan.n_boot,
-        seed=plan.seed,
-        alpha=plan.alpha,
-        min_group_size=plan.min_group_size,
-        min_denominator=plan.min_denominator,
-        bands=plan.bands,
-    )
-
-
-def audit_run_execute(*, run_id: int, worker: str, task_id: str = "") -> AuditRun | None:
-    """Claim and execute a run, ending in a stored report (SUCCEEDED) or a kept error (FAILED).
-
-    A redelivered message finds the run no longer queued and does nothing. Writes events run.started,
-    report.created and run.succeeded, or run.failed.
-    """
-    run = audit_run_claim(run_id=run_id, worker=worker)
-    if run is None:
-        logger.info("run %s is not queued any more; nothing to do", run_id)
-        return None
-    event_record(
-        action="run.started",
-        obj=run,
-        actor_label="system",
-        workspace=run.workspace,
-        task_id=task_id,
-        after={"worker": worker, "attempt": run.attempts},
-    )
-    timings: dict[str, float] = {}
-    try:
-        start = time.perf_counter()
-        spec = _engine_input(run.plan)
-        output = compute_group_metrics(
-            spec, progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage)
-        )
-        timings["metrics_seconds"] = round(time.perf_counter() - start, 4)
-        finished = timezone.now()
-        document = build_report_document(
-            run=run, output=output, timings=timings, started_at=run.started_at, finished_at=finished
-        )
-        return _audit_run_succeed(run=run, document=document, finished=finished, timings=timings, task_id=task_id)
-    except Exception as exc:  # the error is kept on the run for the user; the worker stays healthy
-        logger.exception("run %s failed", run_id)
-        return audit_run_fail(run_id=run_id, error=_describe_error(exc), task_id=task_id)
-
-
-def _describe_error(exc: Exception) -> str:
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    tail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return f"{message}\n\n{tail}"[:4000]
-
-
-@transaction.atomic
-def _audit_run_succeed(*, run: AuditRun, document: dict, finished, timings: dict, task_id: str) -> AuditRun:
-    report = report_create(run=run, document=document, task_id=task_id)
-    AuditRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=finished, timings=timings, error=""
-    )
-    run.refresh_from_db()
-    event_record(
-        action="run.succeeded",
-        obj=run,
-        actor_label="system",
-        workspace=run.workspace,
-        task_id=task_id,
-        after={"report": report.pk, "sha256": report.sha256},
-    )
-    return run
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Audit plans: what to run and with which statistical settings."""
 
+import pyarrow.parquet as pq
 from django.db import transaction
 
 from audits.exceptions import ApplicationError
@@ -36,6 +37,50 @@ def _check_bands(bands: dict) -> dict:
     return clean
 
 
+MAX_DECISION_CLASSES = 20
+
+
+def _check_intersections(intersections, attributes) -> list[list[str]]:
+    names = {a.name for a in attributes}
+    clean = []
+    for combo in intersections or []:
+        combo = [str(n) for n in combo]
+        if len(set(combo)) < 2:
+            raise ApplicationError("An intersection needs at least two different attributes.", field="intersections")
+        unknown = [n for n in combo if n not in names]
+        if unknown:
+            raise ApplicationError(
+                f"Intersection names {unknown}, which are not attributes of this plan ({', '.join(sorted(names))}).",
+                field="intersections",
+            )
+        clean.append(combo)
+    return clean
+
+
+def _distinct_values(dataset: Dataset, column: str) -> list[str]:
+    from audits.ingestion.columns import group_labels
+
+    series = pq.read_table(dataset.file.path, columns=[column]).to_pandas()[column]
+    return sorted(str(v) for v in group_labels(series).dropna().unique())
+
+
+def _decision_classes(dataset: Dataset, model: ModelArtifact) -> tuple[list[str], list[str]]:
+    """The decision column's classes (one-vs-rest) and those the outcome column shares."""
+    classes = _distinct_values(dataset, model.decision_column)
+    if len(classes) < 3:
+        raise ApplicationError(
+            f"Decision column '{model.decision_column}' has {len(classes)} values; one-vs-rest needs 3 or more.",
+            field="multiclass",
+        )
+    if len(classes) > MAX_DECISION_CLASSES:
+        raise ApplicationError(
+            f"Decision column '{model.decision_column}' has {len(classes)} values, more than {MAX_DECISION_CLASSES}.",
+            field="multiclass",
+        )
+    outcome = set(_distinct_values(dataset, dataset.outcome_column)) if dataset.outcome_column else set()
+    return classes, [c for c in classes if c in outcome]
+
+
 @transaction.atomic
 def audit_plan_create(
     *,
@@ -51,9 +96,14 @@ def audit_plan_create(
     min_group_size: int = 30,
     min_denominator: int = 10,
     bands: dict | None = None,
+    intersections: list[list[str]] | None = None,
+    multiclass: bool = False,
     request_id: str = "",
 ) -> AuditPlan:
     """Create a plan auditing `model` on `dataset` across `attributes` (all of the dataset's by default).
+
+    `intersections` adds attributes made of several protected columns (e.g. [["race", "sex"]]);
+    `multiclass` adds a one-vs-rest audit for every class of the decision column.
 
     Writes event plan.created. Raises ApplicationError for objects of another workspace or bad settings.
     """
@@ -78,6 +128,8 @@ def audit_plan_create(
         raise ApplicationError("alpha must be between 0 and 0.5.", field="alpha")
     if min_group_size < 1 or min_denominator < 1:
         raise ApplicationError("Minimum sizes must be at least 1.", field="min_group_size")
+    intersections = _check_intersections(intersections, attributes)
+    decision_classes, outcome_classes = _decision_classes(dataset, model) if multiclass else ([], [])
     plan = AuditPlan.objects.create(
         workspace=workspace,
         name=(name or f"{model.name} on {dataset.name}")[:200],
@@ -90,6 +142,9 @@ def audit_plan_create(
         min_group_size=min_group_size,
         min_denominator=min_denominator,
         bands=_check_bands(bands or {}),
+        intersections=intersections,
+        decision_classes=decision_classes,
+        outcome_classes=outcome_classes,
         created_by=user,
     )
     plan.attributes.set(attributes)
@@ -103,6 +158,8 @@ def audit_plan_create(
             "dataset": dataset.pk,
             "model": model.pk,
             "attributes": [a.name for a in attributes],
+            "intersections": intersections,
+            "decision_classes": decision_classes,
             "metrics": metrics,
         },
     )

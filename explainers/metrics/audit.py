@@ -12,6 +12,7 @@ from explainers.metrics import rates
 from explainers.metrics.bootstrap import bootstrap_tables, percentile_interval
 from explainers.metrics.counts import CountTable
 from explainers.metrics.definitions import METRIC_DEFINITIONS, metric_values, undefined_reason
+from explainers.metrics.significance import metric_test
 from explainers.metrics.verdicts import Verdict, band_verdict, insufficiency_reasons
 
 
@@ -98,7 +99,10 @@ class GroupStats:
 
 @dataclass(frozen=True)
 class MetricResult:
-    """One metric for one non-reference group, with its percentile interval and verdict."""
+    """One metric for one non-reference group, with its percentile interval, verdict and significance test.
+
+    ``p_value`` is unadjusted (test "none", p None if not computable); the caller Holm-adjusts it (design.md §4).
+    """
 
     metric: str
     attribute: str
@@ -113,6 +117,8 @@ class MetricResult:
     band_low: float
     band_high: float
     reason: str
+    test: str = ""  # defaulted, and last, so constructors written before the test existed keep working
+    p_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,7 @@ def audit_attribute(table: CountTable, attribute: str, config: MetricConfig | No
                         ci_high=None,
                         verdict=Verdict.NOT_COMPUTABLE,
                         reason="no outcome labels",
+                        test="none",
                     )
                 )
             else:
@@ -206,7 +213,7 @@ def _judge(
     ci_high: float | None,
     common: dict,
 ) -> MetricResult:
-    """Apply the verdict rule in its order of precedence: undefined, too small, then the band."""
+    """Apply the verdict rule in its order of precedence: undefined, too small, then the band; attach the test."""
     if value is None:
         return MetricResult(
             **common,
@@ -215,6 +222,7 @@ def _judge(
             ci_high=None,
             verdict=Verdict.NOT_COMPUTABLE,
             reason=undefined_reason(metric_id, cells, g, reference),
+            test="none",
         )
     reasons = insufficiency_reasons(
         METRIC_DEFINITIONS[metric_id],
@@ -230,6 +238,8 @@ def _judge(
         verdict, reason = Verdict.INCONCLUSIVE, "bootstrap interval undefined"
     else:
         verdict, reason = band_verdict(ci_low, ci_high, common["band_low"], common["band_high"]), ""
+    significance = metric_test(metric_id, cells, g, reference)
+    common = {**common, "test": significance.test, "p_value": significance.p_value}
     return MetricResult(**common, value=value, ci_low=ci_low, ci_high=ci_high, verdict=verdict, reason=reason)
 
 

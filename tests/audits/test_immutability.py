@@ -5,7 +5,7 @@ from django.db import DatabaseError, connection, transaction
 
 from audits.models import AuditEvent, AuditReport
 from audits.models.immutable import ImmutableRecordError
-from audits.services.audit_runs import audit_run_execute
+from audits.services.audit_execution import audit_run_execute
 from tests.audits.services.helpers import make_run
 
 

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from audits.services.audit_runs import audit_run_execute
+from audits.services.audit_execution import audit_run_execute
 from tests.audits.services.helpers import make_run
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-"""A real `celery worker` process on Redis, sharing the test database and media folder."""
+"""Real `celery worker` processes on Redis, sharing the test database and media folder."""
 
 import os
 import subprocess
@@ -13,11 +13,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, _media_root, tmp_path):
-    """Start a worker (solo pool) and wait until it answers a ping; stop it afterwards."""
-    from auditplatform.celery import app
-
+def _start_worker(name: str, log_path: Path) -> subprocess.Popen:
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -25,9 +21,8 @@ def celery_worker_process(transactional_db, _media_root, tmp_path):
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
     }
-    log = (tmp_path / "worker.log").open("w")
-    hostname = f"itest-{os.getpid()}@localhost"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -42,30 +37,46 @@ def celery_worker_process(transactional_db, _media_root, tmp_path):
             "default",
             "--without-gossip",
             "--without-mingle",
-            "--purge",
             "--loglevel",
             "INFO",
             "-n",
-            hostname,
+            name,
         ],
         cwd=ROOT,
         env=env,
-        stdout=log,
+        stdout=log_path.open("w"),
         stderr=subprocess.STDOUT,
     )
-    try:
+    process.name, process.log_path = name, log_path
+    return process
+
+
+@pytest.fixture
+def celery_workers(transactional_db, _media_root, tmp_path):
+    """Start worker processes (solo pool), wait until each answers a ping; stop them afterwards."""
+    from auditplatform.celery import app
+
+    app.control.purge()  # messages left by an interrupted earlier run must not reach these workers
+    started: list[subprocess.Popen] = []
+
+    def start(count: int = 1) -> list[subprocess.Popen]:
+        for index in range(count):
+            name = f"itest{len(started) + index}-{os.getpid()}@localhost"
+            started.append(_start_worker(name, tmp_path / f"worker{len(started) + index}.log"))
         deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[hostname], timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the Celery worker did not start:\n" + (tmp_path / "worker.log").read_text())
-        process.log_path = tmp_path / "worker.log"
-        yield process
-    finally:
+        for process in started:
+            while not app.control.ping(destination=[process.name], timeout=0.5):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"worker {process.name} did not start:\n{process.log_path.read_text()}")
+        return started
+
+    yield start
+    for process in started:
         process.terminate()
+    for process in started:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-        log.close()
         if os.environ.get("SHOW_WORKER_LOG"):
-            sys.stderr.write((tmp_path / "worker.log").read_text())
+            sys.stderr.write(process.log_path.read_text())

@@ -31,6 +31,14 @@ class Command(BaseCommand):
         parser.add_argument("--favourable-outcome", action="append", default=[])
         parser.add_argument("--protected", action="append", required=True, help="protected column (repeatable)")
         parser.add_argument("--reference", action="append", default=[], help="declared reference: COLUMN=GROUP")
+        parser.add_argument(
+            "--intersect", action="append", default=[], help="audit an intersection too, e.g. race,sex (repeatable)"
+        )
+        parser.add_argument("--multiclass", action="store_true", help="also audit every decision class one-vs-rest")
+        parser.add_argument("--score-column", default="", help="model score of the favourable decision")
+        parser.add_argument(
+            "--score-lower-is-favourable", action="store_true", help="the score is a risk: lower is favourable"
+        )
         parser.add_argument("--out", help="write the report JSON here")
         parser.add_argument("--workspace", default="cli", help="workspace slug (created if missing)")
         parser.add_argument("--user", default="cli", help="username acting (created if missing)")
@@ -67,6 +75,8 @@ class Command(BaseCommand):
                     decision_favourable=options["favourable_decision"] or options["favourable"],
                     outcome_column=options["outcome"],
                     outcome_favourable=options["favourable_outcome"] or options["favourable"],
+                    score_column=options["score_column"],
+                    score_higher_is_favourable=not options["score_lower_is_favourable"],
                     missing_policy=options["missing_policy"],
                     encoding=options["encoding"],
                     delimiter=options["delimiter"],
@@ -79,6 +89,8 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 alpha=options["alpha"],
                 min_group_size=options["min_group_size"],
+                intersections=[[c.strip() for c in item.split(",") if c.strip()] for item in options["intersect"]],
+                multiclass=options["multiclass"],
             )
             if current_app.conf.task_always_eager:
                 self.stdout.write("No broker configured (CELERY_BROKER_URL unset): the audit runs in this process.")

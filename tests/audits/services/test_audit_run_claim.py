@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from audits.choices import RunStatus
 from audits.models import AuditEvent, AuditReport, AuditRun
-from audits.services.audit_runs import audit_run_claim, audit_run_execute, audit_runs_sweep
+from audits.services.audit_execution import audit_run_execute
+from audits.services.audit_runs import audit_run_claim, audit_runs_sweep
 from tests.audits.services.helpers import make_run
 
 

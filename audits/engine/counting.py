@@ -1,0 +1,170 @@
+"""Count one chunk of Parquet row groups: a pure function of (spec, row groups), JSON in and out."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from audits.choices import MissingPolicy
+from audits.constants import MISSING_GROUP_LABEL
+from audits.ingestion.columns import favourable_mask, group_labels
+from explainers.metrics import CountTable, count_table
+from explainers.metrics.scores.histogram import ScoreHistogram, score_histogram
+
+from .spec import INTERSECTION_SEPARATOR, AttributeSpec, EngineInput
+
+SCORE_BINS = 1000
+
+
+def slice_key(attribute: str, decision_class: str) -> str:
+    return f"{attribute}\x1f{decision_class}"
+
+
+@dataclass
+class ChunkCounts:
+    """Everything the metrics need from a chunk of rows; merges by addition."""
+
+    tables: dict[str, CountTable]
+    histograms: dict[str, ScoreHistogram] = field(default_factory=dict)
+    rows: int = 0
+    dropped: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+    # A seeded row sample for the threshold what-if (fairlearn needs rows, not counts).
+    sample: dict[str, list] = field(default_factory=dict)
+
+    def merge(self, other: "ChunkCounts") -> "ChunkCounts":
+        tables = dict(self.tables)
+        for key, table in other.tables.items():
+            tables[key] = tables[key].merge(table) if key in tables else table
+        histograms = dict(self.histograms)
+        for key, hist in other.histograms.items():
+            histograms[key] = histograms[key].merge(hist) if key in histograms else hist
+        sample = {
+            k: list(self.sample.get(k, [])) + list(other.sample.get(k, [])) for k in {*self.sample, *other.sample}
+        }
+        return ChunkCounts(
+            tables=tables,
+            histograms=histograms,
+            rows=self.rows + other.rows,
+            dropped=self.dropped + other.dropped,
+            missing={k: self.missing.get(k, 0) + other.missing.get(k, 0) for k in {*self.missing, *other.missing}},
+            sample=sample,
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "tables": {k: t.to_dict() for k, t in self.tables.items()},
+            "histograms": {k: h.to_dict() for k, h in self.histograms.items()},
+            "rows": self.rows,
+            "dropped": self.dropped,
+            "missing": self.missing,
+            "sample": self.sample,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ChunkCounts":
+        return cls(
+            tables={k: CountTable.from_dict(t) for k, t in data["tables"].items()},
+            histograms={k: ScoreHistogram.from_dict(h) for k, h in data["histograms"].items()},
+            rows=data["rows"],
+            dropped=data["dropped"],
+            missing=data["missing"],
+            sample=data["sample"],
+        )
+
+
+def merge_chunks(chunks: list[ChunkCounts]) -> ChunkCounts:
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged = merged.merge(chunk)
+    return merged
+
+
+def row_group_chunks(parquet_path: str, *, chunk_row_groups: int = 1) -> list[list[int]]:
+    """Row-group indices split into chunks of `chunk_row_groups` (at least one chunk, even when empty)."""
+    count = pq.ParquetFile(parquet_path).metadata.num_row_groups
+    chunks = [list(range(i, min(i + chunk_row_groups, count))) for i in range(0, count, chunk_row_groups)]
+    return chunks or [[]]
+
+
+def _labels(frame: pd.DataFrame, attribute: AttributeSpec) -> pd.Series:
+    parts = [group_labels(frame[c]) for c in attribute.columns]
+    if len(parts) == 1:
+        return parts[0]
+    combined = parts[0].str.cat(parts[1:], sep=INTERSECTION_SEPARATOR)  # missing in any part -> missing
+    return combined
+
+
+def _columns(spec: EngineInput) -> list[str]:
+    wanted = [spec.decision_column, spec.outcome_column, spec.score_column]
+    wanted += [c for a in spec.attributes for c in a.columns]
+    return list(dict.fromkeys(c for c in wanted if c))
+
+
+def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
+    """Read `row_groups` of the dataset and count them. Pure: the same input gives the same counts."""
+    parquet = pq.ParquetFile(spec.parquet_path)
+    frame = parquet.read_row_groups(row_groups, columns=_columns(spec)).to_pandas() if row_groups else None
+    if frame is None or frame.empty:
+        return ChunkCounts(tables={}, missing={a.name: 0 for a in spec.attributes})
+    decision = frame[spec.decision_column]
+    keep = decision.notna().to_numpy(copy=True)
+    outcome = frame[spec.outcome_column] if spec.outcome_column else None
+    if outcome is not None:
+        keep &= outcome.notna().to_numpy()
+    scores = None
+    if spec.score_column:
+        scores = pd.to_numeric(frame[spec.score_column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        keep &= ~np.isnan(scores)
+        if not spec.score_higher_is_favourable:
+            scores = -scores
+    masks = {
+        "": (
+            favourable_mask(decision, spec.decision_favourable),
+            None if outcome is None else favourable_mask(outcome, spec.outcome_favourable),
+        )
+    }
+    for cls in spec.decision_classes:
+        y = favourable_mask(outcome, [cls]) if outcome is not None and cls in spec.outcome_classes else None
+        masks[cls] = (favourable_mask(decision, [cls]), y)
+    counts = ChunkCounts(tables={}, rows=len(frame), dropped=int((~keep).sum()))
+    labels_by_attribute = {}
+    for attribute in spec.attributes:
+        labels = _labels(frame, attribute)
+        if spec.missing_policy == MissingPolicy.GROUP:
+            labels, rows = labels.fillna(MISSING_GROUP_LABEL), keep
+            counts.missing[attribute.name] = 0
+        else:
+            rows = keep & labels.notna().to_numpy()
+            counts.missing[attribute.name] = int((keep & labels.isna().to_numpy()).sum())
+        group_array = labels.to_numpy(dtype=object)
+        labels_by_attribute[attribute.name] = (group_array, rows)
+        for cls, (yhat, y) in masks.items():
+            counts.tables[slice_key(attribute.name, cls)] = count_table(
+                group_array[rows], yhat[rows], None if y is None else y[rows]
+            )
+        if scores is not None and masks[""][1] is not None:
+            lo, hi = spec.score_range or (0.0, 1.0)
+            if not spec.score_higher_is_favourable:
+                lo, hi = -hi, -lo
+            counts.histograms[attribute.name] = score_histogram(
+                group_array[rows], scores[rows], masks[""][1][rows], n_bins=SCORE_BINS, lo=lo, hi=hi
+            )
+    if scores is not None and masks[""][1] is not None:
+        counts.sample = _whatif_sample(spec, row_groups, keep, scores, masks[""][1], labels_by_attribute)
+    return counts
+
+
+def _whatif_sample(spec, row_groups, keep, scores, outcome, labels_by_attribute) -> dict[str, list]:
+    """A seeded Bernoulli sample of rows (about whatif_max_rows in all) for the threshold what-if."""
+    total = pq.ParquetFile(spec.parquet_path).metadata.num_rows
+    rate = min(1.0, spec.whatif_max_rows / max(total, 1))
+    rng = np.random.default_rng([spec.seed, *row_groups])
+    chosen = keep & (rng.random(len(keep)) < rate)
+    for _, rows in labels_by_attribute.values():
+        chosen &= rows  # rows usable for every attribute, so one sample serves them all
+    sample = {"score": scores[chosen].tolist(), "outcome": outcome[chosen].astype(bool).tolist()}
+    for name, (groups, _) in labels_by_attribute.items():
+        sample[f"group:{name}"] = [str(g) for g in groups[chosen]]
+    return sample

@@ -1,0 +1,126 @@
+"""From merged counts to results: metrics with intervals, significance (Holm), conventions, scores."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from explainers.metrics import AttributeResult, MetricConfig, audit_attribute, conventions_side_by_side, holm_adjust
+
+from .counting import ChunkCounts, slice_key
+from .spec import AttributeSpec, EngineInput
+
+
+@dataclass
+class SliceResult:
+    """One attribute audited for one decision class ("" = the declared favourable decision)."""
+
+    spec: AttributeSpec
+    decision_class: str
+    result: AttributeResult
+    conventions: dict | None
+    p_holm: list[float | None] = field(default_factory=list)  # aligned with result.results
+
+
+@dataclass
+class EngineOutput:
+    slices: list[SliceResult]
+    rows_total: int
+    rows_missing_decision_or_outcome: int
+    rows_missing_attribute: dict[str, int]
+    score_analysis: dict | None = None
+    comparisons_tested: int = 0
+
+    @property
+    def attributes(self) -> list[AttributeResult]:
+        return [s.result for s in self.slices]
+
+
+def _attribute_seed(seed: int, index: int) -> int:
+    """One independent, reproducible stream per audited slice, derived from the plan's seed."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+def _config(spec: EngineInput, attribute: AttributeSpec, index: int) -> MetricConfig:
+    return MetricConfig(
+        reference_group=attribute.reference_group or None,
+        metrics=tuple(spec.metrics),
+        bands={k: tuple(v) for k, v in spec.bands.items()} or None,
+        n_boot=spec.n_boot,
+        seed=_attribute_seed(spec.seed, index),
+        alpha=spec.alpha,
+        min_group_size=spec.min_group_size,
+        min_denominator=spec.min_denominator,
+    )
+
+
+def finish(
+    spec: EngineInput, counts: ChunkCounts, progress: Callable[[float, str], None] | None = None
+) -> EngineOutput:
+    slices: list[SliceResult] = []
+    pairs = [(a, cls) for cls in spec.slices() for a in spec.attributes]
+    for index, (attribute, cls) in enumerate(pairs):
+        table = counts.tables.get(slice_key(attribute.name, cls))
+        if table is None or len(table.groups) < 2:
+            raise ValueError(
+                f"'{attribute.name}' has fewer than two groups with rows left to audit after dropping missing values."
+            )
+        result = audit_attribute(table, attribute=attribute.name, config=_config(spec, attribute, index))
+        conventions = conventions_side_by_side(table, result.reference_group) if cls == "" else None
+        slices.append(SliceResult(spec=attribute, decision_class=cls, result=result, conventions=conventions))
+        if progress:
+            progress(0.6 + 0.3 * (index + 1) / len(pairs), f"metrics for {attribute.name}{' / ' + cls if cls else ''}")
+    tested = _holm_across_audit(slices)
+    return EngineOutput(
+        slices=slices,
+        rows_total=counts.rows,
+        rows_missing_decision_or_outcome=counts.dropped,
+        rows_missing_attribute=counts.missing,
+        score_analysis=_scores(spec, counts, slices),
+        comparisons_tested=tested,
+    )
+
+
+def _holm_across_audit(slices: list[SliceResult]) -> int:
+    """design.md section 4: Holm-adjusted p-values across all comparisons of the audit."""
+    flat = [r.p_value for s in slices for r in s.result.results]
+    adjusted = holm_adjust(flat)
+    position = 0
+    for piece in slices:
+        size = len(piece.result.results)
+        piece.p_holm = adjusted[position : position + size]
+        position += size
+    return sum(p is not None for p in flat)
+
+
+def _scores(spec: EngineInput, counts: ChunkCounts, slices: list[SliceResult]) -> dict | None:
+    if not counts.histograms:
+        return None
+    from explainers.metrics.scores import score_analysis, threshold_optimizer_whatif
+
+    references = {s.spec.name: s.result.reference_group for s in slices if s.decision_class == ""}
+    analysis = {}
+    sample = counts.sample
+    for name, histogram in counts.histograms.items():
+        entry = {"analysis": score_analysis(histogram, reference_group=references[name])}
+        groups = sample.get(f"group:{name}", [])
+        if len(groups) >= 50 and len(set(groups)) >= 2:
+            try:
+                entry["whatif"] = threshold_optimizer_whatif(
+                    np.asarray(groups, dtype=object),
+                    np.asarray(sample["score"]),
+                    np.asarray(sample["outcome"]),
+                    reference_group=references[name],
+                    constraint="demographic_parity",
+                    max_rows=spec.whatif_max_rows,
+                    seed=spec.seed,
+                )
+            except ValueError as exc:  # e.g. a group without both outcomes: say so instead of failing the audit
+                entry["whatif"] = {"label": "analysis, not a recommendation", "error": str(exc)}
+        analysis[name] = entry
+    return {
+        "score_column": spec.score_column,
+        "higher_is_favourable": spec.score_higher_is_favourable,
+        "note": "Analysis, not a recommendation: group-specific thresholds may themselves be unlawful.",
+        "by_attribute": analysis,
+    }

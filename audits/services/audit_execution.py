@@ -1,0 +1,182 @@
+"""Executing a claimed run: in one process, or fanned out over workers as a Celery chord of chunks."""
+
+import logging
+import time
+import traceback
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audits.choices import RunStatus
+from audits.engine import (
+    AttributeSpec,
+    ChunkCounts,
+    EngineInput,
+    count_row_groups,
+    finish,
+    merge_chunks,
+    row_group_chunks,
+)
+from audits.engine.spec import INTERSECTION_SEPARATOR
+from audits.exceptions import ApplicationError
+from audits.models import AuditPlan, AuditRun
+from audits.reports.builder import build_report_document
+
+from .audit_runs import audit_run_claim, audit_run_fail, audit_run_progress
+from .events import event_record
+from .reports import report_create
+
+logger = logging.getLogger(__name__)
+
+
+def engine_input(plan: AuditPlan) -> EngineInput:
+    """The engine's view of a plan: columns, favourable values, attributes (and intersections), settings."""
+    dataset, model = plan.dataset, plan.model
+    if not model.decision_column:
+        raise ApplicationError(f"Model kind '{model.kind}' cannot be audited on group metrics yet.")
+    attributes = [AttributeSpec(a.name, [a.column], a.reference_group) for a in plan.attributes.order_by("id")]
+    by_name = {a.name: a for a in attributes}
+    for combo in plan.intersections:
+        columns = [c for name in combo for c in by_name[name].columns]
+        attributes.append(AttributeSpec(INTERSECTION_SEPARATOR.join(combo), columns))
+    score = dataset.profile.get("score") or {}
+    return EngineInput(
+        parquet_path=dataset.file.path,
+        decision_column=model.decision_column,
+        decision_favourable=list(model.decision_favourable),
+        outcome_column=dataset.outcome_column,
+        outcome_favourable=list(dataset.outcome_favourable),
+        attributes=attributes,
+        missing_policy=dataset.missing_policy,
+        metrics=list(plan.metrics),
+        n_boot=plan.n_boot,
+        seed=plan.seed,
+        alpha=plan.alpha,
+        min_group_size=plan.min_group_size,
+        min_denominator=plan.min_denominator,
+        bands=plan.bands,
+        decision_classes=list(plan.decision_classes),
+        outcome_classes=list(plan.outcome_classes),
+        score_column=dataset.score_column,
+        score_higher_is_favourable=dataset.score_higher_is_favourable,
+        score_range=(score["min"], score["max"]) if dataset.score_column and score else None,
+    )
+
+
+def _describe_error(exc: Exception) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    tail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return f"{message}\n\n{tail}"[:4000]
+
+
+def _fan_out_enabled() -> bool:
+    from celery import current_app
+
+    return settings.AUDIT_FANOUT and not current_app.conf.task_always_eager and bool(current_app.conf.result_backend)
+
+
+def audit_run_execute(*, run_id: int, worker: str, task_id: str = "") -> AuditRun | None:
+    """Claim and execute a run, ending in a stored report (SUCCEEDED) or a kept error (FAILED).
+
+    A redelivered message finds the run no longer queued and does nothing. A dataset of several chunks
+    is fanned out as a chord (chunk counts on any worker, then audit_run_finish). Writes events
+    run.started, then (here or in audit_run_finish) report.created and run.succeeded, or run.failed.
+    """
+    run = audit_run_claim(run_id=run_id, worker=worker)
+    if run is None:
+        logger.info("run %s is not queued any more; nothing to do", run_id)
+        return None
+    event_record(
+        action="run.started",
+        obj=run,
+        actor_label="system",
+        workspace=run.workspace,
+        task_id=task_id,
+        after={"worker": worker, "attempt": run.attempts},
+    )
+    try:
+        spec = engine_input(run.plan)
+        chunks = row_group_chunks(spec.parquet_path, chunk_row_groups=settings.AUDIT_CHUNK_ROW_GROUPS)
+        if len(chunks) > 1 and _fan_out_enabled():
+            _dispatch_chord(run_id, spec, chunks)
+            return run
+        started = time.perf_counter()
+        counts = None
+        for index, row_groups in enumerate(chunks):
+            piece = count_row_groups(spec, row_groups)
+            counts = piece if counts is None else counts.merge(piece)
+            audit_run_progress(run_id=run_id, fraction=0.6 * (index + 1) / len(chunks), stage="counting")
+        timings = {"counting_seconds": round(time.perf_counter() - started, 4), "chunks": len(chunks)}
+        return _complete(run_id=run_id, spec=spec, counts=counts, timings=timings, task_id=task_id)
+    except Exception as exc:  # the error is kept on the run for the user; the worker stays healthy
+        logger.exception("run %s failed", run_id)
+        return audit_run_fail(run_id=run_id, error=_describe_error(exc), task_id=task_id)
+
+
+def _dispatch_chord(run_id: int, spec: EngineInput, chunks: list[list[int]]) -> None:
+    from celery import chord
+
+    from audits.tasks import audit_count_chunk_task, audit_run_finish_task
+
+    audit_run_progress(run_id=run_id, fraction=0.01, stage=f"counting {len(chunks)} chunks on the workers")
+    header = [audit_count_chunk_task.s(run_id, spec.to_dict(), rows) for rows in chunks]
+    transaction.on_commit(lambda: chord(header)(audit_run_finish_task.s(run_id, spec.to_dict(), time.time())))
+
+
+def audit_chunk_count(*, run_id: int, spec: dict, row_groups: list[int]) -> dict:
+    """Count one chunk for a fanned-out run (pure apart from the heartbeat). Errors fail the run."""
+    try:
+        counts = count_row_groups(EngineInput.from_dict(spec), row_groups).to_dict()
+    except Exception as exc:
+        logger.exception("chunk %s of run %s failed", row_groups, run_id)
+        audit_run_fail(run_id=run_id, error=f"Counting row groups {row_groups} failed: {_describe_error(exc)}")
+        return {"error": str(exc)}
+    audit_run_progress(run_id=run_id, fraction=0.3, stage="counting on the workers")
+    return counts
+
+
+def audit_run_finish(*, run_id: int, spec: dict, chunks: list[dict], started: float, task_id: str = ""):
+    """Merge the chunk counts of a fanned-out run and complete it (idempotent: only a RUNNING run)."""
+    run = AuditRun.objects.get(pk=run_id)
+    if run.status != RunStatus.RUNNING or any("error" in c for c in chunks):
+        return run
+    try:
+        counts = merge_chunks([ChunkCounts.from_dict(c) for c in chunks])
+        timings = {"counting_seconds": round(time.time() - started, 4), "chunks": len(chunks), "fan_out": True}
+        return _complete(
+            run_id=run_id, spec=EngineInput.from_dict(spec), counts=counts, timings=timings, task_id=task_id
+        )
+    except Exception as exc:
+        logger.exception("run %s failed while finishing", run_id)
+        return audit_run_fail(run_id=run_id, error=_describe_error(exc), task_id=task_id)
+
+
+def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts, timings: dict, task_id: str) -> AuditRun:
+    started = time.perf_counter()
+    output = finish(spec, counts, progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage))
+    timings["metrics_seconds"] = round(time.perf_counter() - started, 4)
+    run = AuditRun.objects.select_related("plan", "workspace", "requested_by").get(pk=run_id)
+    finished = timezone.now()
+    document = build_report_document(
+        run=run, spec=spec, output=output, timings=timings, started_at=run.started_at, finished_at=finished
+    )
+    return _audit_run_succeed(run=run, document=document, finished=finished, timings=timings, task_id=task_id)
+
+
+@transaction.atomic
+def _audit_run_succeed(*, run: AuditRun, document: dict, finished, timings: dict, task_id: str) -> AuditRun:
+    report = report_create(run=run, document=document, task_id=task_id)
+    AuditRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=finished, timings=timings, error=""
+    )
+    run.refresh_from_db()
+    event_record(
+        action="run.succeeded",
+        obj=run,
+        actor_label="system",
+        workspace=run.workspace,
+        task_id=task_id,
+        after={"report": report.pk, "sha256": report.sha256},
+    )
+    return run

@@ -1,0 +1,231 @@
+"""Cases other tools skip: intersections, multiclass one-vs-rest, no labels, tiny or one-sided groups,
+significance with Holm, conventions side by side (issue: group fairness metrics)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.core.management import call_command
+
+from audits.models import AuditReport
+from tests.factories import credit_frame, csv_upload, upload_form
+
+
+def _audit_via_api(client, frame, capture, plan_fields=None, **form):
+    dataset = client.post("/api/v1/datasets/", upload_form(csv_upload(frame), **form), format="multipart")
+    assert dataset.status_code == 201, dataset.json()
+    dataset = dataset.json()
+    body = {"dataset": dataset["id"], "model": dataset["model"]["id"], "n_boot": 400, **(plan_fields or {})}
+    plan = client.post("/api/v1/plans/", body, format="json")
+    assert plan.status_code == 201, plan.json()
+    with capture(execute=True):
+        run = client.post(f"/api/v1/plans/{plan.json()['id']}/run/").json()
+    report = AuditReport.objects.get(run_id=run["id"])
+    return report.document
+
+
+def _results(document, **match):
+    return [r for r in document["results"] if all(r[k] == v for k, v in match.items())]
+
+
+def test_intersection_is_audited_as_its_own_attribute_with_contracts(
+    auditor_client, eager_celery, django_capture_on_commit_callbacks
+):
+    frame = credit_frame(n=2400)
+    document = _audit_via_api(
+        auditor_client, frame, django_capture_on_commit_callbacks, {"intersections": [["sex", "age_band"]]}
+    )
+
+    inter = next(a for a in document["attributes"] if a["attribute"] == "sex × age_band")
+    assert inter["intersectional"] and inter["columns"] == ["sex", "age_band"]
+    hand = frame.assign(key=frame["sex"] + " × " + frame["age_band"]).groupby("key").size()
+    assert {g["group"]: g["n"] for g in inter["groups"]} == hand.to_dict()
+    rows = _results(document, attribute="sex × age_band", metric="disparate_impact")
+    assert len(rows) == 5 and all(r["contract"]["reference_rule"] == "highest_selection_rate" for r in rows)
+
+
+def test_unknown_intersection_attribute_is_refused(auditor_client):
+    dataset = auditor_client.post("/api/v1/datasets/", upload_form(csv_upload(credit_frame())), format="multipart")
+    body = {"dataset": dataset.json()["id"], "model": dataset.json()["model"]["id"], "intersections": [["sex", "x"]]}
+
+    response = auditor_client.post("/api/v1/plans/", body, format="json")
+
+    assert response.status_code == 400 and "not attributes of this plan" in response.json()["detail"]
+
+
+def _multiclass_frame(n=1800, seed=3):
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b"], size=n)
+    classes = np.array(["grant", "review", "deny"])
+    decision = np.where(
+        group == "a", rng.choice(classes, size=n, p=[0.5, 0.3, 0.2]), rng.choice(classes, size=n, p=[0.3, 0.3, 0.4])
+    )
+    truth = rng.choice(classes, size=n)
+    return pd.DataFrame({"group": group, "decision": decision, "truth": truth})
+
+
+def test_multiclass_decisions_are_audited_one_vs_rest(auditor_client, eager_celery, django_capture_on_commit_callbacks):
+    frame = _multiclass_frame()
+    document = _audit_via_api(
+        auditor_client,
+        frame,
+        django_capture_on_commit_callbacks,
+        {"multiclass": True},
+        protected=["group"],
+        favourable_decision=["grant"],
+        outcome_column="truth",
+        favourable_outcome=["grant"],
+    )
+
+    assert document["plan"]["decision_classes"] == ["deny", "grant", "review"]
+    for cls in ["deny", "grant", "review"]:
+        di = _results(document, decision_class=cls, metric="disparate_impact")[0]
+        hand = frame.assign(sel=frame["decision"].eq(cls)).groupby("group")["sel"].mean()
+        reference = di["reference_group"]
+        assert di["value"] == pytest.approx(hand[di["group"]] / hand[reference], abs=1e-12)
+        assert di["contract"]["favourable_decision"] == [cls]
+        eod = _results(document, decision_class=cls, metric="equal_opportunity_difference")[0]
+        assert eod["value"] is not None  # the outcome column shares the class labels
+
+
+def test_cli_multiclass_compas_reports_label_metrics_as_not_computable(
+    compas_path, tmp_path, eager_celery, transactional_db
+):
+    out = tmp_path / "r.json"
+    call_command(
+        "audit",
+        "--dataset",
+        str(compas_path),
+        "--decision",
+        "score_text",
+        "--favourable-decision",
+        "Low",
+        "--outcome",
+        "two_year_recid",
+        "--favourable-outcome",
+        "0",
+        "--protected",
+        "sex",
+        "--multiclass",
+        "--n-boot",
+        "200",
+        "--out",
+        str(out),
+    )
+    document = json.loads(out.read_text())
+
+    assert document["plan"]["decision_classes"] == ["High", "Low", "Medium"]
+    high = _results(document, decision_class="High", metric="equal_opportunity_difference")
+    assert high and all(r["verdict"] == "not_computable" and r["value"] is None for r in high)
+    assert _results(document, decision_class="High", metric="disparate_impact")[0]["value"] is not None
+
+
+def test_cli_audit_without_labels_computes_selection_metrics_only(
+    compas_path, tmp_path, eager_celery, transactional_db, capsys
+):
+    out = tmp_path / "r.json"
+    call_command(
+        "audit",
+        "--dataset",
+        str(compas_path),
+        "--decision",
+        "score_text",
+        "--favourable",
+        "Low",
+        "--protected",
+        "race",
+        "--n-boot",
+        "200",
+        "--out",
+        str(out),
+    )
+    document = json.loads(out.read_text())
+
+    assert document["subject"]["outcome"] is None
+    assert all(
+        r["value"] is not None for r in _results(document, metric="disparate_impact") if r["group"] != "Native American"
+    )
+    eod = _results(document, metric="equal_opportunity_difference")
+    assert eod and {r["verdict"] for r in eod} == {"not_computable"}
+    assert "not_computable" in capsys.readouterr().out
+
+
+def test_group_without_favourable_outcomes_is_never_a_silent_pass(
+    auditor_client, eager_celery, django_capture_on_commit_callbacks
+):
+    frame = credit_frame(n=1200)
+    frame.loc[frame.index[:60], "sex"] = "nonbinary"
+    frame.loc[frame.index[:60], "repaid"] = 0  # present, but never with the favourable outcome
+    document = _audit_via_api(auditor_client, frame, django_capture_on_commit_callbacks, protected=["sex"])
+
+    eod = _results(document, metric="equal_opportunity_difference", group="nonbinary")[0]
+    assert eod["verdict"] in {"not_computable", "insufficient_data"} and eod["value"] is None
+    assert _results(document, metric="disparate_impact", group="nonbinary")[0]["value"] is not None
+
+
+def test_significance_is_holm_adjusted_across_the_audit(
+    auditor_client, eager_celery, django_capture_on_commit_callbacks
+):
+    document = _audit_via_api(auditor_client, credit_frame(n=2400), django_capture_on_commit_callbacks)
+
+    tested = [r for r in document["results"] if r["p_value"] is not None]
+    assert document["significance"]["comparisons"] == len(tested)
+    assert all(r["p_value_holm"] >= r["p_value"] for r in tested)
+    planted = _results(document, metric="disparate_impact", group="female")[0]
+    assert planted["test"] == "two_proportion_z" and planted["p_value_holm"] < 1e-6
+    smallest = min(r["p_value"] for r in tested)
+    assert min(r["p_value_holm"] for r in tested) == pytest.approx(min(1.0, smallest * len(tested)))
+
+
+def test_compas_race_values_in_every_convention(compas_path, tmp_path, eager_celery, transactional_db):
+    from fairlearn.metrics import demographic_parity_ratio, equal_opportunity_difference
+
+    out = tmp_path / "r.json"
+    call_command(
+        "audit",
+        "--dataset",
+        str(compas_path),
+        "--decision",
+        "score_text",
+        "--favourable-decision",
+        "Low",
+        "--outcome",
+        "two_year_recid",
+        "--favourable-outcome",
+        "0",
+        "--protected",
+        "race",
+        "--reference",
+        "race=Caucasian",
+        "--n-boot",
+        "200",
+        "--out",
+        str(out),
+    )
+    conventions = json.loads(out.read_text())["attributes"][0]["conventions"]
+    raw = pd.read_csv(compas_path)
+    yhat, y = raw["score_text"].eq("Low"), raw["two_year_recid"].eq(0)
+    sr = yhat.groupby(raw["race"]).mean()
+    tpr = yhat[y].groupby(raw["race"][y]).mean()
+
+    aif = conventions["aif360"]
+    assert aif["privileged"] == "Caucasian"
+    assert aif["groups"]["African-American"]["disparate_impact"] == pytest.approx(
+        sr["African-American"] / sr["Caucasian"]
+    )
+    assert aif["groups"]["African-American"]["equal_opportunity_difference"] == pytest.approx(
+        tpr["African-American"] - tpr["Caucasian"]
+    )
+    aequitas = conventions["aequitas"]
+    assert aequitas["reference_group"] == "African-American" and aequitas["reference_rule"] == "majority"
+    assert aequitas["groups"]["Caucasian"]["pprev_disparity"] == pytest.approx(sr["Caucasian"] / sr["African-American"])
+    fair = conventions["fairlearn"]
+    assert fair["demographic_parity_ratio"] == pytest.approx(
+        demographic_parity_ratio(y, yhat, sensitive_features=raw["race"]), abs=1e-12
+    )
+    assert fair["equal_opportunity_difference"] == pytest.approx(
+        equal_opportunity_difference(y, yhat, sensitive_features=raw["race"]), abs=1e-12
+    )
+    # 0.42 (min/max) fails while e.g. Hispanic passes against Caucasian: the report warns about it.
+    assert conventions["warnings"]
