@@ -23,9 +23,26 @@ def report_detail(request, pk: int):
     if report is None:
         raise Http404("Report not found")
     document = report.document
-    results = sorted(document["results"], key=lambda r: (r["attribute"], r["metric"], r["group"]))
+    results = sorted(
+        document["results"],
+        key=lambda r: (
+            r["decision_class"],
+            _VERDICT_ORDER.get(r["verdict"], 9),
+            r["attribute"],
+            r["metric"],
+            r["group"],
+        ),
+    )
+    scores = (document.get("score_analysis") or {}).get("by_attribute", {})
     return render(
         request,
         "frontend/report_detail.html",
-        {"report": report, "doc": document, "results": results, "attributes": document["attributes"]},
+        {
+            "report": report,
+            "doc": document,
+            "results": results,
+            "attributes": document["attributes"],
+            "warnings": document["summary"].get("convention_warnings", []),
+            "auc": {name: entry["analysis"]["auc_by_group"] for name, entry in scores.items()},
+        },
     )

@@ -23,7 +23,8 @@ trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 echo "Auditing the ProPublica COMPAS file (decision: score_text = Low, outcome: two_year_recid = 0)…"
 $PY manage.py audit --workspace demo --user auditor --dataset "$COMPAS" \
   --decision score_text --favourable-decision Low --outcome two_year_recid --favourable-outcome 0 \
-  --protected race --protected sex --reference race=Caucasian --out var/compas-report.json
+  --protected race --protected sex --reference race=Caucasian --intersect race,sex \
+  --score-column decile_score --score-lower-is-favourable --out var/compas-report.json
 
 echo
 echo "Serving http://127.0.0.1:8000 (log in with the credentials above; Ctrl-C stops the server and the worker)."

@@ -10,7 +10,7 @@ from audits.choices import MissingPolicy
 from audits.constants import MISSING_GROUP_LABEL
 from audits.ingestion.columns import favourable_mask, group_labels
 from explainers.metrics import CountTable, count_table
-from explainers.metrics.scores.histogram import ScoreHistogram, score_histogram
+from explainers.metrics.scores import ScoreHistogram, score_histogram
 
 from .spec import INTERSECTION_SEPARATOR, AttributeSpec, EngineInput
 
@@ -96,6 +96,26 @@ def _labels(frame: pd.DataFrame, attribute: AttributeSpec) -> pd.Series:
     return combined
 
 
+def score_normalisation(spec: EngineInput) -> str:
+    """How raw scores map onto [0, 1] with 1 the most favourable (recorded in the report)."""
+    lo, hi = spec.score_range or (0.0, 1.0)
+    if spec.score_higher_is_favourable and 0.0 <= lo and hi <= 1.0:
+        return "none (scores already lie in [0, 1], higher is favourable)"
+    if spec.score_higher_is_favourable:
+        return f"(score - {lo:g}) / ({hi:g} - {lo:g})"
+    return f"({hi:g} - score) / ({hi:g} - {lo:g}) (lower raw scores are favourable)"
+
+
+def normalised_scores(spec: EngineInput, column: pd.Series) -> np.ndarray:
+    scores = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    lo, hi = spec.score_range or (0.0, 1.0)
+    if spec.score_higher_is_favourable and 0.0 <= lo and hi <= 1.0:
+        return scores
+    span = (hi - lo) or 1.0
+    scaled = (scores - lo) / span if spec.score_higher_is_favourable else (hi - scores) / span
+    return np.clip(scaled, 0.0, 1.0)
+
+
 def _columns(spec: EngineInput) -> list[str]:
     wanted = [spec.decision_column, spec.outcome_column, spec.score_column]
     wanted += [c for a in spec.attributes for c in a.columns]
@@ -115,10 +135,8 @@ def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
         keep &= outcome.notna().to_numpy()
     scores = None
     if spec.score_column:
-        scores = pd.to_numeric(frame[spec.score_column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        scores = normalised_scores(spec, frame[spec.score_column])
         keep &= ~np.isnan(scores)
-        if not spec.score_higher_is_favourable:
-            scores = -scores
     masks = {
         "": (
             favourable_mask(decision, spec.decision_favourable),
@@ -145,11 +163,8 @@ def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
                 group_array[rows], yhat[rows], None if y is None else y[rows]
             )
         if scores is not None and masks[""][1] is not None:
-            lo, hi = spec.score_range or (0.0, 1.0)
-            if not spec.score_higher_is_favourable:
-                lo, hi = -hi, -lo
             counts.histograms[attribute.name] = score_histogram(
-                group_array[rows], scores[rows], masks[""][1][rows], n_bins=SCORE_BINS, lo=lo, hi=hi
+                group_array[rows], scores[rows], masks[""][1][rows], n_bins=SCORE_BINS
             )
     if scores is not None and masks[""][1] is not None:
         counts.sample = _whatif_sample(spec, row_groups, keep, scores, masks[""][1], labels_by_attribute)

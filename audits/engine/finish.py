@@ -7,7 +7,7 @@ import numpy as np
 
 from explainers.metrics import AttributeResult, MetricConfig, audit_attribute, conventions_side_by_side, holm_adjust
 
-from .counting import ChunkCounts, slice_key
+from .counting import ChunkCounts, score_normalisation, slice_key
 from .spec import AttributeSpec, EngineInput
 
 
@@ -102,7 +102,11 @@ def _scores(spec: EngineInput, counts: ChunkCounts, slices: list[SliceResult]) -
     analysis = {}
     sample = counts.sample
     for name, histogram in counts.histograms.items():
-        entry = {"analysis": score_analysis(histogram, reference_group=references[name])}
+        try:
+            entry = {"analysis": score_analysis(histogram, reference_group=references[name])}
+        except ValueError as exc:  # an analysis that cannot be made is reported, never fails the audit
+            analysis[name] = {"error": str(exc)}
+            continue
         groups = sample.get(f"group:{name}", [])
         if len(groups) >= 50 and len(set(groups)) >= 2:
             try:
@@ -121,6 +125,8 @@ def _scores(spec: EngineInput, counts: ChunkCounts, slices: list[SliceResult]) -
     return {
         "score_column": spec.score_column,
         "higher_is_favourable": spec.score_higher_is_favourable,
+        "raw_range": list(spec.score_range) if spec.score_range else None,
+        "normalisation": score_normalisation(spec),
         "note": "Analysis, not a recommendation: group-specific thresholds may themselves be unlawful.",
         "by_attribute": analysis,
     }

@@ -148,7 +148,7 @@ def audit_attribute(table: CountTable, attribute: str, config: MetricConfig | No
     if table.n == 0:
         raise ValueError(f"count table for {attribute!r} has no rows")
     cells = np.asarray(table.cells)
-    reference, rule = _choose_reference(table, config.reference_group)
+    reference, rule = _choose_reference(table, config.reference_group, config.min_group_size)
     metric_ids = config.metric_ids()
 
     computable = [m for m in metric_ids if table.has_outcome or not METRIC_DEFINITIONS[m].requires_outcome]
@@ -243,13 +243,21 @@ def _judge(
     return MetricResult(**common, value=value, ci_low=ci_low, ci_high=ci_high, verdict=verdict, reason=reason)
 
 
-def _choose_reference(table: CountTable, declared: str | None) -> tuple[int, str]:
-    """Declared group, else the highest selection rate (first in sorted order on ties), design.md §4."""
+def _choose_reference(table: CountTable, declared: str | None, min_group_size: int = 0) -> tuple[int, str]:
+    """Declared group, else the highest selection rate (first in sorted order on ties), design.md §4.
+
+    Only groups of at least `min_group_size` rows compete (all groups if none is that large): a tiny group
+    with a lucky selection rate would otherwise become the yardstick and leave every comparison
+    insufficient_data (seen on COMPAS intersections, where 'Asian x Female' has a handful of rows).
+    """
     if declared is not None:
         if declared not in table.groups:
             raise ValueError(f"reference group {declared!r} is not in the data; available groups: {list(table.groups)}")
         return table.groups.index(declared), "declared"
     selection = rates.selection_rate(np.asarray(table.cells))
+    sizes = rates.group_size(np.asarray(table.cells))
+    if (sizes >= min_group_size).any():
+        selection = np.where(sizes >= min_group_size, selection, np.nan)
     # Equal fractions give bit-identical floats (division is correctly rounded), so argmax's first-max rule
     # breaks ties by sorted order. A group without rows has no rate and can never be the reference.
     return int(np.argmax(np.nan_to_num(selection, nan=-np.inf))), "highest_selection_rate"

@@ -46,3 +46,17 @@ def test_single_group_has_no_comparisons():
     table = _table([10], [40], groups=("only",))
     result = audit_attribute(table, "g", MetricConfig(n_boot=10))
     assert result.reference_group == "only" and result.results == ()
+
+
+def test_highest_selection_rate_reference_ignores_groups_below_the_minimum_size():
+    from explainers.metrics import MetricConfig, audit_attribute, count_table
+
+    groups = ["tiny"] * 5 + ["big_a"] * 200 + ["big_b"] * 200
+    decision = [True] * 5 + [True] * 120 + [False] * 80 + [True] * 100 + [False] * 100
+    table = count_table(groups, decision)
+
+    result = audit_attribute(table, attribute="g", config=MetricConfig(n_boot=100, min_group_size=30))
+
+    assert (result.reference_group, result.reference_rule) == ("big_a", "highest_selection_rate")
+    tiny_only = count_table(["t1"] * 5 + ["t2"] * 5, [True] * 5 + [False] * 5)
+    assert audit_attribute(tiny_only, attribute="g", config=MetricConfig(n_boot=100)).reference_group == "t1"
