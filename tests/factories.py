@@ -36,3 +36,18 @@ def upload_form(file, **overrides) -> dict:
     }
     form.update(overrides)
     return form
+
+
+COMPAS_DECISION = ["--decision", "score_text", "--favourable-decision", "Low"]
+COMPAS_OUTCOME = ["--outcome", "two_year_recid", "--favourable-outcome", "0"]
+
+
+def audit_compas(path, *options: str, out=None, outcome: bool = True) -> dict | None:
+    """Run the `audit` command on the COMPAS file (decision: score_text = Low; outcome: two_year_recid = 0)."""
+    import json
+
+    from django.core.management import call_command
+
+    args = ["audit", "--dataset", str(path), *COMPAS_DECISION, *(COMPAS_OUTCOME if outcome else []), *options]
+    call_command(*args, *(["--out", str(out)] if out else []))
+    return json.loads(open(out).read()) if out else None

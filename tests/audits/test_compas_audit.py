@@ -4,9 +4,9 @@ import json
 
 import pandas as pd
 import pytest
-from django.core.management import call_command
 
 from audits.models import AuditReport
+from tests.factories import audit_compas
 
 
 def _hand_rates(path) -> pd.DataFrame:
@@ -26,18 +26,8 @@ def _hand_rates(path) -> pd.DataFrame:
 @pytest.fixture
 def compas_report(compas_path, tmp_path, eager_celery, transactional_db, capsys):
     out = tmp_path / "report.json"
-    call_command(
-        "audit",
-        "--dataset",
+    audit_compas(
         str(compas_path),
-        "--decision",
-        "score_text",
-        "--favourable-decision",
-        "Low",
-        "--outcome",
-        "two_year_recid",
-        "--favourable-outcome",
-        "0",
         "--protected",
         "race",
         "--protected",
@@ -46,8 +36,7 @@ def compas_report(compas_path, tmp_path, eager_celery, transactional_db, capsys)
         "race=Caucasian",
         "--n-boot",
         "1000",
-        "--out",
-        str(out),
+        out=out,
     )
     printed = capsys.readouterr().out
     return json.loads(out.read_text()), printed
@@ -88,19 +77,7 @@ def test_compas_report_is_stored_with_its_hash(compas_report):
 
 
 def test_cli_says_when_the_task_runs_in_process(compas_path, eager_celery, transactional_db, capsys):
-    call_command(
-        "audit",
-        "--dataset",
-        str(compas_path),
-        "--decision",
-        "score_text",
-        "--favourable-decision",
-        "Low",
-        "--protected",
-        "sex",
-        "--n-boot",
-        "200",
-    )
+    audit_compas(str(compas_path), "--protected", "sex", "--n-boot", "200", outcome=False)
 
     assert "the audit runs in this process" in capsys.readouterr().out
 
@@ -109,14 +86,4 @@ def test_cli_reports_bad_input_as_a_command_error(compas_path, transactional_db,
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="Column 'gender' is not in the file"):
-        call_command(
-            "audit",
-            "--dataset",
-            str(compas_path),
-            "--decision",
-            "score_text",
-            "--favourable",
-            "Low",
-            "--protected",
-            "gender",
-        )
+        audit_compas(str(compas_path), "--protected", "gender", outcome=False)

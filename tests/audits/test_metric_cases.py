@@ -6,10 +6,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from django.core.management import call_command
 
 from audits.models import AuditReport
-from tests.factories import credit_frame, csv_upload, upload_form
+from tests.factories import audit_compas, credit_frame, csv_upload, upload_form
 
 
 def _audit_via_api(client, frame, capture, plan_fields=None, **form):
@@ -93,26 +92,7 @@ def test_cli_multiclass_compas_reports_label_metrics_as_not_computable(
     compas_path, tmp_path, eager_celery, transactional_db
 ):
     out = tmp_path / "r.json"
-    call_command(
-        "audit",
-        "--dataset",
-        str(compas_path),
-        "--decision",
-        "score_text",
-        "--favourable-decision",
-        "Low",
-        "--outcome",
-        "two_year_recid",
-        "--favourable-outcome",
-        "0",
-        "--protected",
-        "sex",
-        "--multiclass",
-        "--n-boot",
-        "200",
-        "--out",
-        str(out),
-    )
+    audit_compas(str(compas_path), "--protected", "sex", "--multiclass", "--n-boot", "200", out=out)
     document = json.loads(out.read_text())
 
     assert document["plan"]["decision_classes"] == ["High", "Low", "Medium"]
@@ -125,21 +105,7 @@ def test_cli_audit_without_labels_computes_selection_metrics_only(
     compas_path, tmp_path, eager_celery, transactional_db, capsys
 ):
     out = tmp_path / "r.json"
-    call_command(
-        "audit",
-        "--dataset",
-        str(compas_path),
-        "--decision",
-        "score_text",
-        "--favourable",
-        "Low",
-        "--protected",
-        "race",
-        "--n-boot",
-        "200",
-        "--out",
-        str(out),
-    )
+    audit_compas(str(compas_path), "--protected", "race", "--n-boot", "200", out=out, outcome=False)
     document = json.loads(out.read_text())
 
     assert document["subject"]["outcome"] is None
@@ -181,18 +147,8 @@ def test_significance_is_holm_adjusted_across_the_audit(
 @pytest.fixture
 def compas_conventions_report(compas_path, tmp_path, eager_celery, transactional_db):
     out = tmp_path / "r.json"
-    call_command(
-        "audit",
-        "--dataset",
+    audit_compas(
         str(compas_path),
-        "--decision",
-        "score_text",
-        "--favourable-decision",
-        "Low",
-        "--outcome",
-        "two_year_recid",
-        "--favourable-outcome",
-        "0",
         "--protected",
         "race",
         "--protected",
@@ -203,8 +159,7 @@ def compas_conventions_report(compas_path, tmp_path, eager_celery, transactional
         "race,sex",
         "--n-boot",
         "200",
-        "--out",
-        str(out),
+        out=out,
     )
     return json.loads(out.read_text())
 
