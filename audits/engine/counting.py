@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 
 from audits.choices import MissingPolicy
 from audits.constants import MISSING_GROUP_LABEL
-from audits.ingestion.columns import favourable_mask, group_labels
+from audits.ingestion.columns import favourable_mask, group_codes
 from explainers.metrics import CountTable, count_table
 from explainers.metrics.scores import ScoreHistogram, score_histogram
 
@@ -88,12 +88,20 @@ def row_group_chunks(parquet_path: str, *, chunk_row_groups: int = 1) -> list[li
     return chunks or [[]]
 
 
-def _labels(frame: pd.DataFrame, attribute: AttributeSpec) -> pd.Series:
-    parts = [group_labels(frame[c]) for c in attribute.columns]
-    if len(parts) == 1:
-        return parts[0]
-    combined = parts[0].str.cat(parts[1:], sep=INTERSECTION_SEPARATOR)  # missing in any part -> missing
-    return combined
+def _group_codes(frame: pd.DataFrame, attribute: AttributeSpec) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1 = missing in any column) and labels; intersections combine the codes, not the strings."""
+    codes, labels = group_codes(frame[attribute.columns[0]])
+    for column in attribute.columns[1:]:
+        more_codes, more_labels = group_codes(frame[column])
+        combined = np.where((codes < 0) | (more_codes < 0), -1, codes * len(more_labels) + more_codes)
+        present, compact = np.unique(combined[combined >= 0], return_inverse=True)
+        codes = np.full(len(combined), -1, dtype=np.int64)
+        codes[combined >= 0] = compact
+        labels = [
+            f"{labels[c // len(more_labels)]}{INTERSECTION_SEPARATOR}{more_labels[c % len(more_labels)]}"
+            for c in present
+        ]
+    return codes, labels
 
 
 def score_normalisation(spec: EngineInput) -> str:
@@ -149,14 +157,17 @@ def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
     counts = ChunkCounts(tables={}, rows=len(frame), dropped=int((~keep).sum()))
     labels_by_attribute = {}
     for attribute in spec.attributes:
-        labels = _labels(frame, attribute)
+        codes, labels = _group_codes(frame, attribute)
+        missing = codes < 0
         if spec.missing_policy == MissingPolicy.GROUP:
-            labels, rows = labels.fillna(MISSING_GROUP_LABEL), keep
+            codes = np.where(missing, len(labels), codes)
+            labels, rows = [*labels, MISSING_GROUP_LABEL], keep
             counts.missing[attribute.name] = 0
         else:
-            rows = keep & labels.notna().to_numpy()
-            counts.missing[attribute.name] = int((keep & labels.isna().to_numpy()).sum())
-        group_array = labels.to_numpy(dtype=object)
+            rows = keep & ~missing
+            counts.missing[attribute.name] = int((keep & missing).sum())
+        # A categorical over the codes: count_table factorizes it without touching a string per row.
+        group_array = pd.Categorical.from_codes(np.where(rows, codes, 0) if labels else codes, categories=labels)
         labels_by_attribute[attribute.name] = (group_array, rows)
         for cls, (yhat, y) in masks.items():
             counts.tables[slice_key(attribute.name, cls)] = count_table(
@@ -181,5 +192,5 @@ def _whatif_sample(spec, row_groups, keep, scores, outcome, labels_by_attribute)
         chosen &= rows  # rows usable for every attribute, so one sample serves them all
     sample = {"score": scores[chosen].tolist(), "outcome": outcome[chosen].astype(bool).tolist()}
     for name, (groups, _) in labels_by_attribute.items():
-        sample[f"group:{name}"] = [str(g) for g in groups[chosen]]
+        sample[f"group:{name}"] = [str(g) for g in np.asarray(groups[chosen], dtype=object)]
     return sample

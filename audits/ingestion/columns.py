@@ -33,8 +33,22 @@ def favourable_mask(series: pd.Series, values: list[str]) -> np.ndarray:
             except ValueError:
                 continue
         return series.isin(numbers).to_numpy(dtype=bool)
-    text = series.astype("string").str.strip()
-    return text.isin(values).fillna(False).to_numpy(dtype=bool)
+    # Decide once per distinct value, then broadcast: text work on N rows is the slow part of a big audit.
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    wanted = pd.Series(uniques, dtype="string").str.strip().isin(values).fillna(False).to_numpy(dtype=bool)
+    return np.append(wanted, False)[codes]  # code -1 (missing) picks the appended False
+
+
+def group_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Protected values as integer codes into text labels (-1 = missing), one factorization per column.
+
+    Labels are normalised as group_labels does; values that normalise to the same label share a code.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    labels = group_labels(pd.Series(uniques, dtype=series.dtype if len(uniques) else None))
+    label_codes, distinct = pd.factorize(labels, use_na_sentinel=True)
+    merged = np.append(label_codes, -1)[codes]  # -1 stays missing; blanks that normalise to NA become missing
+    return merged.astype(np.int64), [str(label) for label in distinct]
 
 
 def group_labels(series: pd.Series) -> pd.Series:
