@@ -88,11 +88,21 @@ def row_group_chunks(parquet_path: str, *, chunk_row_groups: int = 1) -> list[li
     return chunks or [[]]
 
 
-def _group_codes(frame: pd.DataFrame, attribute: AttributeSpec) -> tuple[np.ndarray, list[str]]:
-    """Codes (-1 = missing in any column) and labels; intersections combine the codes, not the strings."""
-    codes, labels = group_codes(frame[attribute.columns[0]])
+def _group_codes(frame: pd.DataFrame, attribute: AttributeSpec, cache: dict) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1 = missing in any column) and labels; intersections combine the codes, not the strings.
+
+    `cache` keeps each column's codes for the chunk: a column is factorized once, however many
+    attributes and intersections use it.
+    """
+
+    def column_codes(column: str) -> tuple[np.ndarray, list[str]]:
+        if column not in cache:
+            cache[column] = group_codes(frame[column])
+        return cache[column]
+
+    codes, labels = column_codes(attribute.columns[0])
     for column in attribute.columns[1:]:
-        more_codes, more_labels = group_codes(frame[column])
+        more_codes, more_labels = column_codes(column)
         width = len(more_labels)
         combined = np.where((codes < 0) | (more_codes < 0), -1, codes * width + more_codes)
         # Keep only combinations that occur, renumbered in O(N) (no sort over the rows).
@@ -156,8 +166,9 @@ def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
         masks[cls] = (favourable_mask(decision, [cls]), y)
     counts = ChunkCounts(tables={}, rows=len(frame), dropped=int((~keep).sum()))
     labels_by_attribute = {}
+    column_cache: dict = {}
     for attribute in spec.attributes:
-        codes, labels = _group_codes(frame, attribute)
+        codes, labels = _group_codes(frame, attribute, column_cache)
         missing = codes < 0
         if spec.missing_policy == MissingPolicy.GROUP:
             codes = np.where(missing, len(labels), codes)
