@@ -7,7 +7,7 @@ Celery workers (a chord) or one after another in one process: the results are id
 
 from .counting import ChunkCounts, count_row_groups, merge_chunks, row_group_chunks
 from .finish import EngineOutput, finish
-from .spec import AttributeSpec, EngineInput, compute_group_metrics
+from .spec import AttributeSpec, EngineInput, compute_group_metrics, count_chunks
 
 __all__ = [
     "AttributeSpec",
@@ -15,6 +15,7 @@ __all__ = [
     "EngineInput",
     "EngineOutput",
     "compute_group_metrics",
+    "count_chunks",
     "count_row_groups",
     "finish",
     "merge_chunks",

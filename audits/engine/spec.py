@@ -60,16 +60,23 @@ class EngineInput:
         return ["", *self.decision_classes]
 
 
-def compute_group_metrics(spec: EngineInput, progress: Callable[[float, str], None] | None = None):
-    """Count every row group in this process, then compute (the in-process path of the chord)."""
-    from .counting import count_row_groups, row_group_chunks
-    from .finish import finish
+def count_chunks(spec: EngineInput, chunks: list[list[int]], progress: Callable[[float, str], None] | None = None):
+    """Count chunks of row groups one after another in this process and merge them."""
+    from .counting import count_row_groups
 
-    chunks = row_group_chunks(spec.parquet_path, chunk_row_groups=1)
     merged = None
     for index, row_groups in enumerate(chunks):
         counts = count_row_groups(spec, row_groups)
         merged = counts if merged is None else merged.merge(counts)
         if progress:
             progress(0.6 * (index + 1) / len(chunks), "counting")
-    return finish(spec, merged, progress=progress)
+    return merged
+
+
+def compute_group_metrics(spec: EngineInput, progress: Callable[[float, str], None] | None = None):
+    """Count every row group in this process, then compute (the in-process path of the chord)."""
+    from .counting import row_group_chunks
+    from .finish import finish
+
+    counts = count_chunks(spec, row_group_chunks(spec.parquet_path, chunk_row_groups=1), progress)
+    return finish(spec, counts, progress=progress)

@@ -13,6 +13,7 @@ from audits.engine import (
     AttributeSpec,
     ChunkCounts,
     EngineInput,
+    count_chunks,
     count_row_groups,
     finish,
     merge_chunks,
@@ -102,11 +103,9 @@ def audit_run_execute(*, run_id: int, worker: str, task_id: str = "") -> AuditRu
             _dispatch_chord(run_id, spec, chunks)
             return run
         started = time.perf_counter()
-        counts = None
-        for index, row_groups in enumerate(chunks):
-            piece = count_row_groups(spec, row_groups)
-            counts = piece if counts is None else counts.merge(piece)
-            audit_run_progress(run_id=run_id, fraction=0.6 * (index + 1) / len(chunks), stage="counting")
+        counts = count_chunks(
+            spec, chunks, progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage)
+        )
         timings = {"counting_seconds": round(time.perf_counter() - started, 4), "chunks": len(chunks)}
         return _complete(run_id=run_id, spec=spec, counts=counts, timings=timings, task_id=task_id)
     except Exception as exc:  # the error is kept on the run for the user; the worker stays healthy
