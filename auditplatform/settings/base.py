@@ -81,6 +81,7 @@ AUDIT_UPLOAD_MAX_BYTES = env.int("AUDIT_UPLOAD_MAX_BYTES", default=200 * 1024 * 
 AUDIT_UPLOAD_MAX_ROWS = env.int("AUDIT_UPLOAD_MAX_ROWS", default=20_000_000)
 AUDIT_UPLOAD_MAX_COLUMNS = env.int("AUDIT_UPLOAD_MAX_COLUMNS", default=2_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+AUDIT_MODEL_MAX_BYTES = env.int("AUDIT_MODEL_MAX_BYTES", default=500 * 1024 * 1024)
 
 # The code version recorded in every report (git commit in CI and images; "dev" otherwise).
 AUDIT_CODE_VERSION = env("AUDIT_CODE_VERSION", default="")

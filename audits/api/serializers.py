@@ -124,10 +124,25 @@ class ModelArtifactSerializer(serializers.ModelSerializer):
 
 
 class ModelCreateInputSerializer(serializers.Serializer):
-    dataset = serializers.IntegerField(help_text="Dataset whose column holds the decisions.")
-    decision_column = serializers.CharField()
-    favourable = serializers.ListField(child=serializers.CharField(), min_length=1)
+    """Either decisions in a dataset column (dataset + decision_column), or an uploaded skops file."""
+
+    dataset = serializers.IntegerField(
+        required=False, help_text="Dataset holding the decisions; for an uploaded model, the smoke-test data."
+    )
+    decision_column = serializers.CharField(required=False, allow_blank=True)
+    favourable = serializers.ListField(
+        child=serializers.CharField(), min_length=1, help_text="Favourable decision value(s) or class."
+    )
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    workspace = serializers.CharField(required=False, help_text="Workspace slug or id (uploaded models).")
+    file = serializers.FileField(required=False, help_text="scikit-learn model saved with skops.io.dump.")
+
+    def validate(self, attrs):
+        if attrs.get("file") is None and not (attrs.get("dataset") and attrs.get("decision_column")):
+            raise serializers.ValidationError("Give either a skops `file` or a `dataset` and its `decision_column`.")
+        if attrs.get("file") is not None and not attrs.get("workspace") and not attrs.get("dataset"):
+            raise serializers.ValidationError({"workspace": "Name the workspace of the uploaded model."})
+        return attrs
 
 
 class AuditPlanSerializer(serializers.ModelSerializer):
@@ -149,6 +164,11 @@ class AuditPlanSerializer(serializers.ModelSerializer):
             "min_group_size",
             "min_denominator",
             "bands",
+            "intersections",
+            "decision_classes",
+            "outcome_classes",
+            "probes",
+            "probe_settings",
             "created_at",
         ]
         read_only_fields = fields
@@ -176,6 +196,10 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
         help_text='Attribute-name lists audited as intersections, e.g. [["race", "sex"]].',
     )
     multiclass = serializers.BooleanField(default=False, help_text="Also audit each decision class one-vs-rest.")
+    probes = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="e.g. tabular_counterfactual"
+    )
+    probe_settings = serializers.DictField(required=False)
 
 
 class AuditRunSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from audits import selectors
 from audits.exceptions import ApplicationError
 from audits.services.audit_runs import audit_run_create
 from audits.services.datasets import dataset_create, model_register_dataset_decisions
+from audits.services.models import model_register_skops
 from audits.services.plans import audit_plan_create
 
 from . import serializers as s
@@ -29,6 +30,15 @@ def _scoped(queryset, pk, what: str):
     if obj is None:
         raise ApplicationError(f"{what.capitalize()} {pk} not found in your workspaces.", field=what)
     return obj
+
+
+def _workspace(request, reference: str):
+    """A workspace of the user's, by slug or id (400 otherwise)."""
+    lookup = {"pk": reference} if str(reference).isdigit() else {"slug": reference}
+    workspace = selectors.workspace_list(user=request.user).filter(**lookup).first()
+    if workspace is None:
+        raise ApplicationError(f"Workspace '{reference}' not found in your workspaces.", field="workspace")
+    return workspace
 
 
 class WorkspaceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -62,13 +72,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         serializer = s.DatasetCreateInputSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         v = serializer.validated_data
-        workspace = (
-            selectors.workspace_list(user=request.user)
-            .filter(**({"pk": v["workspace"]} if v["workspace"].isdigit() else {"slug": v["workspace"]}))
-            .first()
-        )
-        if workspace is None:
-            raise ApplicationError(f"Workspace '{v['workspace']}' not found in your workspaces.", field="workspace")
+        workspace = _workspace(request, v["workspace"])
         dataset, model = dataset_create(
             user=request.user,
             workspace=workspace,
@@ -101,20 +105,40 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     def get_queryset(self):
         return selectors.model_list(user=self.request.user)
 
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
     @extend_schema(request=s.ModelCreateInputSerializer, responses={201: s.ModelArtifactSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = s.ModelCreateInputSerializer(data=request.data)
+        """Register decisions in a dataset column, or upload a skops model (smoke-tested on `dataset`)."""
+        data = request.data
+        if hasattr(data, "getlist"):
+            data = {k: (data.getlist(k) if k == "favourable" else data.get(k)) for k in data}
+        serializer = s.ModelCreateInputSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         v = serializer.validated_data
-        dataset = _scoped(selectors.dataset_list(user=request.user), v["dataset"], "dataset")
-        model = model_register_dataset_decisions(
-            user=request.user,
-            dataset=dataset,
-            decision_column=v["decision_column"],
-            favourable=v["favourable"],
-            name=v.get("name", ""),
-            request_id=request_id(request),
+        dataset = (
+            _scoped(selectors.dataset_list(user=request.user), v["dataset"], "dataset") if v.get("dataset") else None
         )
+        if v.get("file") is not None:
+            workspace = dataset.workspace if dataset else _workspace(request, v["workspace"])
+            model = model_register_skops(
+                user=request.user,
+                workspace=workspace,
+                upload=v["file"],
+                favourable_class=v["favourable"][0],
+                dataset=dataset,
+                name=v.get("name", ""),
+                request_id=request_id(request),
+            )
+        else:
+            model = model_register_dataset_decisions(
+                user=request.user,
+                dataset=dataset,
+                decision_column=v["decision_column"],
+                favourable=v["favourable"],
+                name=v.get("name", ""),
+                request_id=request_id(request),
+            )
         return Response(s.ModelArtifactSerializer(model).data, status=status.HTTP_201_CREATED)
 
 
@@ -152,6 +176,8 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             bands=v.get("bands"),
             intersections=v.get("intersections"),
             multiclass=v["multiclass"],
+            probes=v.get("probes"),
+            probe_settings=v.get("probe_settings"),
             request_id=request_id(request),
         )
         return Response(s.AuditPlanSerializer(plan).data, status=status.HTTP_201_CREATED)

@@ -135,9 +135,28 @@ def normalised_scores(spec: EngineInput, column: pd.Series) -> np.ndarray:
 
 
 def _columns(spec: EngineInput) -> list[str]:
-    wanted = [spec.decision_column, spec.outcome_column, spec.score_column]
+    wanted = [spec.outcome_column, spec.score_column]
+    if spec.model_path:
+        wanted += list(_runner(spec).feature_columns)
+    else:
+        wanted.append(spec.decision_column)
     wanted += [c for a in spec.attributes for c in a.columns]
     return list(dict.fromkeys(c for c in wanted if c))
+
+
+def _runner(spec: EngineInput):
+    from .model_runner import tabular_runner
+
+    return tabular_runner(spec.model_path, spec.model_sha256, spec.model_favourable)
+
+
+def _decisions(spec: EngineInput, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(favourable decision, rows with a decision, model scores or None) for the chunk."""
+    if spec.model_path:
+        decisions, scores = _runner(spec).predict(frame)
+        return decisions.astype(bool), np.ones(len(frame), dtype=bool), scores
+    decision = frame[spec.decision_column]
+    return favourable_mask(decision, spec.decision_favourable), decision.notna().to_numpy(copy=True), None
 
 
 def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
@@ -146,8 +165,7 @@ def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
     frame = parquet.read_row_groups(row_groups, columns=_columns(spec)).to_pandas() if row_groups else None
     if frame is None or frame.empty:
         return ChunkCounts(tables={}, missing={a.name: 0 for a in spec.attributes})
-    decision = frame[spec.decision_column]
-    keep = decision.notna().to_numpy(copy=True)
+    yhat_main, keep, model_scores = _decisions(spec, frame)
     outcome = frame[spec.outcome_column] if spec.outcome_column else None
     if outcome is not None:
         keep &= outcome.notna().to_numpy()
@@ -155,15 +173,12 @@ def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
     if spec.score_column:
         scores = normalised_scores(spec, frame[spec.score_column])
         keep &= ~np.isnan(scores)
-    masks = {
-        "": (
-            favourable_mask(decision, spec.decision_favourable),
-            None if outcome is None else favourable_mask(outcome, spec.outcome_favourable),
-        )
-    }
+    elif model_scores is not None:
+        scores = model_scores  # the model's P(favourable) is already a [0, 1] score
+    masks = {"": (yhat_main, None if outcome is None else favourable_mask(outcome, spec.outcome_favourable))}
     for cls in spec.decision_classes:
         y = favourable_mask(outcome, [cls]) if outcome is not None and cls in spec.outcome_classes else None
-        masks[cls] = (favourable_mask(decision, [cls]), y)
+        masks[cls] = (favourable_mask(frame[spec.decision_column], [cls]), y)
     counts = ChunkCounts(tables={}, rows=len(frame), dropped=int((~keep).sum()))
     labels_by_attribute = {}
     column_cache: dict = {}

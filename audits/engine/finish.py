@@ -30,6 +30,7 @@ class EngineOutput:
     rows_missing_attribute: dict[str, int]
     score_analysis: dict | None = None
     comparisons_tested: int = 0
+    probes: list[dict] = field(default_factory=list)
 
     @property
     def attributes(self) -> list[AttributeResult]:

@@ -43,6 +43,10 @@ class EngineInput:
     score_higher_is_favourable: bool = True
     score_range: tuple[float, float] | None = None
     whatif_max_rows: int = 50_000
+    # A model that makes the decisions (skops pipeline): decision_column is then unused.
+    model_path: str = ""
+    model_sha256: str = ""
+    model_favourable: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -30,6 +30,9 @@ class AuditPlan(models.Model):
     # One-vs-rest classes of a multiclass decision; outcome_classes are those the outcome column shares.
     decision_classes = models.JSONField(default=list, blank=True)
     outcome_classes = models.JSONField(default=list, blank=True)
+    # Counterfactual probes to run on the model (e.g. ["tabular_counterfactual"]) and their settings.
+    probes = models.JSONField(default=list, blank=True)
+    probe_settings = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -132,6 +132,8 @@ def build_report_document(
                 "sha256": model.sha256,
                 "decision_column": model.decision_column,
                 "favourable_decision": list(model.decision_favourable),
+                "estimator": model.config.get("estimator", ""),
+                "framework_versions": model.framework_versions,
             },
             "outcome": (
                 {"column": dataset.outcome_column, "favourable": list(dataset.outcome_favourable)}
@@ -149,6 +151,8 @@ def build_report_document(
             "min_denominator": plan.min_denominator,
             "bands": plan.bands,
             "intersections": plan.intersections,
+            "probes": list(plan.probes),
+            "probe_settings": plan.probe_settings,
             "decision_classes": plan.decision_classes,
             "missing_policy": dataset.missing_policy,
             "bootstrap_method": BOOTSTRAP_METHOD,
@@ -176,6 +180,7 @@ def build_report_document(
         "attributes": attributes,
         "results": results,
         "score_analysis": output.score_analysis,
+        "probes": output.probes,
         "summary": {
             "verdicts": dict(sorted(verdicts.items())),
             "failed": [

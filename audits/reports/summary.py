@@ -48,6 +48,25 @@ def report_summary(document: dict, sha256: str = "") -> str:
             lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
             if index == 0:
                 lines.append("  " + "  ".join("-" * width for width in widths))
+    for probe in document.get("probes", []):
+        lines.append("")
+        lines.append(
+            f"Counterfactual probe on {probe['attribute']} ({probe['n_rows']} rows, protected column "
+            f"{'used' if probe['protected_is_feature'] else 'not used'} by the model): causal discrimination rate "
+            f"{probe['causal_discrimination_rate']:.3f} [{probe['cdr_ci_low']:.3f}, {probe['cdr_ci_high']:.3f}] "
+            f"{probe['verdict']} (threshold {probe['threshold']:g})"
+        )
+        strongest = sorted(probe["pairs"], key=lambda p: -abs(p["mean_delta"]))[:6]
+        for pair in strongest:
+            lines.append(
+                f"  {pair['source_group']} -> {pair['target_group']}: flip rate {pair['flip_rate']:.3f}, "
+                f"mean delta {pair['mean_delta']:+.4f} [{pair['delta_ci_low']:+.4f}, {pair['delta_ci_high']:+.4f}]"
+            )
+        if len(probe["pairs"]) > len(strongest):
+            lines.append(f"  ({len(probe['pairs']) - len(strongest)} more pairs in the report)")
+        proxies = ", ".join(f"{p['feature']} ({p['association']:.2f})" for p in probe["proxies"][:3])
+        if proxies:
+            lines.append(f"  strongest proxies: {proxies}")
     verdicts = document["summary"]["verdicts"]
     for warning in document["summary"].get("convention_warnings", []):
         lines.append(f"Convention warning: {warning}")

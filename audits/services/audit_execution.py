@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audits.choices import RunStatus
+from audits.choices import ModelKind, RunStatus
 from audits.engine import (
     AttributeSpec,
     ChunkCounts,
@@ -19,6 +19,7 @@ from audits.engine import (
     merge_chunks,
     row_group_chunks,
 )
+from audits.engine.probes import run_probes
 from audits.engine.spec import INTERSECTION_SEPARATOR
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, AuditRun
@@ -34,7 +35,8 @@ logger = logging.getLogger(__name__)
 def engine_input(plan: AuditPlan) -> EngineInput:
     """The engine's view of a plan: columns, favourable values, attributes (and intersections), settings."""
     dataset, model = plan.dataset, plan.model
-    if not model.decision_column:
+    runs_model = model.kind == ModelKind.SKOPS_PIPELINE
+    if not model.decision_column and not runs_model:
         raise ApplicationError(f"Model kind '{model.kind}' cannot be audited on group metrics yet.")
     attributes = [AttributeSpec(a.name, [a.column], a.reference_group) for a in plan.attributes.order_by("id")]
     by_name = {a.name: a for a in attributes}
@@ -62,6 +64,9 @@ def engine_input(plan: AuditPlan) -> EngineInput:
         score_column=dataset.score_column,
         score_higher_is_favourable=dataset.score_higher_is_favourable,
         score_range=(score["min"], score["max"]) if dataset.score_column and score else None,
+        model_path=model.file.path if runs_model else "",
+        model_sha256=model.sha256 if runs_model else "",
+        model_favourable=model.decision_favourable[0] if runs_model else "",
     )
 
 
@@ -156,6 +161,15 @@ def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts, timings: d
     output = finish(spec, counts, progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage))
     timings["metrics_seconds"] = round(time.perf_counter() - started, 4)
     run = AuditRun.objects.select_related("plan", "workspace", "requested_by").get(pk=run_id)
+    started = time.perf_counter()
+    output.probes = run_probes(
+        spec,
+        list(run.plan.probes),
+        run.plan.probe_settings,
+        progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage),
+    )
+    if run.plan.probes:
+        timings["probes_seconds"] = round(time.perf_counter() - started, 4)
     finished = timezone.now()
     document = build_report_document(
         run=run, spec=spec, output=output, timings=timings, started_at=run.started_at, finished_at=finished

@@ -3,6 +3,8 @@
 import pyarrow.parquet as pq
 from django.db import transaction
 
+from audits.choices import ModelKind
+from audits.engine.probes import DEFAULT_PROBE_SETTINGS, PROBES
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, Dataset, ModelArtifact, ProtectedAttribute
 
@@ -81,6 +83,37 @@ def _decision_classes(dataset: Dataset, model: ModelArtifact) -> tuple[list[str]
     return classes, [c for c in classes if c in outcome]
 
 
+def _check_model_fits(dataset: Dataset, model: ModelArtifact, multiclass: bool) -> None:
+    if model.kind != ModelKind.SKOPS_PIPELINE:
+        return
+    if multiclass:
+        raise ApplicationError("One-vs-rest audits need the decisions in a dataset column.", field="multiclass")
+    columns = {c["name"] for c in dataset.schema}
+    missing = [c for c in model.config.get("feature_columns", []) if c not in columns]
+    if missing:
+        raise ApplicationError(
+            f"Model '{model.name}' needs columns that dataset '{dataset.name}' lacks: {', '.join(missing[:10])}.",
+            field="model",
+        )
+
+
+def _check_probes(model: ModelArtifact, probes: list[str], settings: dict) -> tuple[list[str], dict]:
+    unknown = [p for p in probes if p not in PROBES]
+    if unknown:
+        raise ApplicationError(f"Unknown probes {unknown}; available: {', '.join(PROBES)}.", field="probes")
+    if probes and model.kind != ModelKind.SKOPS_PIPELINE:
+        raise ApplicationError(
+            "Counterfactual probes need a model that can be run (e.g. a skops pipeline), not decisions in a column.",
+            field="probes",
+        )
+    allowed = set(DEFAULT_PROBE_SETTINGS)
+    if set(settings) - allowed:
+        raise ApplicationError(f"Unknown probe settings {sorted(set(settings) - allowed)}.", field="probe_settings")
+    if not 100 <= int(settings.get("max_rows", 20_000)) <= 1_000_000:
+        raise ApplicationError("probe_settings.max_rows must be between 100 and 1000000.", field="probe_settings")
+    return list(dict.fromkeys(probes)), settings
+
+
 @transaction.atomic
 def audit_plan_create(
     *,
@@ -98,6 +131,8 @@ def audit_plan_create(
     bands: dict | None = None,
     intersections: list[list[str]] | None = None,
     multiclass: bool = False,
+    probes: list[str] | None = None,
+    probe_settings: dict | None = None,
     request_id: str = "",
 ) -> AuditPlan:
     """Create a plan auditing `model` on `dataset` across `attributes` (all of the dataset's by default).
@@ -129,6 +164,8 @@ def audit_plan_create(
     if min_group_size < 1 or min_denominator < 1:
         raise ApplicationError("Minimum sizes must be at least 1.", field="min_group_size")
     intersections = _check_intersections(intersections, attributes)
+    _check_model_fits(dataset, model, multiclass)
+    probes, probe_settings = _check_probes(model, probes or [], probe_settings or {})
     decision_classes, outcome_classes = _decision_classes(dataset, model) if multiclass else ([], [])
     plan = AuditPlan.objects.create(
         workspace=workspace,
@@ -145,6 +182,8 @@ def audit_plan_create(
         intersections=intersections,
         decision_classes=decision_classes,
         outcome_classes=outcome_classes,
+        probes=probes,
+        probe_settings=probe_settings,
         created_by=user,
     )
     plan.attributes.set(attributes)
@@ -160,6 +199,7 @@ def audit_plan_create(
             "attributes": [a.name for a in attributes],
             "intersections": intersections,
             "decision_classes": decision_classes,
+            "probes": probes,
             "metrics": metrics,
         },
     )

@@ -11,10 +11,11 @@ from django.db import transaction
 
 from audits.choices import MissingPolicy, Role, RunStatus
 from audits.exceptions import ApplicationError
-from audits.models import AuditReport, AuditRun, Workspace
+from audits.models import AuditReport, AuditRun, ModelArtifact, Workspace
 from audits.reports.summary import report_summary
 from audits.services.audit_runs import audit_run_create
 from audits.services.datasets import dataset_create
+from audits.services.models import model_register_skops
 from audits.services.plans import audit_plan_create
 from audits.services.workspaces import membership_set, user_get_or_create, workspace_create, workspace_role
 
@@ -24,7 +25,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dataset", required=True, help="CSV or Parquet file")
-        parser.add_argument("--decision", required=True, help="column with the model's decisions")
+        parser.add_argument("--decision", default="", help="column with the model's decisions")
+        parser.add_argument("--model", default="", help="a skops model file to register, or a registered model id")
+        parser.add_argument("--favourable-class", default="", help="the model's favourable class (with --model)")
+        parser.add_argument("--probe", action="append", default=[], help="probe to run, e.g. tabular_counterfactual")
         parser.add_argument("--outcome", default="", help="column with the true outcomes (optional)")
         parser.add_argument("--favourable", action="append", default=[], help="favourable value of both columns")
         parser.add_argument("--favourable-decision", action="append", default=[])
@@ -62,6 +66,8 @@ class Command(BaseCommand):
             if not sep:
                 raise CommandError(f"--reference '{item}' must look like COLUMN=GROUP")
             references[column] = group
+        if bool(options["decision"]) == bool(options["model"]):
+            raise CommandError("Give either --decision COLUMN (decisions in the file) or --model (a model to run).")
         user, workspace = self._actor(options["user"], options["workspace"])
         try:
             with path.open("rb") as handle:
@@ -81,6 +87,8 @@ class Command(BaseCommand):
                     encoding=options["encoding"],
                     delimiter=options["delimiter"],
                 )
+            if options["model"]:
+                model = self._model(options, user, workspace, dataset)
             plan = audit_plan_create(
                 user=user,
                 dataset=dataset,
@@ -91,6 +99,7 @@ class Command(BaseCommand):
                 min_group_size=options["min_group_size"],
                 intersections=[[c.strip() for c in item.split(",") if c.strip()] for item in options["intersect"]],
                 multiclass=options["multiclass"],
+                probes=options["probe"],
             )
             if current_app.conf.task_always_eager:
                 self.stdout.write("No broker configured (CELERY_BROKER_URL unset): the audit runs in this process.")
@@ -108,6 +117,27 @@ class Command(BaseCommand):
         if options["out"]:
             Path(options["out"]).write_bytes(report.canonical_json.encode("utf-8"))
             self.stdout.write(f"Report written to {options['out']}")
+
+    def _model(self, options, user, workspace, dataset):
+        reference = options["model"]
+        if reference.isdigit():
+            model = ModelArtifact.objects.filter(pk=int(reference), workspace=workspace).first()
+            if model is None:
+                raise CommandError(f"No model {reference} in workspace '{workspace.slug}'.")
+            return model
+        path = Path(reference)
+        if not path.is_file():
+            raise CommandError(f"No such model file: {path}")
+        if not options["favourable_class"]:
+            raise CommandError("--favourable-class is required with a model file.")
+        with path.open("rb") as handle:
+            return model_register_skops(
+                user=user,
+                workspace=workspace,
+                upload=File(handle, name=path.name),
+                favourable_class=options["favourable_class"],
+                dataset=dataset,
+            )
 
     def _actor(self, username: str, slug: str):
         with transaction.atomic():

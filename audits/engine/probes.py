@@ -1,0 +1,57 @@
+"""Counterfactual probes of a model, run after the group metrics (design.md section 5)."""
+
+from dataclasses import asdict
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from .spec import EngineInput
+
+PROBES = ("tabular_counterfactual",)
+DEFAULT_PROBE_SETTINGS = {"max_rows": 20_000, "threshold": 0.05, "n_examples": 5, "include_examples": True}
+
+
+def _sample_frame(spec: EngineInput, columns: list[str], max_rows: int) -> pd.DataFrame:
+    """Rows from the first row groups, enough for the probe's own seeded sample (bounded memory)."""
+    parquet = pq.ParquetFile(spec.parquet_path)
+    pieces, rows = [], 0
+    for index in range(parquet.metadata.num_row_groups):
+        pieces.append(parquet.read_row_group(index, columns=columns).to_pandas())
+        rows += len(pieces[-1])
+        if rows >= 5 * max_rows:
+            break
+    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=columns)
+
+
+def run_probes(spec: EngineInput, probes: list[str], settings: dict, progress=None) -> list[dict]:
+    """Run each requested probe on every single-column attribute; JSON-ready summaries for the report."""
+    if not probes:
+        return []
+    from explainers.probes.tabular import tabular_counterfactual_probe
+
+    from .counting import _runner
+
+    options = {**DEFAULT_PROBE_SETTINGS, **(settings or {})}
+    runner = _runner(spec)
+    attributes = [a for a in spec.attributes if not a.intersectional]
+    columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
+    frame = _sample_frame(spec, columns, options["max_rows"])
+    summaries = []
+    for index, attribute in enumerate(attributes):
+        result = tabular_counterfactual_probe(
+            runner,
+            frame,
+            column=attribute.columns[0],
+            attribute=attribute.name,
+            max_rows=options["max_rows"],
+            n_boot=min(spec.n_boot, 2000),
+            seed=spec.seed,
+            alpha=spec.alpha,
+            threshold=options["threshold"],
+            n_examples=options["n_examples"],
+            include_examples=options["include_examples"],
+        )
+        summaries.append({"probe": "tabular_counterfactual", **asdict(result)})
+        if progress:
+            progress(0.9 + 0.08 * (index + 1) / len(attributes), f"counterfactual probe on {attribute.name}")
+    return summaries
