@@ -124,7 +124,7 @@ def _scores(spec: EngineInput, counts: ChunkCounts, slices: list[SliceResult]) -
                 entry["whatif"] = {"label": "analysis, not a recommendation", "error": str(exc)}
         analysis[name] = entry
     return {
-        "score_column": spec.score_column,
+        "score_column": spec.score_column or "the model's P(favourable class)",
         "higher_is_favourable": spec.score_higher_is_favourable,
         "raw_range": list(spec.score_range) if spec.score_range else None,
         "normalisation": score_normalisation(spec),
