@@ -15,5 +15,6 @@ router.register("reports", views.AuditReportViewSet, basename="report")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("trail/verify/", views.TrailVerifyView.as_view(), name="trail-verify"),
     path("", include(router.urls)),
 ]

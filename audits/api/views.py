@@ -8,7 +8,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from audits import selectors
 from audits.exceptions import ApplicationError
@@ -16,6 +18,7 @@ from audits.services.audit_runs import audit_run_create
 from audits.services.datasets import dataset_create, model_register_dataset_decisions
 from audits.services.models import model_register_skops
 from audits.services.plans import audit_plan_create
+from audits.services.trail import trail_verify
 
 from . import serializers as s
 
@@ -214,3 +217,13 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
         response["Content-Disposition"] = f'attachment; filename="audit-report-{report.pk}.json"'
         response["X-Report-SHA256"] = report.sha256
         return response
+
+
+class TrailVerifyView(APIView):
+    """Verify the whole audit trail's hash chain (staff only: the chain spans every workspace)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
+    def get(self, request):
+        return Response(trail_verify().as_dict())

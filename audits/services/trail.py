@@ -1,0 +1,35 @@
+"""Verifying the hash-chained trail (design.md section 7): recompute every link, name the first broken one."""
+
+from dataclasses import asdict, dataclass
+
+from audits.constants import GENESIS_HASH
+from audits.models import AuditEvent
+
+from .events import event_hash
+
+
+@dataclass(frozen=True)
+class TrailVerification:
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def trail_verify(*, batch_size: int = 2000) -> TrailVerification:
+    """Walk the chain in id order; an entry breaks it if its prev_hash is not the previous entry's hash,
+    or if its own hash does not match its content (it was edited, e.g. with triggers disabled).
+    Reads only; writes nothing."""
+    previous = GENESIS_HASH
+    checked = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
+        if event.prev_hash != previous:
+            return TrailVerification(False, checked, event.pk, "prev_hash does not match the previous entry's hash")
+        if event_hash(event) != event.hash:
+            return TrailVerification(False, checked, event.pk, "content does not match its hash (entry was edited)")
+        previous = event.hash
+        checked += 1
+    return TrailVerification(True, checked)
