@@ -47,6 +47,7 @@ class EngineInput:
     model_path: str = ""
     model_sha256: str = ""
     model_favourable: str = ""
+    text_column: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

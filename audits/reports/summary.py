@@ -50,6 +50,9 @@ def report_summary(document: dict, sha256: str = "") -> str:
                 lines.append("  " + "  ".join("-" * width for width in widths))
     for probe in document.get("probes", []):
         lines.append("")
+        if probe["probe"] == "text_counterfactual":
+            lines.extend(_text_probe_lines(probe))
+            continue
         lines.append(
             f"Counterfactual probe on {probe['attribute']} ({probe['n_rows']} rows, protected column "
             f"{'used' if probe['protected_is_feature'] else 'not used'} by the model): causal discrimination rate "
@@ -75,3 +78,14 @@ def report_summary(document: dict, sha256: str = "") -> str:
     if sha256:
         lines.append(f"Report sha256 {sha256}")
     return "\n".join(lines)
+
+
+def _text_probe_lines(probe: dict) -> list[str]:
+    lines = [f"Text counterfactual probe ({probe['attribute']}): verdict {probe['verdict']}"]
+    for pair in probe.get("pairs", []):
+        lines.append(
+            f"  {pair.get('source_group')} -> {pair.get('target_group')}: n {pair.get('n')}, "
+            f"flip rate {pair.get('flip_rate', 0):.3f}, excess over control {pair.get('excess_flip_rate', 0):+.3f}, "
+            f"mean |delta| {pair.get('mean_abs_delta', 0):.4f}, verdict {pair.get('verdict', '')}"
+        )
+    return lines

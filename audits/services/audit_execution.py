@@ -67,6 +67,7 @@ def engine_input(plan: AuditPlan) -> EngineInput:
         model_path=model.file.path if runs_model else "",
         model_sha256=model.sha256 if runs_model else "",
         model_favourable=model.decision_favourable[0] if runs_model else "",
+        text_column=dataset.text_column,
     )
 
 

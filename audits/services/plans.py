@@ -97,7 +97,7 @@ def _check_model_fits(dataset: Dataset, model: ModelArtifact, multiclass: bool) 
         )
 
 
-def _check_probes(model: ModelArtifact, probes: list[str], settings: dict) -> tuple[list[str], dict]:
+def _check_probes(dataset: Dataset, model: ModelArtifact, probes: list[str], settings: dict) -> tuple[list[str], dict]:
     unknown = [p for p in probes if p not in PROBES]
     if unknown:
         raise ApplicationError(f"Unknown probes {unknown}; available: {', '.join(PROBES)}.", field="probes")
@@ -109,6 +109,18 @@ def _check_probes(model: ModelArtifact, probes: list[str], settings: dict) -> tu
     allowed = set(DEFAULT_PROBE_SETTINGS)
     if set(settings) - allowed:
         raise ApplicationError(f"Unknown probe settings {sorted(set(settings) - allowed)}.", field="probe_settings")
+    if "text_counterfactual" in probes:
+        if not dataset.text_column:
+            raise ApplicationError("The text probe needs the dataset's text column (text_column).", field="probes")
+        if dataset.text_column not in model.config.get("feature_columns", []):
+            raise ApplicationError(f"The model does not read the text column '{dataset.text_column}'.", field="probes")
+        from explainers.lexicons import available_lexicons
+
+        unknown = [n for n in settings.get("lexicons", ["gender"]) if n not in available_lexicons()]
+        if unknown:
+            raise ApplicationError(
+                f"Unknown lexicons {unknown}; available: {', '.join(available_lexicons())}.", field="probe_settings"
+            )
     if not 100 <= int(settings.get("max_rows", 20_000)) <= 1_000_000:
         raise ApplicationError("probe_settings.max_rows must be between 100 and 1000000.", field="probe_settings")
     return list(dict.fromkeys(probes)), settings
@@ -165,7 +177,7 @@ def audit_plan_create(
         raise ApplicationError("Minimum sizes must be at least 1.", field="min_group_size")
     intersections = _check_intersections(intersections, attributes)
     _check_model_fits(dataset, model, multiclass)
-    probes, probe_settings = _check_probes(model, probes or [], probe_settings or {})
+    probes, probe_settings = _check_probes(dataset, model, probes or [], probe_settings or {})
     decision_classes, outcome_classes = _decision_classes(dataset, model) if multiclass else ([], [])
     plan = AuditPlan.objects.create(
         workspace=workspace,

@@ -28,7 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--decision", default="", help="column with the model's decisions")
         parser.add_argument("--model", default="", help="a skops model file to register, or a registered model id")
         parser.add_argument("--favourable-class", default="", help="the model's favourable class (with --model)")
-        parser.add_argument("--probe", action="append", default=[], help="probe to run, e.g. tabular_counterfactual")
+        parser.add_argument(
+            "--probe", action="append", default=[], help="tabular_counterfactual or text_counterfactual (repeatable)"
+        )
+        parser.add_argument("--text-column", default="", help="column of texts the model reads (text probes)")
+        parser.add_argument("--lexicon", action="append", default=[], help="lexicon of the text probe (default gender)")
         parser.add_argument("--outcome", default="", help="column with the true outcomes (optional)")
         parser.add_argument("--favourable", action="append", default=[], help="favourable value of both columns")
         parser.add_argument("--favourable-decision", action="append", default=[])
@@ -82,6 +86,7 @@ class Command(BaseCommand):
                     outcome_column=options["outcome"],
                     outcome_favourable=options["favourable_outcome"] or options["favourable"],
                     score_column=options["score_column"],
+                    text_column=options["text_column"],
                     score_higher_is_favourable=not options["score_lower_is_favourable"],
                     missing_policy=options["missing_policy"],
                     encoding=options["encoding"],
@@ -100,6 +105,7 @@ class Command(BaseCommand):
                 intersections=[[c.strip() for c in item.split(",") if c.strip()] for item in options["intersect"]],
                 multiclass=options["multiclass"],
                 probes=options["probe"],
+                probe_settings={"lexicons": options["lexicon"]} if options["lexicon"] else None,
             )
             if current_app.conf.task_always_eager:
                 self.stdout.write("No broker configured (CELERY_BROKER_URL unset): the audit runs in this process.")

@@ -1,0 +1,95 @@
+"""The text counterfactual probe through the API and Celery, on a skops text pipeline with a planted bias."""
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+from django.core.files.uploadedfile import SimpleUploadedFile
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from audits.models import AuditReport
+from tests.factories import csv_upload, upload_form
+
+SUBJECTS = {"female": ["she", "her mother", "the woman"], "male": ["he", "his father", "the man"]}
+REST = ["is a nurse", "writes code", "leads the team", "cooks dinner", "fixes cars", "teaches maths"]
+
+
+def _sentences(n=1200, seed=2):
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["female", "male"], size=n)
+    text = [f"{rng.choice(SUBJECTS[g])} {rng.choice(REST)}" for g in group]
+    # Planted bias: texts about women are labelled toxic far more often.
+    label = np.where(rng.random(n) < np.where(group == "female", 0.8, 0.1), "toxic", "ok")
+    return pd.DataFrame({"text": text, "group": group, "label": label})
+
+
+def _text_model(frame):
+    model = Pipeline(
+        [
+            ("features", ColumnTransformer([("t", TfidfVectorizer(), "text")])),
+            ("classify", LogisticRegression(max_iter=500)),
+        ]
+    )
+    return SimpleUploadedFile("text.skops", sio.dumps(model.fit(frame[["text"]], frame["label"])))
+
+
+def test_text_probe_finds_the_planted_gender_bias(auditor_client, eager_celery, django_capture_on_commit_callbacks):
+    frame = _sentences()
+    form = upload_form(
+        csv_upload(frame),
+        decision_column="",
+        favourable_decision=[],
+        outcome_column="label",
+        favourable_outcome=["ok"],
+        protected=["group"],
+        text_column="text",
+    )
+    dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
+    model = auditor_client.post(
+        "/api/v1/models/",
+        {"file": _text_model(frame), "favourable": ["ok"], "dataset": dataset["id"]},
+        format="multipart",
+    )
+    assert model.status_code == 201, model.json()
+    plan = auditor_client.post(
+        "/api/v1/plans/",
+        {"dataset": dataset["id"], "model": model.json()["id"], "n_boot": 300, "probes": ["text_counterfactual"]},
+        format="json",
+    )
+    assert plan.status_code == 201, plan.json()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = auditor_client.post(f"/api/v1/plans/{plan.json()['id']}/run/").json()
+
+    probe = next(p for p in AuditReport.objects.get(run_id=run["id"]).document["probes"])
+    assert probe["probe"] == "text_counterfactual" and probe["verdict"] == "fail"
+    female_to_male = next(p for p in probe["pairs"] if p["source_group"] == "female")
+    assert female_to_male["flip_rate"] > 0.3 and female_to_male["mean_delta"] > 0
+
+
+def test_text_probe_needs_a_text_column(auditor_client):
+    frame = _sentences(n=200)
+    form = upload_form(
+        csv_upload(frame),
+        decision_column="",
+        favourable_decision=[],
+        outcome_column="label",
+        favourable_outcome=["ok"],
+        protected=["group"],
+    )
+    dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
+    model = auditor_client.post(
+        "/api/v1/models/",
+        {"file": _text_model(frame), "favourable": ["ok"], "dataset": dataset["id"]},
+        format="multipart",
+    ).json()
+
+    response = auditor_client.post(
+        "/api/v1/plans/",
+        {"dataset": dataset["id"], "model": model["id"], "probes": ["text_counterfactual"]},
+        format="json",
+    )
+
+    assert response.status_code == 400 and "text column" in response.json()["detail"]
