@@ -179,3 +179,22 @@ def test_missing_column_raises(biased):
     runner, frame, _ = biased
     with pytest.raises(ValueError, match="comment"):
         text_counterfactual_probe(runner, frame, column="comment", lexicon="gender")
+
+
+def test_model_that_reacts_to_any_relative_word_is_unstable_not_biased(lexicon):
+    """design.md §5: the verdict uses the excess over the within-group control."""
+    rng = np.random.default_rng(7)
+    # Each word has its own effect, unrelated to gender: mother/uncle approve, aunt/father deny.
+    effect = {"mother": "approve", "uncle": "approve", "aunt": "deny", "father": "deny"}
+    words = rng.choice(list(effect), size=1600)
+    texts = [f"the {w} {' '.join(rng.choice(FILLER, 3))}" for w in words]
+    frame = pd.DataFrame({"text": texts})
+    labels = np.array([effect[w] if rng.random() < 0.95 else "approve" for w in words])
+    runner = TabularRunner(_pipeline().fit(frame, labels), favourable_class="approve")
+
+    result = text_counterfactual_probe(runner, frame, column="text", lexicon=lexicon, n_boot=300, seed=1)
+
+    female_to_male = next(p for p in result.pairs if p.source_group == "female")
+    assert female_to_male.flip_rate > 0.8  # the raw statistic alone would call this biased
+    assert female_to_male.control_flip_rate > 0.8
+    assert abs(female_to_male.excess_flip_rate) < 0.05 and female_to_male.verdict != "fail"
