@@ -93,3 +93,40 @@ def test_text_probe_needs_a_text_column(auditor_client):
     )
 
     assert response.status_code == 400 and "text column" in response.json()["detail"]
+
+
+def test_cli_runs_the_text_probe_with_a_named_lexicon(tmp_path, eager_celery, transactional_db, capsys):
+    from django.core.management import call_command
+
+    frame = _sentences()
+    data, model = tmp_path / "texts.csv", tmp_path / "text.skops"
+    frame.to_csv(data, index=False)
+    model.write_bytes(_text_model(frame).read())
+
+    call_command(
+        "audit",
+        "--dataset",
+        str(data),
+        "--model",
+        str(model),
+        "--favourable-class",
+        "ok",
+        "--outcome",
+        "label",
+        "--favourable-outcome",
+        "ok",
+        "--protected",
+        "group",
+        "--text-column",
+        "text",
+        "--probe",
+        "text_counterfactual",
+        "--lexicon",
+        "gender",
+        "--n-boot",
+        "200",
+    )
+
+    printed = capsys.readouterr().out
+    assert "Text counterfactual probe (lexicon:gender): verdict fail" in printed
+    assert "female -> male" in printed
