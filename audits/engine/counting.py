@@ -12,6 +12,7 @@ from audits.ingestion.columns import favourable_mask, group_codes
 from explainers.metrics import CountTable, count_table
 from explainers.metrics.scores import ScoreHistogram, score_histogram
 
+from .model_runner import spec_runner
 from .spec import INTERSECTION_SEPARATOR, AttributeSpec, EngineInput
 
 SCORE_BINS = 1000
@@ -137,23 +138,17 @@ def normalised_scores(spec: EngineInput, column: pd.Series) -> np.ndarray:
 def _columns(spec: EngineInput) -> list[str]:
     wanted = [spec.outcome_column, spec.score_column]
     if spec.model_path:
-        wanted += list(_runner(spec).feature_columns)
+        wanted += list(spec_runner(spec).feature_columns)
     else:
         wanted.append(spec.decision_column)
     wanted += [c for a in spec.attributes for c in a.columns]
     return list(dict.fromkeys(c for c in wanted if c))
 
 
-def _runner(spec: EngineInput):
-    from .model_runner import tabular_runner
-
-    return tabular_runner(spec.model_path, spec.model_sha256, spec.model_favourable)
-
-
 def _decisions(spec: EngineInput, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(favourable decision, rows with a decision, model scores or None) for the chunk."""
     if spec.model_path:
-        decisions, scores = _runner(spec).predict(frame)
+        decisions, scores = spec_runner(spec).predict(frame)
         return decisions.astype(bool), np.ones(len(frame), dtype=bool), scores
     decision = frame[spec.decision_column]
     return favourable_mask(decision, spec.decision_favourable), decision.notna().to_numpy(copy=True), None
@@ -204,13 +199,13 @@ def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
                 group_array[rows], scores[rows], masks[""][1][rows], n_bins=SCORE_BINS
             )
     if scores is not None and masks[""][1] is not None:
-        counts.sample = _whatif_sample(spec, row_groups, keep, scores, masks[""][1], labels_by_attribute)
+        total = parquet.metadata.num_rows
+        counts.sample = _whatif_sample(spec, row_groups, total, keep, scores, masks[""][1], labels_by_attribute)
     return counts
 
 
-def _whatif_sample(spec, row_groups, keep, scores, outcome, labels_by_attribute) -> dict[str, list]:
+def _whatif_sample(spec, row_groups, total, keep, scores, outcome, labels_by_attribute) -> dict[str, list]:
     """A seeded Bernoulli sample of rows (about whatif_max_rows in all) for the threshold what-if."""
-    total = pq.ParquetFile(spec.parquet_path).metadata.num_rows
     rate = min(1.0, spec.whatif_max_rows / max(total, 1))
     rng = np.random.default_rng([spec.seed, *row_groups])
     chosen = keep & (rng.random(len(keep)) < rate)

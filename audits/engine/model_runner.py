@@ -16,3 +16,8 @@ def tabular_runner(path: str, sha256: str, favourable: str) -> TabularRunner:
     if actual != sha256:
         raise ValueError(f"The stored model file changed since registration (sha256 {actual[:12]} != {sha256[:12]}).")
     return TabularRunner(load_skops_model(data).model, favourable_class=favourable)
+
+
+def spec_runner(spec) -> TabularRunner:
+    """The runner of the model an EngineInput names (cached per process)."""
+    return tabular_runner(spec.model_path, spec.model_sha256, spec.model_favourable)

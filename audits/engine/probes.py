@@ -33,10 +33,10 @@ def run_probes(spec: EngineInput, probes: list[str], settings: dict, progress=No
     """Run each requested probe; JSON-ready summaries for the report."""
     if not probes:
         return []
-    from .counting import _runner
+    from .model_runner import spec_runner
 
     options = {**DEFAULT_PROBE_SETTINGS, **(settings or {})}
-    runner = _runner(spec)
+    runner = spec_runner(spec)
     attributes = [a for a in spec.attributes if not a.intersectional]
     columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
     frame = _sample_frame(spec, columns, options["max_rows"])
@@ -77,7 +77,7 @@ def _text(spec, runner, frame, options, progress) -> list[dict]:
     from explainers.probes.text import text_counterfactual_probe
 
     summaries = []
-    for name in options["lexicons"]:
+    for index, name in enumerate(options["lexicons"]):
         result = text_counterfactual_probe(
             runner,
             frame,
@@ -93,5 +93,5 @@ def _text(spec, runner, frame, options, progress) -> list[dict]:
         )
         summaries.append({"probe": "text_counterfactual", "attribute": f"lexicon:{name}", **asdict(result)})
         if progress:
-            progress(0.95 + 0.04, f"text probe with lexicon {name}")
+            progress(0.95 + 0.04 * (index + 1) / len(options["lexicons"]), f"text probe with lexicon {name}")
     return summaries

@@ -80,12 +80,18 @@ def report_summary(document: dict, sha256: str = "") -> str:
     return "\n".join(lines)
 
 
+def _number(value, spec: str) -> str:
+    """A probe statistic, or 'n/a' when it could not be computed (too few rows)."""
+    return "n/a" if value is None else format(value, spec)
+
+
 def _text_probe_lines(probe: dict) -> list[str]:
     lines = [f"Text counterfactual probe ({probe['attribute']}): verdict {probe['verdict']}"]
-    for pair in probe.get("pairs", []):
+    for pair in probe["pairs"]:
         lines.append(
-            f"  {pair.get('source_group')} -> {pair.get('target_group')}: n {pair.get('n')}, "
-            f"flip rate {pair.get('flip_rate', 0):.3f}, excess over control {pair.get('excess_flip_rate', 0):+.3f}, "
-            f"mean |delta| {pair.get('mean_abs_delta', 0):.4f}, verdict {pair.get('verdict', '')}"
+            f"  {pair['source_group']} -> {pair['target_group']}: n {pair['n']}, "
+            f"flip rate {_number(pair['flip_rate'], '.3f')}, "
+            f"excess over control {_number(pair['excess_flip_rate'], '+.3f')}, "
+            f"mean |delta| {_number(pair['mean_abs_delta'], '.4f')}, verdict {pair['verdict']}"
         )
     return lines

@@ -138,8 +138,8 @@ def test_oversized_upload_gets_400_naming_the_limit(auditor_client, settings, _m
 
     response = auditor_client.post(URL, upload_form(csv_upload(credit_frame())), format="multipart")
 
-    assert response.status_code == 400
-    assert "limit is 0.0 MB" in response.json()["detail"] or "the limit is" in response.json()["detail"]
+    assert response.status_code == 400 and response.json()["field"] == "file"
+    assert "; the limit is 0.0 MB" in response.json()["detail"]
     assert _record_counts() == before and _stored_files(_media_root) == []
 
 
