@@ -17,6 +17,12 @@ class ModelKind(models.TextChoices):
     HF_CLASSIFIER = "hf_classifier", "Hugging Face sequence classifier"
     HF_CAUSAL_LM = "hf_causal_lm", "Hugging Face causal LM"
     HF_ENCODER = "hf_encoder", "Sentence encoder"
+    # A text classifier shipped by an installed package (e.g. alt-profanity-check), named in config["builtin"].
+    BUILTIN_TEXT = "builtin_text", "Built-in text classifier (installed package)"
+
+
+# Kinds whose inference runs on torch: their audits go to the gpu queue (CPU workers consume it too).
+GPU_MODEL_KINDS = (ModelKind.HF_CLASSIFIER, ModelKind.HF_CAUSAL_LM, ModelKind.HF_ENCODER)
 
 
 class RunStatus(models.TextChoices):

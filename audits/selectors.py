@@ -12,6 +12,7 @@ from audits.models import (
     ModelArtifact,
     ProtectedAttribute,
     Workspace,
+    WorkspaceLexicon,
 )
 
 
@@ -35,6 +36,10 @@ def protected_attribute_list(*, user) -> QuerySet[ProtectedAttribute]:
 
 def model_list(*, user) -> QuerySet[ModelArtifact]:
     return ModelArtifact.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace")
+
+
+def lexicon_list(*, user) -> QuerySet[WorkspaceLexicon]:
+    return WorkspaceLexicon.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace")
 
 
 def audit_plan_list(*, user) -> QuerySet[AuditPlan]:

@@ -35,5 +35,22 @@ $PY manage.py audit --workspace demo --user auditor --dataset var/demo/adult_tes
   --protected sex --protected race --probe tabular_counterfactual --out var/adult-report.json
 
 echo
+echo "Text models: training the MiniLM sentiment classifier here (once) and writing templated statements…"
+$PY manage.py build_demo_models --out var/demo --text
+TEXT_AUDIT=(--workspace demo --user auditor --dataset var/demo/statements.csv --text-column text
+  --protected orientation --protected gender --min-group-size 10 --n-boot 1000
+  --probe text_counterfactual --lexicon sexual_orientation --lexicon gender)
+echo "Auditing the alt-profanity-check classifier on the statements (group metrics + text probes)…"
+$PY manage.py audit "${TEXT_AUDIT[@]}" --model builtin:profanity-check --out var/profanity-report.json
+echo "Auditing the MiniLM sentiment classifier (a transformers folder) the same way…"
+$PY manage.py audit "${TEXT_AUDIT[@]}" --model builtin:minilm-sentiment --out var/minilm-report.json
+echo "WEAT on the all-MiniLM-L6-v2 encoder…"
+$PY manage.py audit --workspace demo --user auditor --model builtin:all-minilm-l6-v2 --probe weat \
+  --out var/weat-report.json
+echo "SmolLM2-135M-Instruct on CrowS-Pairs by bias type (the GGUF is converted once, about 15 s)…"
+$PY manage.py audit --workspace demo --user auditor --model builtin:smollm2-135m-instruct --probe crows_pairs \
+  --out var/smollm2-report.json
+
+echo
 echo "Serving http://127.0.0.1:8000 (log in with the credentials above; Ctrl-C stops the server and the worker)."
 $PY manage.py runserver 127.0.0.1:8000 --noreload

@@ -82,6 +82,23 @@ AUDIT_UPLOAD_MAX_ROWS = env.int("AUDIT_UPLOAD_MAX_ROWS", default=20_000_000)
 AUDIT_UPLOAD_MAX_COLUMNS = env.int("AUDIT_UPLOAD_MAX_COLUMNS", default=2_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 AUDIT_MODEL_MAX_BYTES = env.int("AUDIT_MODEL_MAX_BYTES", default=500 * 1024 * 1024)
+# A zipped model folder may expand to at most this many bytes (zip bombs are refused before extraction).
+AUDIT_MODEL_MAX_EXPANDED_BYTES = env.int("AUDIT_MODEL_MAX_EXPANDED_BYTES", default=2 * 1024 * 1024 * 1024)
+# Folders on the server that may be registered by path (e.g. a shared model store); nothing else is.
+AUDIT_MODEL_PATH_ROOTS = env.list("AUDIT_MODEL_PATH_ROOTS", default=[])
+# Models the platform builds or converts itself (demo classifier, GGUF conversions).
+AUDIT_BUILTIN_MODELS_DIR = Path(env("AUDIT_BUILTIN_MODELS_DIR", default=str(BASE_DIR / "var" / "models")))
+# Audits that run transformers models go to this Celery queue; CPU workers consume it too unless told not to.
+AUDIT_GPU_QUEUE = env("AUDIT_GPU_QUEUE", default="gpu")
+
+# Predictions cached by (model sha256, input hash), shared by probes, metrics and re-audits (design.md §9).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "predictions": env.cache_url(
+        "AUDIT_PREDICTION_CACHE_URL",
+        default=f"filecache://{BASE_DIR / 'var' / 'cache' / 'predictions'}",
+    ),
+}
 
 # The code version recorded in every report (git commit in CI and images; "dev" otherwise).
 AUDIT_CODE_VERSION = env("AUDIT_CODE_VERSION", default="")

@@ -14,3 +14,5 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Shared prediction cache: the broker's Redis unless a cache URL is given.
+CACHES["predictions"] = env.cache_url("AUDIT_PREDICTION_CACHE_URL", default=CELERY_BROKER_URL)  # noqa: F405

@@ -13,3 +13,8 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15"
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/15")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
 AUDIT_CODE_VERSION = "test"
+# Predictions are cached in real Redis (database 14), as in production.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "predictions": env.cache_url("AUDIT_PREDICTION_CACHE_URL", default="rediscache://127.0.0.1:6379/14"),
+}

@@ -2,8 +2,18 @@
 
 from rest_framework import serializers
 
-from audits.choices import MissingPolicy
-from audits.models import AuditPlan, AuditReport, AuditRun, Dataset, ModelArtifact, ProtectedAttribute, Workspace
+from audits.choices import MissingPolicy, ModelKind
+from audits.engine.builtins import BUILTINS
+from audits.models import (
+    AuditPlan,
+    AuditReport,
+    AuditRun,
+    Dataset,
+    ModelArtifact,
+    ProtectedAttribute,
+    Workspace,
+    WorkspaceLexicon,
+)
 from audits.services.plans import METRIC_IDS
 
 
@@ -124,25 +134,64 @@ class ModelArtifactSerializer(serializers.ModelSerializer):
 
 
 class ModelCreateInputSerializer(serializers.Serializer):
-    """Either decisions in a dataset column (dataset + decision_column), or an uploaded skops file."""
+    """Decisions in a dataset column, an uploaded model (skops file or zipped transformers folder), a folder on
+    the server inside an allowed root, or a built-in model."""
 
     dataset = serializers.IntegerField(
-        required=False, help_text="Dataset holding the decisions; for an uploaded model, the smoke-test data."
+        required=False, help_text="Dataset holding the decisions; for a runnable model, the smoke-test data."
     )
     decision_column = serializers.CharField(required=False, allow_blank=True)
     favourable = serializers.ListField(
-        child=serializers.CharField(), min_length=1, help_text="Favourable decision value(s) or class."
+        child=serializers.CharField(),
+        required=False,
+        help_text="Favourable decision value(s) or class (required for classifiers; the built-ins have a default).",
     )
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    workspace = serializers.CharField(required=False, help_text="Workspace slug or id (uploaded models).")
-    file = serializers.FileField(required=False, help_text="scikit-learn model saved with skops.io.dump.")
+    workspace = serializers.CharField(required=False, help_text="Workspace slug or id (uploaded or built-in models).")
+    file = serializers.FileField(
+        required=False,
+        help_text="scikit-learn model saved with skops.io.dump, or a ZIP of a transformers folder (safetensors).",
+    )
+    path = serializers.CharField(
+        required=False, help_text="A model folder on the server, inside AUDIT_MODEL_PATH_ROOTS."
+    )
+    builtin = serializers.ChoiceField(choices=sorted(BUILTINS), required=False, help_text="A built-in model.")
+    kind = serializers.ChoiceField(
+        choices=["", ModelKind.HF_CLASSIFIER, ModelKind.HF_CAUSAL_LM, ModelKind.HF_ENCODER],
+        required=False,
+        help_text="Kind of a transformers folder; detected from its config when left out.",
+    )
+    text_column = serializers.CharField(required=False, allow_blank=True, help_text="Text column a classifier reads.")
 
     def validate(self, attrs):
-        if attrs.get("file") is None and not (attrs.get("dataset") and attrs.get("decision_column")):
-            raise serializers.ValidationError("Give either a skops `file` or a `dataset` and its `decision_column`.")
-        if attrs.get("file") is not None and not attrs.get("workspace") and not attrs.get("dataset"):
-            raise serializers.ValidationError({"workspace": "Name the workspace of the uploaded model."})
+        sources = [k for k in ("file", "path", "builtin") if attrs.get(k)]
+        if len(sources) > 1:
+            raise serializers.ValidationError(f"Give only one of file, path, builtin (got {', '.join(sources)}).")
+        if not sources and not (attrs.get("dataset") and attrs.get("decision_column")):
+            raise serializers.ValidationError(
+                "Give a model `file`, a server `path`, a `builtin` name, or a `dataset` and its `decision_column`."
+            )
+        if sources and not attrs.get("workspace") and not attrs.get("dataset"):
+            raise serializers.ValidationError({"workspace": "Name the workspace of the model."})
+        if not sources and not attrs.get("favourable"):
+            raise serializers.ValidationError({"favourable": "Name the favourable decision value(s)."})
         return attrs
+
+
+class WorkspaceLexiconSerializer(serializers.ModelSerializer):
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = WorkspaceLexicon
+        fields = ["id", "workspace", "name", "version", "sha256", "content", "created_at"]
+        read_only_fields = fields
+
+
+class WorkspaceLexiconCreateInputSerializer(serializers.Serializer):
+    workspace = serializers.CharField(help_text="Workspace slug or id.")
+    content = serializers.JSONField(
+        help_text="The lexicon: name, version, licence, source, groups, pairs, optional control (see README)."
+    )
 
 
 class AuditPlanSerializer(serializers.ModelSerializer):
@@ -175,7 +224,9 @@ class AuditPlanSerializer(serializers.ModelSerializer):
 
 
 class AuditPlanCreateInputSerializer(serializers.Serializer):
-    dataset = serializers.IntegerField()
+    dataset = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Leave out for probes of a language model or encoder."
+    )
     model = serializers.IntegerField()
     attributes = serializers.ListField(
         child=serializers.IntegerField(),
@@ -197,7 +248,9 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
     )
     multiclass = serializers.BooleanField(default=False, help_text="Also audit each decision class one-vs-rest.")
     probes = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="e.g. tabular_counterfactual"
+        child=serializers.CharField(),
+        required=False,
+        help_text="tabular_counterfactual, text_counterfactual, crows_pairs, weat, discrim_eval",
     )
     probe_settings = serializers.DictField(required=False)
 

@@ -16,7 +16,9 @@ from audits import selectors
 from audits.exceptions import ApplicationError
 from audits.services.audit_runs import audit_run_create
 from audits.services.datasets import dataset_create, model_register_dataset_decisions
+from audits.services.lexicons import lexicon_create
 from audits.services.models import model_register_skops
+from audits.services.models_folders import is_model_folder_zip, model_register_folder
 from audits.services.plans import audit_plan_create
 from audits.services.trail import trail_verify
 
@@ -122,13 +124,32 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         dataset = (
             _scoped(selectors.dataset_list(user=request.user), v["dataset"], "dataset") if v.get("dataset") else None
         )
-        if v.get("file") is not None:
+        workspace = None
+        if v.get("file") is not None or v.get("path") or v.get("builtin"):
             workspace = dataset.workspace if dataset else _workspace(request, v["workspace"])
+        favourable = (v.get("favourable") or [""])[0]
+        if v.get("path") or v.get("builtin") or (v.get("file") is not None and is_model_folder_zip(v["file"])):
+            model = model_register_folder(
+                user=request.user,
+                workspace=workspace,
+                upload=v.get("file"),
+                server_path=v.get("path", ""),
+                builtin=v.get("builtin", ""),
+                kind=v.get("kind", ""),
+                favourable_class=favourable,
+                text_column=v.get("text_column", ""),
+                dataset=dataset,
+                name=v.get("name", ""),
+                request_id=request_id(request),
+            )
+        elif v.get("file") is not None:
+            if not favourable:
+                raise ApplicationError("Name the favourable class of the model.", field="favourable")
             model = model_register_skops(
                 user=request.user,
                 workspace=workspace,
                 upload=v["file"],
-                favourable_class=v["favourable"][0],
+                favourable_class=favourable,
                 dataset=dataset,
                 name=v.get("name", ""),
                 request_id=request_id(request),
@@ -156,7 +177,9 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         serializer = s.AuditPlanCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         v = serializer.validated_data
-        dataset = _scoped(selectors.dataset_list(user=request.user), v["dataset"], "dataset")
+        dataset = (
+            _scoped(selectors.dataset_list(user=request.user), v["dataset"], "dataset") if v.get("dataset") else None
+        )
         model = _scoped(selectors.model_list(user=request.user), v["model"], "model")
         attributes = None
         if v.get("attributes"):
@@ -191,6 +214,28 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """Queue an audit run of this plan; poll /runs/{id}/ for progress and the report id."""
         run = audit_run_create(user=request.user, plan=self.get_object(), request_id=request_id(request))
         return Response(s.AuditRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class WorkspaceLexiconViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Term lexicons of your workspaces for the text probe; a new upload of a name becomes its next version."""
+
+    serializer_class = s.WorkspaceLexiconSerializer
+
+    def get_queryset(self):
+        return selectors.lexicon_list(user=self.request.user)
+
+    @extend_schema(request=s.WorkspaceLexiconCreateInputSerializer, responses={201: s.WorkspaceLexiconSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = s.WorkspaceLexiconCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        v = serializer.validated_data
+        lexicon = lexicon_create(
+            user=request.user,
+            workspace=_workspace(request, v["workspace"]),
+            content=v["content"],
+            request_id=request_id(request),
+        )
+        return Response(s.WorkspaceLexiconSerializer(lexicon).data, status=status.HTTP_201_CREATED)
 
 
 class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):

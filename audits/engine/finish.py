@@ -31,6 +31,7 @@ class EngineOutput:
     score_analysis: dict | None = None
     comparisons_tested: int = 0
     probes: list[dict] = field(default_factory=list)
+    attributions: list[dict] = field(default_factory=list)
 
     @property
     def attributes(self) -> list[AttributeResult]:

@@ -1,10 +1,18 @@
-"""Load a registered model in a worker, once per process, checking the file is the one registered."""
+"""Load a registered model in a worker, once per process, checking it is the one registered."""
 
 import hashlib
 from functools import lru_cache
+from pathlib import Path
 
+from audits.choices import ModelKind
 from audits.ingestion.artifacts import load_skops_model
 from explainers.runners.tabular import TabularRunner
+
+from .prediction_cache import DjangoPredictionCache
+
+
+def _changed(actual: str, registered: str) -> ValueError:
+    return ValueError(f"The stored model changed since registration (sha256 {actual[:12]} != {registered[:12]}).")
 
 
 @lru_cache(maxsize=4)
@@ -14,10 +22,49 @@ def tabular_runner(path: str, sha256: str, favourable: str) -> TabularRunner:
         data = handle.read()
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
-        raise ValueError(f"The stored model file changed since registration (sha256 {actual[:12]} != {sha256[:12]}).")
+        raise _changed(actual, sha256)
     return TabularRunner(load_skops_model(data).model, favourable_class=favourable)
 
 
-def spec_runner(spec) -> TabularRunner:
+@lru_cache(maxsize=4)
+def model_runner(kind: str, path: str, sha256: str, favourable: str = "", text_column: str = "text"):
+    """A runner for any registered model kind (cached per process: a worker loads a model once).
+
+    HF folders are re-inspected (content checks, manifest sha256) before loading, so a folder edited on
+    disk after registration is refused instead of audited under the old fingerprint.
+    """
+    if kind == ModelKind.SKOPS_PIPELINE:
+        return tabular_runner(path, sha256, favourable)
+    cache = DjangoPredictionCache()
+    if kind == ModelKind.BUILTIN_TEXT:
+        from explainers.builtin.profanity import ProfanityRunner
+
+        runner = ProfanityRunner(text_column=text_column, favourable=favourable or "not_offensive")
+        if runner.model_key != sha256:
+            raise _changed(runner.model_key, sha256)
+        return runner
+    from explainers.runners.hf_files import inspect_hf_directory
+
+    directory = inspect_hf_directory(Path(path))
+    if directory.sha256 != sha256:
+        raise _changed(directory.sha256, sha256)
+    if kind == ModelKind.HF_CLASSIFIER:
+        from explainers.runners.hf_text import TextClassifierRunner
+
+        return TextClassifierRunner(
+            path, favourable_class=favourable, text_column=text_column, cache=cache, model_key=sha256
+        )
+    if kind == ModelKind.HF_ENCODER:
+        from explainers.runners.hf_text import EncoderRunner
+
+        return EncoderRunner(path, cache=cache, model_key=sha256)
+    if kind == ModelKind.HF_CAUSAL_LM:
+        from explainers.runners.hf_lm import CausalLMRunner
+
+        return CausalLMRunner(path, cache=cache, model_key=sha256)
+    raise ValueError(f"Model kind '{kind}' cannot be run.")
+
+
+def spec_runner(spec):
     """The runner of the model an EngineInput names (cached per process)."""
-    return tabular_runner(spec.model_path, spec.model_sha256, spec.model_favourable)
+    return model_runner(spec.model_kind, spec.model_path, spec.model_sha256, spec.model_favourable, spec.text_column)

@@ -1,4 +1,8 @@
-"""Counterfactual probes of a model, run after the group metrics (design.md section 5)."""
+"""Counterfactual probes of a model, run after the group metrics (design.md section 5).
+
+Dataset probes (tabular, text) read the audit's data; model probes (CrowS-Pairs, WEAT, discrim-eval)
+run on benchmarks that ship in installed packages and need no dataset.
+"""
 
 from dataclasses import asdict
 
@@ -7,13 +11,23 @@ import pyarrow.parquet as pq
 
 from .spec import EngineInput
 
-PROBES = ("tabular_counterfactual", "text_counterfactual")
+DATASET_PROBES = ("tabular_counterfactual", "text_counterfactual")
+MODEL_PROBES = ("crows_pairs", "weat", "discrim_eval")
+PROBES = DATASET_PROBES + MODEL_PROBES
 DEFAULT_PROBE_SETTINGS = {
     "max_rows": 20_000,
     "threshold": 0.05,
     "n_examples": 5,
     "include_examples": True,
     "lexicons": ["gender"],
+    "max_pairs": None,
+    "max_templates": None,
+    "n_permutations": 10_000,
+    "seat_templates": [],
+    # Attribution stage (design.md section 6): explain the probes' findings, up to a budget of pairs.
+    "attributions": False,
+    "attribution_budget": 20,
+    "attribution_tolerance": 0.01,
 }
 
 
@@ -37,14 +51,19 @@ def run_probes(spec: EngineInput, probes: list[str], settings: dict, progress=No
 
     options = {**DEFAULT_PROBE_SETTINGS, **(settings or {})}
     runner = spec_runner(spec)
-    attributes = [a for a in spec.attributes if not a.intersectional]
-    columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
-    frame = _sample_frame(spec, columns, options["max_rows"])
     summaries = []
-    if "tabular_counterfactual" in probes:
-        summaries += _tabular(spec, runner, frame, attributes, options, progress)
-    if "text_counterfactual" in probes:
-        summaries += _text(spec, runner, frame, options, progress)
+    if any(p in DATASET_PROBES for p in probes):
+        attributes = [a for a in spec.attributes if not a.intersectional]
+        columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
+        frame = _sample_frame(spec, columns, options["max_rows"])
+        if "tabular_counterfactual" in probes:
+            summaries += _tabular(spec, runner, frame, attributes, options, progress)
+        if "text_counterfactual" in probes:
+            summaries += _text(spec, runner, frame, options, progress)
+    if any(p in MODEL_PROBES for p in probes):
+        from .probes_models import run_model_probes
+
+        summaries += run_model_probes(spec, runner, [p for p in probes if p in MODEL_PROBES], options, progress)
     return summaries
 
 
@@ -72,17 +91,26 @@ def _tabular(spec, runner, frame, attributes, options, progress) -> list[dict]:
     return summaries
 
 
+def _lexicon(entry: dict):
+    from explainers.lexicons import lexicon_from_dict, load_lexicon
+
+    if entry.get("source") == "workspace":
+        return lexicon_from_dict(entry["content"], origin=f"workspace lexicon {entry['name']}")
+    return load_lexicon(entry["name"])
+
+
 def _text(spec, runner, frame, options, progress) -> list[dict]:
-    from explainers.lexicons import load_lexicon
     from explainers.probes.text import text_counterfactual_probe
 
+    entries = spec.lexicons or [{"name": name, "source": "builtin"} for name in options["lexicons"]]
     summaries = []
-    for index, name in enumerate(options["lexicons"]):
+    for index, entry in enumerate(entries):
+        lexicon = _lexicon(entry)
         result = text_counterfactual_probe(
             runner,
             frame,
             column=spec.text_column,
-            lexicon=load_lexicon(name),
+            lexicon=lexicon,
             max_rows=min(options["max_rows"], 5000),
             n_boot=min(spec.n_boot, 2000),
             seed=spec.seed,
@@ -91,7 +119,9 @@ def _text(spec, runner, frame, options, progress) -> list[dict]:
             n_examples=options["n_examples"],
             include_examples=options["include_examples"],
         )
-        summaries.append({"probe": "text_counterfactual", "attribute": f"lexicon:{name}", **asdict(result)})
+        summary = {"probe": "text_counterfactual", "attribute": f"lexicon:{entry['name']}", **asdict(result)}
+        summary["lexicon_source"] = {"origin": entry.get("source", "builtin"), "licence": lexicon.licence}
+        summaries.append(summary)
         if progress:
-            progress(0.95 + 0.04 * (index + 1) / len(options["lexicons"]), f"text probe with lexicon {name}")
+            progress(0.95 + 0.04 * (index + 1) / len(entries), f"text probe with lexicon {entry['name']}")
     return summaries

@@ -47,7 +47,15 @@ class EngineInput:
     model_path: str = ""
     model_sha256: str = ""
     model_favourable: str = ""
+    model_kind: str = ""
     text_column: str = ""
+    # Lexicons of the text probe, resolved by the service: {"name", "source": builtin|workspace, "content"?}.
+    lexicons: list[dict] = field(default_factory=list)
+
+    @property
+    def model_only(self) -> bool:
+        """A plan without a dataset: only probes of the model on built-in benchmarks, no group metrics."""
+        return not self.parquet_path
 
     def to_dict(self) -> dict:
         return asdict(self)

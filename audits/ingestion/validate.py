@@ -67,9 +67,11 @@ def validate_audit_columns(frame: pd.DataFrame, columns: AuditColumns) -> dict:
     Raises IngestionError naming the column at fault.
     """
     profile: dict = {"rows": int(len(frame)), "columns": {}, "protected": {}}
-    if not columns.decision_column and not columns.outcome_column:
+    if not columns.decision_column and not columns.outcome_column and not columns.text_column:
+        # A text column alone is enough: a text classifier registered later makes the decisions.
         raise IngestionError(
-            "Name the decision column (the model's decisions) or an outcome column.", field="decision_column"
+            "Name the decision column (the model's decisions), an outcome column, or the text column a model reads.",
+            field="decision_column",
         )
     if columns.decision_column:
         profile["decision"] = _check_binary_column(

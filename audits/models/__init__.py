@@ -1,6 +1,6 @@
 """Domain models (design.md section 3). Business rules live in services, not here."""
 
-from .data import Dataset, ModelArtifact, ProtectedAttribute
+from .data import Dataset, ModelArtifact, ProtectedAttribute, WorkspaceLexicon
 from .runs import AuditPlan, AuditReport, AuditRun
 from .trail import AuditEvent
 from .workspaces import Membership, Workspace
@@ -15,4 +15,5 @@ __all__ = [
     "ModelArtifact",
     "ProtectedAttribute",
     "Workspace",
+    "WorkspaceLexicon",
 ]

@@ -68,6 +68,8 @@ class ModelArtifact(models.Model):
     decision_column = models.CharField(max_length=255, blank=True)
     decision_favourable = models.JSONField(default=list, blank=True)
     file = models.FileField(upload_to="models/", blank=True)
+    # A model folder (Hugging Face safetensors directory): under MEDIA_ROOT for uploads, or an allowed server path.
+    path = models.CharField(max_length=1000, blank=True)
     sha256 = models.CharField(max_length=64)
     config = models.JSONField(default=dict, blank=True)
     framework_versions = models.JSONField(default=dict, blank=True)
@@ -79,3 +81,28 @@ class ModelArtifact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WorkspaceLexicon(models.Model):
+    """A term lexicon of one workspace for the text probe, in the built-in format (explainers/lexicons).
+
+    Versions are kept side by side: a new upload of the same name gets the next version, old ones stay
+    readable so that earlier reports keep pointing at the exact terms they used.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="lexicons")
+    name = models.SlugField(max_length=60)
+    version = models.PositiveIntegerField()
+    content = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name", "version"], name="workspace_lexicon_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}.v{self.version}"

@@ -15,7 +15,8 @@ class AuditPlan(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="plans")
     name = models.CharField(max_length=200)
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="plans")
+    # None for model-only plans: probes of a language model or encoder on built-in benchmarks, no group metrics.
+    dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.PROTECT, related_name="plans")
     model = models.ForeignKey(ModelArtifact, on_delete=models.PROTECT, related_name="plans")
     attributes = models.ManyToManyField(ProtectedAttribute, related_name="plans")
     metrics = models.JSONField(default=list, blank=True)

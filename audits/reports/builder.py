@@ -14,7 +14,9 @@ from audits.engine import EngineInput, EngineOutput
 from audits.models import AuditRun
 from explainers.metrics import METRIC_DEFINITIONS
 
-_LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "fairlearn", "django", "celery")
+_LIBRARIES = (
+    "numpy", "scipy", "pandas", "pyarrow", "fairlearn", "scikit-learn", "torch", "transformers", "django", "celery",
+)  # fmt: skip
 SIGNIFICANCE_METHOD = (
     "two-sided test of the compared proportions: Fisher exact when an expected cell count is below 5, "
     "else pooled two-proportion z; equalized odds: Bonferroni over the TPR and FPR tests"
@@ -106,8 +108,21 @@ def _slices(output: EngineOutput, plan, dataset, model) -> tuple[list[dict], lis
     return attributes, results
 
 
+def _dataset(dataset) -> dict | None:
+    if dataset is None:
+        return None
+    return {
+        "name": dataset.name,
+        "sha256": dataset.sha256,
+        "source_sha256": dataset.source_sha256,
+        "source_format": dataset.source_format,
+        "rows": dataset.n_rows,
+        "columns": dataset.n_columns,
+    }
+
+
 def build_report_document(
-    *, run: AuditRun, spec: EngineInput, output: EngineOutput, timings: dict, started_at, finished_at
+    *, run: AuditRun, spec: EngineInput, output: EngineOutput, timings: dict, started_at, finished_at, device="cpu"
 ) -> dict:
     plan = run.plan
     dataset, model = plan.dataset, plan.model
@@ -116,28 +131,22 @@ def build_report_document(
     warnings = [w for a in attributes if a["conventions"] for w in a["conventions"].get("warnings", [])]
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
-        "report_type": "group_fairness_audit",
+        "report_type": "group_fairness_audit" if dataset is not None else "model_probe_audit",
         "subject": {
-            "dataset": {
-                "name": dataset.name,
-                "sha256": dataset.sha256,
-                "source_sha256": dataset.source_sha256,
-                "source_format": dataset.source_format,
-                "rows": dataset.n_rows,
-                "columns": dataset.n_columns,
-            },
+            "dataset": _dataset(dataset),
             "model": {
                 "name": model.name,
                 "kind": model.kind,
                 "sha256": model.sha256,
                 "decision_column": model.decision_column,
                 "favourable_decision": list(model.decision_favourable),
-                "estimator": model.config.get("estimator", ""),
+                "estimator": model.config.get("estimator", "") or model.config.get("architecture", ""),
+                "builtin": model.config.get("builtin", ""),
                 "framework_versions": model.framework_versions,
             },
             "outcome": (
                 {"column": dataset.outcome_column, "favourable": list(dataset.outcome_favourable)}
-                if dataset.outcome_column
+                if dataset is not None and dataset.outcome_column
                 else None
             ),
         },
@@ -154,7 +163,7 @@ def build_report_document(
             "probes": list(plan.probes),
             "probe_settings": plan.probe_settings,
             "decision_classes": plan.decision_classes,
-            "missing_policy": dataset.missing_policy,
+            "missing_policy": dataset.missing_policy if dataset is not None else None,
             "bootstrap_method": BOOTSTRAP_METHOD,
         },
         "data": {
@@ -181,6 +190,7 @@ def build_report_document(
         "results": results,
         "score_analysis": output.score_analysis,
         "probes": output.probes,
+        "attributions": output.attributions,
         "summary": {
             "verdicts": dict(sorted(verdicts.items())),
             "failed": [
@@ -189,15 +199,17 @@ def build_report_document(
                 for r in results
                 if r["verdict"] == "fail"
             ],
+            "probe_verdicts": dict(sorted(Counter(p["verdict"] for p in output.probes).items())),
+            "probes_failed": [f"{p['probe']}:{p['attribute']}" for p in output.probes if p["verdict"] == "fail"],
             "convention_warnings": warnings,
         },
         "fingerprints": {
-            "dataset_sha256": dataset.sha256,
+            "dataset_sha256": dataset.sha256 if dataset is not None else None,
             "model_sha256": model.sha256,
             "code_version": code_version(),
             "libraries": library_versions(),
             "bootstrap_seed": plan.seed,
-            "device": "cpu",
+            "device": device,
         },
         "provenance": {
             "run_id": run.pk,

@@ -1,5 +1,7 @@
 """A plain-text summary of a report for terminals (the CLI and `make demo`)."""
 
+from .summary_probes import MODEL_PROBE_LINES
+
 _SHOWN = ("disparate_impact", "statistical_parity_difference", "equal_opportunity_difference")
 _LABELS = {"disparate_impact": "DI", "statistical_parity_difference": "SPD", "equal_opportunity_difference": "EOD"}
 
@@ -20,8 +22,12 @@ def report_summary(document: dict, sha256: str = "") -> str:
     lines = []
     dataset, model = document["subject"]["dataset"], document["subject"]["model"]
     plan = document["plan"]
-    lines.append(f"Dataset {dataset['name']} ({dataset['rows']} rows, sha256 {dataset['sha256'][:12]}…)")
-    lines.append(f"Model   {model['name']} (favourable decision: {', '.join(model.get('favourable_decision', []))})")
+    if dataset is None:
+        lines.append(f"Model   {model['name']} ({model['kind']}, sha256 {model['sha256'][:12]}…), no dataset")
+    else:
+        lines.append(f"Dataset {dataset['name']} ({dataset['rows']} rows, sha256 {dataset['sha256'][:12]}…)")
+        favourable = ", ".join(model.get("favourable_decision", []))
+        lines.append(f"Model   {model['name']} (favourable decision: {favourable})")
     lines.append(
         f"Bootstrap B={plan['n_boot']} seed={plan['seed']} alpha={plan['alpha']}; "
         f"insufficient_data below n={plan['min_group_size']} or {plan['min_denominator']} rows in a denominator"
@@ -53,6 +59,9 @@ def report_summary(document: dict, sha256: str = "") -> str:
         if probe["probe"] == "text_counterfactual":
             lines.extend(_text_probe_lines(probe))
             continue
+        if probe["probe"] in MODEL_PROBE_LINES:
+            lines.extend(MODEL_PROBE_LINES[probe["probe"]](probe))
+            continue
         lines.append(
             f"Counterfactual probe on {probe['attribute']} ({probe['n_rows']} rows, protected column "
             f"{'used' if probe['protected_is_feature'] else 'not used'} by the model): causal discrimination rate "
@@ -74,7 +83,10 @@ def report_summary(document: dict, sha256: str = "") -> str:
     for warning in document["summary"].get("convention_warnings", []):
         lines.append(f"Convention warning: {warning}")
     lines.append("")
-    lines.append("Verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.items()))
+    lines.append("Verdicts: " + (", ".join(f"{k} {v}" for k, v in verdicts.items()) or "no group metrics"))
+    probe_verdicts = document["summary"].get("probe_verdicts") or {}
+    if probe_verdicts:
+        lines.append("Probe verdicts: " + ", ".join(f"{k} {v}" for k, v in probe_verdicts.items()))
     if sha256:
         lines.append(f"Report sha256 {sha256}")
     return "\n".join(lines)

@@ -13,13 +13,15 @@ from audits.engine import (
     AttributeSpec,
     ChunkCounts,
     EngineInput,
+    EngineOutput,
     count_chunks,
     count_row_groups,
     finish,
     merge_chunks,
     row_group_chunks,
 )
-from audits.engine.probes import run_probes
+from audits.engine.attributions import run_attributions
+from audits.engine.probes import DEFAULT_PROBE_SETTINGS, run_probes
 from audits.engine.spec import INTERSECTION_SEPARATOR
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, AuditRun
@@ -27,23 +29,61 @@ from audits.reports.builder import build_report_document
 
 from .audit_runs import audit_run_claim, audit_run_fail, audit_run_progress
 from .events import event_record
+from .lexicons import lexicon_resolve
 from .reports import report_create
 
 logger = logging.getLogger(__name__)
 
 
+def _model_fields(plan: AuditPlan) -> dict:
+    model = plan.model
+    if model.kind == ModelKind.DATASET_DECISIONS:
+        return {}
+    path = model.file.path if model.kind == ModelKind.SKOPS_PIPELINE else model.path
+    return {
+        "model_path": path,
+        "model_sha256": model.sha256,
+        "model_favourable": model.decision_favourable[0] if model.decision_favourable else "",
+        "model_kind": model.kind,
+    }
+
+
+def _lexicons(plan: AuditPlan) -> list[dict]:
+    if "text_counterfactual" not in plan.probes:
+        return []
+    names = (plan.probe_settings or {}).get("lexicons") or ["gender"]
+    return [lexicon_resolve(workspace=plan.workspace, name=name) for name in names]
+
+
 def engine_input(plan: AuditPlan) -> EngineInput:
     """The engine's view of a plan: columns, favourable values, attributes (and intersections), settings."""
     dataset, model = plan.dataset, plan.model
-    runs_model = model.kind == ModelKind.SKOPS_PIPELINE
-    if not model.decision_column and not runs_model:
-        raise ApplicationError(f"Model kind '{model.kind}' cannot be audited on group metrics yet.")
+    common = {
+        "metrics": list(plan.metrics),
+        "n_boot": plan.n_boot,
+        "seed": plan.seed,
+        "alpha": plan.alpha,
+        "min_group_size": plan.min_group_size,
+        "min_denominator": plan.min_denominator,
+        "bands": plan.bands,
+        **_model_fields(plan),
+    }
+    if dataset is None:  # model-only plan: probes on built-in benchmarks
+        return EngineInput(
+            parquet_path="", decision_column="", decision_favourable=[], outcome_column="", outcome_favourable=[],
+            attributes=[], missing_policy="", **common,
+        )  # fmt: skip
+    if not model.decision_column and model.kind == ModelKind.DATASET_DECISIONS:
+        raise ApplicationError("This model has no decision column to audit.")
+    if model.kind in (ModelKind.HF_CAUSAL_LM, ModelKind.HF_ENCODER):
+        raise ApplicationError(f"A {model.get_kind_display()} makes no decisions on a dataset; use a plan without one.")
     attributes = [AttributeSpec(a.name, [a.column], a.reference_group) for a in plan.attributes.order_by("id")]
     by_name = {a.name: a for a in attributes}
     for combo in plan.intersections:
         columns = [c for name in combo for c in by_name[name].columns]
         attributes.append(AttributeSpec(INTERSECTION_SEPARATOR.join(combo), columns))
     score = dataset.profile.get("score") or {}
+    text_column = dataset.text_column or model.config.get("text_column", "")
     return EngineInput(
         parquet_path=dataset.file.path,
         decision_column=model.decision_column,
@@ -52,22 +92,14 @@ def engine_input(plan: AuditPlan) -> EngineInput:
         outcome_favourable=list(dataset.outcome_favourable),
         attributes=attributes,
         missing_policy=dataset.missing_policy,
-        metrics=list(plan.metrics),
-        n_boot=plan.n_boot,
-        seed=plan.seed,
-        alpha=plan.alpha,
-        min_group_size=plan.min_group_size,
-        min_denominator=plan.min_denominator,
-        bands=plan.bands,
         decision_classes=list(plan.decision_classes),
         outcome_classes=list(plan.outcome_classes),
         score_column=dataset.score_column,
         score_higher_is_favourable=dataset.score_higher_is_favourable,
         score_range=(score["min"], score["max"]) if dataset.score_column and score else None,
-        model_path=model.file.path if runs_model else "",
-        model_sha256=model.sha256 if runs_model else "",
-        model_favourable=model.decision_favourable[0] if runs_model else "",
-        text_column=dataset.text_column,
+        text_column=text_column,
+        lexicons=_lexicons(plan),
+        **common,
     )
 
 
@@ -104,6 +136,8 @@ def audit_run_execute(*, run_id: int, worker: str, task_id: str = "") -> AuditRu
     )
     try:
         spec = engine_input(run.plan)
+        if spec.model_only:
+            return _complete(run_id=run_id, spec=spec, counts=None, timings={}, task_id=task_id)
         chunks = row_group_chunks(spec.parquet_path, chunk_row_groups=settings.AUDIT_CHUNK_ROW_GROUPS)
         if len(chunks) > 1 and _fan_out_enabled():
             _dispatch_chord(run_id, spec, chunks)
@@ -157,10 +191,15 @@ def audit_run_finish(*, run_id: int, spec: dict, chunks: list[dict], started: fl
         return audit_run_fail(run_id=run_id, error=_describe_error(exc), task_id=task_id)
 
 
-def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts, timings: dict, task_id: str) -> AuditRun:
+def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts | None, timings: dict, task_id: str):
     started = time.perf_counter()
-    output = finish(spec, counts, progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage))
-    timings["metrics_seconds"] = round(time.perf_counter() - started, 4)
+    if counts is None:  # model-only plan
+        output = EngineOutput(slices=[], rows_total=0, rows_missing_decision_or_outcome=0, rows_missing_attribute={})
+    else:
+        output = finish(
+            spec, counts, progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage)
+        )
+        timings["metrics_seconds"] = round(time.perf_counter() - started, 4)
     run = AuditRun.objects.select_related("plan", "workspace", "requested_by").get(pk=run_id)
     started = time.perf_counter()
     output.probes = run_probes(
@@ -171,11 +210,36 @@ def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts, timings: d
     )
     if run.plan.probes:
         timings["probes_seconds"] = round(time.perf_counter() - started, 4)
+    options = {**DEFAULT_PROBE_SETTINGS, **(run.plan.probe_settings or {})}
+    if options["attributions"] and output.probes:
+        started = time.perf_counter()
+        output.attributions = run_attributions(
+            spec,
+            output.probes,
+            options,
+            progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=0.96 + 0.03 * f, stage=stage),
+        )
+        timings["attributions_seconds"] = round(time.perf_counter() - started, 4)
     finished = timezone.now()
     document = build_report_document(
-        run=run, spec=spec, output=output, timings=timings, started_at=run.started_at, finished_at=finished
+        run=run,
+        spec=spec,
+        output=output,
+        timings=timings,
+        started_at=run.started_at,
+        finished_at=finished,
+        device=_device(spec),
     )
     return _audit_run_succeed(run=run, document=document, finished=finished, timings=timings, task_id=task_id)
+
+
+def _device(spec: EngineInput) -> str:
+    """Where the model ran (cpu, cuda:0), for the report's fingerprints."""
+    if not spec.model_kind or spec.model_kind in (ModelKind.SKOPS_PIPELINE, ModelKind.BUILTIN_TEXT):
+        return "cpu"
+    from audits.engine.model_runner import spec_runner
+
+    return str(getattr(spec_runner(spec), "device", "cpu"))
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audits.choices import RunStatus
+from audits.choices import GPU_MODEL_KINDS, RunStatus
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, AuditRun
 
@@ -18,10 +18,20 @@ from .workspaces import workspace_require_role
 logger = logging.getLogger(__name__)
 
 
+def _queue(run_id: int) -> str | None:
+    """The gpu queue for runs that load a transformers model; the default queue otherwise."""
+    kind = AuditRun.objects.filter(pk=run_id).values_list("plan__model__kind", flat=True).first()
+    return settings.AUDIT_GPU_QUEUE if kind in GPU_MODEL_KINDS else None
+
+
 def _enqueue(run_id: int) -> None:
     from audits.tasks import audit_run_execute_task  # tasks import services; import late to avoid a cycle
 
-    audit_run_execute_task.delay(run_id)
+    queue = _queue(run_id)
+    if queue:
+        audit_run_execute_task.apply_async(args=[run_id], queue=queue)
+    else:
+        audit_run_execute_task.delay(run_id)
 
 
 @transaction.atomic

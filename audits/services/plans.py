@@ -4,7 +4,7 @@ import pyarrow.parquet as pq
 from django.db import transaction
 
 from audits.choices import ModelKind
-from audits.engine.probes import DEFAULT_PROBE_SETTINGS, PROBES
+from audits.engine.probes import DATASET_PROBES, DEFAULT_PROBE_SETTINGS, PROBES
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, Dataset, ModelArtifact, ProtectedAttribute
 
@@ -84,8 +84,13 @@ def _decision_classes(dataset: Dataset, model: ModelArtifact) -> tuple[list[str]
 
 
 def _check_model_fits(dataset: Dataset, model: ModelArtifact, multiclass: bool) -> None:
-    if model.kind != ModelKind.SKOPS_PIPELINE:
+    if model.kind == ModelKind.DATASET_DECISIONS:
         return
+    if model.kind in (ModelKind.HF_CAUSAL_LM, ModelKind.HF_ENCODER):
+        raise ApplicationError(
+            f"A {model.get_kind_display()} makes no decisions on a dataset; create its plan without a dataset.",
+            field="dataset",
+        )
     if multiclass:
         raise ApplicationError("One-vs-rest audits need the decisions in a dataset column.", field="multiclass")
     columns = {c["name"] for c in dataset.schema}
@@ -97,40 +102,87 @@ def _check_model_fits(dataset: Dataset, model: ModelArtifact, multiclass: bool) 
         )
 
 
-def _check_probes(dataset: Dataset, model: ModelArtifact, probes: list[str], settings: dict) -> tuple[list[str], dict]:
-    unknown = [p for p in probes if p not in PROBES]
-    if unknown:
-        raise ApplicationError(f"Unknown probes {unknown}; available: {', '.join(PROBES)}.", field="probes")
-    if probes and model.kind != ModelKind.SKOPS_PIPELINE:
-        raise ApplicationError(
-            "Counterfactual probes need a model that can be run (e.g. a skops pipeline), not decisions in a column.",
-            field="probes",
-        )
+# Which probes each kind of model can take.
+PROBES_BY_KIND = {
+    ModelKind.SKOPS_PIPELINE: ("tabular_counterfactual", "text_counterfactual"),
+    ModelKind.HF_CLASSIFIER: ("text_counterfactual",),
+    ModelKind.BUILTIN_TEXT: ("text_counterfactual",),
+    ModelKind.HF_CAUSAL_LM: ("crows_pairs", "discrim_eval"),
+    ModelKind.HF_ENCODER: ("weat",),
+    ModelKind.DATASET_DECISIONS: (),
+}
+
+
+def _check_probe_settings(settings: dict) -> dict:
     allowed = set(DEFAULT_PROBE_SETTINGS)
     if set(settings) - allowed:
         raise ApplicationError(f"Unknown probe settings {sorted(set(settings) - allowed)}.", field="probe_settings")
-    if "text_counterfactual" in probes:
-        if not dataset.text_column:
-            raise ApplicationError("The text probe needs the dataset's text column (text_column).", field="probes")
-        if dataset.text_column not in model.config.get("feature_columns", []):
-            raise ApplicationError(f"The model does not read the text column '{dataset.text_column}'.", field="probes")
-        from explainers.lexicons import available_lexicons
-
-        unknown = [n for n in settings.get("lexicons", ["gender"]) if n not in available_lexicons()]
-        if unknown:
-            raise ApplicationError(
-                f"Unknown lexicons {unknown}; available: {', '.join(available_lexicons())}.", field="probe_settings"
-            )
     if not 100 <= int(settings.get("max_rows", 20_000)) <= 1_000_000:
         raise ApplicationError("probe_settings.max_rows must be between 100 and 1000000.", field="probe_settings")
+    for key, low in (("max_pairs", 20), ("max_templates", 10), ("n_permutations", 100)):
+        value = settings.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
+            raise ApplicationError(
+                f"probe_settings.{key} must be a whole number of at least {low}.", field="probe_settings"
+            )
+    budget = settings.get("attribution_budget", 20)
+    if not isinstance(budget, int) or isinstance(budget, bool) or not 1 <= budget <= 500:
+        raise ApplicationError("probe_settings.attribution_budget must be between 1 and 500.", field="probe_settings")
+    tolerance = settings.get("attribution_tolerance", 0.01)
+    if not isinstance(tolerance, int | float) or not 0 < tolerance <= 0.5:
+        raise ApplicationError("probe_settings.attribution_tolerance must be in (0, 0.5].", field="probe_settings")
+    if not isinstance(settings.get("attributions", False), bool):
+        raise ApplicationError("probe_settings.attributions must be true or false.", field="probe_settings")
+    lexicons = settings.get("lexicons", ["gender"])
+    if not isinstance(lexicons, list) or not all(isinstance(n, str) and n for n in lexicons):
+        raise ApplicationError("probe_settings.lexicons must be a list of lexicon names.", field="probe_settings")
+    return settings
+
+
+def _check_probes(dataset: Dataset | None, model: ModelArtifact, probes: list[str], settings: dict):
+    unknown = [p for p in probes if p not in PROBES]
+    if unknown:
+        raise ApplicationError(f"Unknown probes {unknown}; available: {', '.join(PROBES)}.", field="probes")
+    allowed = PROBES_BY_KIND.get(model.kind, ())
+    refused = [p for p in probes if p not in allowed]
+    if refused:
+        raise ApplicationError(
+            f"A {model.get_kind_display()} cannot take probes {refused}; it can take: {', '.join(allowed) or 'none'}.",
+            field="probes",
+        )
+    settings = _check_probe_settings(settings)
+    if dataset is None and any(p in DATASET_PROBES for p in probes):
+        raise ApplicationError("The tabular and text probes read a dataset; choose one.", field="dataset")
+    if "text_counterfactual" in probes:
+        text_column = dataset.text_column or model.config.get("text_column", "")
+        if not text_column or text_column not in {c["name"] for c in dataset.schema}:
+            raise ApplicationError("The text probe needs the dataset's text column (text_column).", field="probes")
+        if text_column not in model.config.get("feature_columns", [text_column]):
+            raise ApplicationError(f"The model does not read the text column '{text_column}'.", field="probes")
+        from .lexicons import lexicon_resolve
+
+        for name in settings.get("lexicons", ["gender"]):
+            lexicon_resolve(workspace=model.workspace, name=name)
     return list(dict.fromkeys(probes)), settings
+
+
+def _check_model_only(model: ModelArtifact, probes: list[str], multiclass: bool, intersections) -> None:
+    if model.kind not in (ModelKind.HF_CAUSAL_LM, ModelKind.HF_ENCODER):
+        raise ApplicationError(f"Auditing a {model.get_kind_display()} needs a dataset.", field="dataset")
+    if not probes:
+        raise ApplicationError(
+            f"A plan without a dataset runs probes only; choose from {', '.join(PROBES_BY_KIND[model.kind])}.",
+            field="probes",
+        )
+    if multiclass or intersections:
+        raise ApplicationError("Intersections and one-vs-rest need a dataset.", field="dataset")
 
 
 @transaction.atomic
 def audit_plan_create(
     *,
     user,
-    dataset: Dataset,
+    dataset: Dataset | None,
     model: ModelArtifact,
     attributes: list[ProtectedAttribute] | None = None,
     name: str = "",
@@ -152,10 +204,27 @@ def audit_plan_create(
     `intersections` adds attributes made of several protected columns (e.g. [["race", "sex"]]);
     `multiclass` adds a one-vs-rest audit for every class of the decision column.
 
+    Without a dataset, a language model or encoder is probed on built-in benchmarks (CrowS-Pairs, WEAT,
+    discrim-eval) and no group metric is computed.
+
     Writes event plan.created. Raises ApplicationError for objects of another workspace or bad settings.
     """
-    workspace = dataset.workspace
+    workspace = dataset.workspace if dataset is not None else model.workspace
     workspace_require_role(user=user, workspace=workspace)
+    if not 100 <= n_boot <= 100_000:
+        raise ApplicationError("n_boot must be between 100 and 100000.", field="n_boot")
+    if not 0 < alpha < 0.5:
+        raise ApplicationError("alpha must be between 0 and 0.5.", field="alpha")
+    if min_group_size < 1 or min_denominator < 1:
+        raise ApplicationError("Minimum sizes must be at least 1.", field="min_group_size")
+    if dataset is None:
+        _check_model_only(model, probes or [], multiclass, intersections)
+        return _create(
+            user=user, workspace=workspace, dataset=None, model=model, attributes=[], name=name or model.name,
+            metrics=[], n_boot=n_boot, seed=seed, alpha=alpha, min_group_size=min_group_size,
+            min_denominator=min_denominator, bands={}, intersections=[], decision_classes=[], outcome_classes=[],
+            probes=_check_probes(None, model, probes or [], probe_settings or {}), request_id=request_id,
+        )  # fmt: skip
     if model.workspace_id != workspace.pk:
         raise ApplicationError("The model belongs to another workspace than the dataset.", field="model")
     if model.dataset_id is not None and model.dataset_id != dataset.pk:
@@ -169,19 +238,25 @@ def audit_plan_create(
     unknown = [m for m in metrics if m not in METRIC_IDS]
     if unknown:
         raise ApplicationError(f"Unknown metrics {unknown}; known: {', '.join(METRIC_IDS)}.", field="metrics")
-    if not 100 <= n_boot <= 100_000:
-        raise ApplicationError("n_boot must be between 100 and 100000.", field="n_boot")
-    if not 0 < alpha < 0.5:
-        raise ApplicationError("alpha must be between 0 and 0.5.", field="alpha")
-    if min_group_size < 1 or min_denominator < 1:
-        raise ApplicationError("Minimum sizes must be at least 1.", field="min_group_size")
     intersections = _check_intersections(intersections, attributes)
     _check_model_fits(dataset, model, multiclass)
     probes, probe_settings = _check_probes(dataset, model, probes or [], probe_settings or {})
     decision_classes, outcome_classes = _decision_classes(dataset, model) if multiclass else ([], [])
+    return _create(
+        user=user, workspace=workspace, dataset=dataset, model=model, attributes=attributes,
+        name=name or f"{model.name} on {dataset.name}", metrics=metrics, n_boot=n_boot, seed=seed, alpha=alpha,
+        min_group_size=min_group_size, min_denominator=min_denominator, bands=_check_bands(bands or {}),
+        intersections=intersections, decision_classes=decision_classes, outcome_classes=outcome_classes,
+        probes=(probes, probe_settings), request_id=request_id,
+    )  # fmt: skip
+
+
+def _create(*, user, workspace, dataset, model, attributes, name, metrics, n_boot, seed, alpha, min_group_size,
+            min_denominator, bands, intersections, decision_classes, outcome_classes, probes, request_id):  # fmt: skip
+    probes, probe_settings = probes
     plan = AuditPlan.objects.create(
         workspace=workspace,
-        name=(name or f"{model.name} on {dataset.name}")[:200],
+        name=name[:200],
         dataset=dataset,
         model=model,
         metrics=metrics,
@@ -190,7 +265,7 @@ def audit_plan_create(
         alpha=alpha,
         min_group_size=min_group_size,
         min_denominator=min_denominator,
-        bands=_check_bands(bands or {}),
+        bands=bands,
         intersections=intersections,
         decision_classes=decision_classes,
         outcome_classes=outcome_classes,
@@ -206,7 +281,7 @@ def audit_plan_create(
         workspace=workspace,
         request_id=request_id,
         after={
-            "dataset": dataset.pk,
+            "dataset": dataset.pk if dataset else None,
             "model": model.pk,
             "attributes": [a.name for a in attributes],
             "intersections": intersections,

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Lexicon", "available_lexicons", "counterfactuals", "load_lexicon", "substitute"]
+__all__ = ["Lexicon", "available_lexicons", "counterfactuals", "lexicon_from_dict", "load_lexicon", "substitute"]
 
 _FOLDER = Path(__file__).resolve().parent
 _BUILT_IN = re.compile(r"^(?P<name>[a-z0-9_-]+)\.v(?P<version>\d+)\.json$")
@@ -90,6 +90,11 @@ def load_lexicon(name_or_path: str | Path) -> Lexicon:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"lexicon {str(path)!r} could not be read as JSON: {error}") from error
     return _parse(data, origin=str(path))
+
+
+def lexicon_from_dict(data, *, origin: str = "lexicon") -> Lexicon:
+    """A lexicon from its decoded JSON (e.g. one a user stored for a workspace); ValueError names what is wrong."""
+    return _parse(data, origin=origin)
 
 
 def substitute(text: str, mapping: dict[str, str]) -> tuple[str, int]:

@@ -90,17 +90,7 @@ class TabularRunner:
             ValueError: if the frame is empty or prediction fails (missing columns, unknown categories, ...),
                 with the underlying error's type and message.
         """
-        head = frame.iloc[: max(int(n), 0)]
-        if len(head) == 0:
-            raise ValueError("smoke test needs at least one row")
-        try:
-            decisions, scores = self.predict(head)
-        except Exception as error:
-            # Whatever the model raises (KeyError, sklearn's ValueError, a dtype TypeError) the uploader needs
-            # one readable message, not a traceback.
-            message = f"model could not predict on the first {len(head)} rows: {type(error).__name__}: {error}"
-            raise ValueError(message) from error
-        return {"rows": len(head), "mean_score": float(scores.mean()), "favourable_share": float(decisions.mean())}
+        return smoke_check(self.predict, frame, n)
 
     def _inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The model's columns, in its training order; a clear error instead of sklearn's when some are missing."""
@@ -133,6 +123,21 @@ class TabularRunner:
     def _collect(self, frame: pd.DataFrame, call: Callable[[pd.DataFrame], np.ndarray]) -> np.ndarray:
         parts = [np.asarray(call(batch)) for _, batch in self._batches(frame)]
         return np.concatenate(parts) if parts else np.empty(0)
+
+
+def smoke_check(predict: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]], frame: pd.DataFrame, n: int) -> dict:
+    """The runners' smoke contract: predict the first ``n`` rows; one readable ValueError if anything fails."""
+    head = frame.iloc[: max(int(n), 0)]
+    if len(head) == 0:
+        raise ValueError("smoke test needs at least one row")
+    try:
+        decisions, scores = predict(head)
+    except Exception as error:
+        # Whatever the model raises (KeyError, sklearn's ValueError, a dtype TypeError) the uploader needs
+        # one readable message, not a traceback.
+        message = f"model could not predict on the first {len(head)} rows: {type(error).__name__}: {error}"
+        raise ValueError(message) from error
+    return {"rows": len(head), "mean_score": float(scores.mean()), "favourable_share": float(decisions.mean())}
 
 
 def _match_class(classes: list, favourable) -> int:

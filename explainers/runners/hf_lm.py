@@ -1,0 +1,221 @@
+"""Causal language models: sequence log-likelihoods and next-token choices (design.md §5, causal-LM probe).
+
+Also converts a GGUF file (llama.cpp's format) into a safetensors folder, so a quantised model shipped for
+llama.cpp can be audited through the same safe loading path as any uploaded folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from explainers.runners.hf_common import HFRunnerBase
+from explainers.runners.hf_files import ModelFileError, file_sha256, inspect_hf_directory
+
+GGUF_MARKER = "gguf_conversion.json"
+
+
+class CausalLMRunner(HFRunnerBase):
+    """Log-probabilities of whole texts and of candidate next tokens under a causal LM.
+
+    Sequences start with the tokenizer's BOS token when it has one: tokenizers that do not add it themselves
+    (GPT-2, SmolLM2) would otherwise leave the first real token unscored and the model without its usual start.
+    Texts longer than ``max_length`` tokens are scored on their first ``max_length`` tokens (``token_counts`` says
+    how many); prompts keep their last tokens instead, since the next token depends on the end. Missing texts
+    (None, NaN) are the empty string.
+
+    Args:
+        path, device, batch_size, max_length, cache, model_key: see :class:`HFRunnerBase`.
+
+    Raises:
+        ModelFileError: if the folder is refused, has no language-model head, or cannot be loaded.
+    """
+
+    def __init__(
+        self,
+        path,
+        *,
+        device: str = "auto",
+        batch_size: int = 16,
+        max_length: int = 256,
+        cache=None,
+        model_key: str | None = None,
+    ) -> None:
+        from transformers import AutoModelForCausalLM
+
+        super().__init__(
+            path,
+            kind="causal_lm",
+            auto_class=AutoModelForCausalLM,
+            device=device,
+            batch_size=batch_size,
+            max_length=max_length,
+            cache=cache,
+            model_key=model_key,
+        )
+        bos = self.tokenizer.bos_token_id
+        self.bos_id = int(bos) if bos is not None else None
+
+    def sequence_logprob(self, texts: Sequence[str]) -> np.ndarray:
+        """float64 sum over tokens t >= 1 of log p(token_t | tokens_<t); 0.0 for texts with no scored token."""
+        return self._scored(texts)[:, 0]
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        """Number of tokens each ``sequence_logprob`` sums over (int64), to compare texts per token."""
+        return self._scored(texts)[:, 1].astype(np.int64)
+
+    def next_token_logprobs(self, prompts: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
+        """float64 (n, len(candidates)): log-softmax of the next-token logits after each prompt, at each candidate.
+
+        A candidate is represented by its first token (encoded without special tokens, so " Yes" keeps its
+        leading space); candidates sharing a first token get equal values.
+
+        Raises:
+            ValueError: if a candidate encodes to no token, or a prompt is empty and the tokenizer has no BOS.
+        """
+        if isinstance(candidates, str):
+            raise TypeError("candidates must be a sequence of strings, not one string")
+        candidate_ids = []
+        for candidate in candidates:
+            ids = self.tokenizer.encode(candidate, add_special_tokens=False)
+            if not ids:
+                raise ValueError(f"candidate {candidate!r} encodes to no token")
+            candidate_ids.append(int(ids[0]))
+        if not candidate_ids:
+            raise ValueError("give at least one candidate")
+        extra = ("next_token", self.max_length, *candidates)
+
+        def forward(batch: list[list[int]]) -> np.ndarray:
+            return self._forward_next(batch, candidate_ids)
+
+        return self._outputs(
+            prompts, extra=extra, width=len(candidate_ids), encode=self._encode_prompts, forward=forward
+        )
+
+    def _scored(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 2) rows of (log-probability, scored tokens): one cache entry serves both public methods."""
+        extra = ("sequence_logprob", self.max_length)
+        return self._outputs(texts, extra=extra, width=2, encode=self._encode_sequences, forward=self._forward_sequence)
+
+    def _with_bos(self, texts: list[str]) -> list[list[int]]:
+        rows = self.tokenizer(texts, add_special_tokens=True)["input_ids"]
+        if self.bos_id is None:
+            return [list(row) for row in rows]
+        return [list(row) if row and row[0] == self.bos_id else [self.bos_id, *row] for row in rows]
+
+    def _encode_sequences(self, texts: list[str]) -> list[list[int]]:
+        return [row[: self.max_length] for row in self._with_bos(texts)]
+
+    def _encode_prompts(self, texts: list[str]) -> list[list[int]]:
+        out = []
+        for text, row in zip(texts, self._with_bos(texts), strict=True):
+            if not row:
+                raise ValueError(f"prompt {text!r} encodes to no token and the tokenizer has no BOS token")
+            if len(row) > self.max_length:
+                keep_bos = self.bos_id is not None and row[0] == self.bos_id
+                head = row[:1] if keep_bos else []
+                row = head + row[len(row) - (self.max_length - len(head)) :]
+            out.append(row)
+        return out
+
+    def _forward_sequence(self, batch: list[list[int]]) -> np.ndarray:
+        """Right padding: with causal attention a real token never sees the pads after it, so scores match unpadded."""
+        out = np.zeros((len(batch), 2))
+        scorable = [index for index, row in enumerate(batch) if len(row) >= 2]
+        if not scorable:
+            return out  # a lone BOS (or nothing) has no token to score; an all-pad row must not reach the model
+        input_ids, attention = self._pad([batch[index] for index in scorable])
+        logits = self.model(input_ids=input_ids, attention_mask=attention, use_cache=False).logits[:, :-1].float()
+        targets = input_ids[:, 1:].unsqueeze(-1)
+        token_logprob = logits.gather(-1, targets).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+        mask = attention[:, 1:].to(torch.float64)
+        out[scorable, 0] = (token_logprob.double() * mask).sum(dim=1).cpu().numpy()
+        out[scorable, 1] = mask.sum(dim=1).cpu().numpy()
+        return out
+
+    def _forward_next(self, batch: list[list[int]], candidate_ids: list[int]) -> np.ndarray:
+        """Right padding and a gather at each row's last real token: position ids stay those of an unpadded run."""
+        input_ids, attention = self._pad(batch)
+        logits = self.model(input_ids=input_ids, attention_mask=attention, use_cache=False).logits
+        last = attention.sum(dim=1) - 1
+        final = logits[torch.arange(len(batch), device=logits.device), last].float()
+        return torch.log_softmax(final, dim=-1)[:, candidate_ids].double().cpu().numpy()
+
+
+def gguf_to_safetensors(gguf_path, cache_dir) -> Path:
+    """Dequantise a GGUF causal LM to a float32 safetensors folder ``cache_dir/<sha256 of the file>/``.
+
+    Idempotent and safe under concurrent calls: the folder is built in a temporary sibling, checked with
+    :func:`inspect_hf_directory`, completed by a marker file written last, then moved into place with
+    ``os.replace``; a complete folder is returned without converting again.
+
+    ``AutoModelForCausalLM.from_pretrained(gguf_file=...)`` refuses to run without the ``accelerate`` package,
+    which this project does not need otherwise, so the model is built from the GGUF config and filled by
+    transformers' own GGUF reader (``load_gguf_checkpoint``): the same dequantisation and tensor renaming
+    (checked bit-identical on SmolLM2, a llama). Reading a GGUF file runs no code from it: it is a typed header
+    and raw tensor blocks.
+
+    Raises:
+        ModelFileError: if the file is missing or not GGUF, its architecture is not supported by transformers, a
+            weight of the model is absent from the file, or the result fails the folder inspection.
+    """
+    source = Path(gguf_path)
+    if not source.is_file():
+        raise ModelFileError(f"GGUF file {source.name!r} does not exist")
+    with source.open("rb") as handle:
+        if handle.read(4) != b"GGUF":
+            raise ModelFileError(f"{source.name} is not a GGUF file")
+    digest = file_sha256(source)
+    root = Path(cache_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / digest
+    if (target / GGUF_MARKER).is_file():
+        return target
+    scratch = Path(tempfile.mkdtemp(prefix=f".{digest[:16]}-", dir=root))
+    try:
+        _convert(source, scratch)
+        marker = {"source": source.name, "source_sha256": digest, "dtype": "float32"}
+        (scratch / GGUF_MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+        inspect_hf_directory(scratch, kind="causal_lm")
+        if target.exists() and not (target / GGUF_MARKER).is_file():
+            shutil.rmtree(target)  # an incomplete folder left by hand or by an older version
+        try:
+            os.replace(scratch, target)
+        except OSError:
+            if not (target / GGUF_MARKER).is_file():
+                raise
+            # Another process finished the same conversion first; its folder is as good as ours.
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
+def _convert(source: Path, folder: Path) -> None:
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
+
+    options = {"gguf_file": source.name, "local_files_only": True, "trust_remote_code": False}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source.parent, **options)
+        config = AutoConfig.from_pretrained(source.parent, **options)
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32, trust_remote_code=False)
+        parsed = load_gguf_checkpoint(str(source), return_tensors=True, model_to_load=model, torch_dtype=torch.float32)
+    except (ValueError, KeyError, OSError, NotImplementedError) as error:
+        raise ModelFileError(f"{source.name} could not be converted: {type(error).__name__}: {error}") from error
+    missing, unexpected = model.load_state_dict(parsed["tensors"], strict=False)
+    state = model.state_dict()
+    loaded = {tensor.data_ptr() for name, tensor in state.items() if name in parsed["tensors"]}
+    untied = [name for name in missing if state[name].data_ptr() not in loaded]
+    if untied or unexpected:
+        # A weight the file does not provide would stay randomly initialised and give a plausible-looking but
+        # meaningless model; tied weights (lm_head sharing the embedding) are the only acceptable gaps.
+        raise ModelFileError(f"{source.name}: weights missing from the file {untied[:5]}, unused {unexpected[:5]}")
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)

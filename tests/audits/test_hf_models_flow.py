@@ -1,0 +1,193 @@
+"""Transformers folders through the API and Celery: safe registration, the gpu queue, probes, the shared cache."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from audits.models import AuditEvent, AuditReport, ModelArtifact
+from audits.reports.schema import report_errors
+from explainers.runners.hf_files import inspect_hf_directory
+from tests.audits.test_text_probe_flow import _sentences
+from tests.explainers.runners.hf_fixtures import make_causal_lm, make_text_classifier, marker_pickle
+from tests.factories import csv_upload, upload_form
+
+
+def _zip_folder(folder: Path, name: str = "model.zip", extra: dict | None = None) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for item in sorted(folder.rglob("*")):
+            if item.is_file() and item.relative_to(folder).as_posix() not in (extra or {}):
+                archive.write(item, f"{folder.name}/{item.relative_to(folder).as_posix()}")
+        for entry, data in (extra or {}).items():
+            archive.writestr(f"{folder.name}/{entry}", data)
+    return SimpleUploadedFile(name, buffer.getvalue())
+
+
+@pytest.fixture
+def text_dataset(auditor_client):
+    form = upload_form(
+        csv_upload(_sentences(n=400)),
+        decision_column="",
+        favourable_decision=[],
+        outcome_column="label",
+        favourable_outcome=["ok"],
+        protected=["group"],
+        text_column="text",
+    )
+    response = auditor_client.post("/api/v1/datasets/", form, format="multipart")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def _register(client, upload, **fields):
+    return client.post("/api/v1/models/", {"file": upload, "workspace": "credit-risk", **fields}, format="multipart")
+
+
+def _run(client, plan: dict, capture) -> AuditReport:
+    assert "id" in plan, plan
+    with capture(execute=True):
+        run = client.post(f"/api/v1/plans/{plan['id']}/run/")
+    assert run.status_code == 202
+    state = client.get(f"/api/v1/runs/{run.json()['id']}/").json()
+    assert state["status"] == "succeeded", state["error"]
+    return AuditReport.objects.get(run_id=run.json()["id"])
+
+
+def test_a_zipped_classifier_is_registered_with_its_fingerprint(auditor_client, text_dataset, tmp_path, settings):
+    folder = make_text_classifier(tmp_path / "clf")
+
+    response = _register(
+        auditor_client, _zip_folder(folder), favourable=["positive"], dataset=text_dataset["id"], name="tiny"
+    )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["kind"] == "hf_classifier"
+    assert body["sha256"] == inspect_hf_directory(folder).sha256
+    assert body["config"]["labels"] == ["negative", "positive"]
+    assert body["config"]["smoke"]["rows"] == 20
+    assert {"torch", "transformers"} <= set(body["framework_versions"])
+    stored = Path(ModelArtifact.objects.get().path)
+    assert stored.is_relative_to(Path(settings.MEDIA_ROOT)) and (stored / "config.json").is_file()
+    assert AuditEvent.objects.filter(action="model.registered", object_id=str(body["id"])).exists()
+
+
+def test_a_pickle_inside_a_model_folder_is_refused_and_never_run(auditor_client, tmp_path, settings):
+    folder = make_text_classifier(tmp_path / "clf")
+    marker = tmp_path / "pwned"
+    for name in ("model.safetensors", "pytorch_model.bin", "tokenizer_extra.json"):
+        upload = _zip_folder(folder, extra={name: marker_pickle(marker)})
+
+        response = _register(auditor_client, upload, favourable=["positive"])
+
+        assert response.status_code == 400, name
+        assert "pickle" in response.json()["detail"] or "refused" in response.json()["detail"].lower()
+    assert not marker.exists()
+    assert not ModelArtifact.objects.exists()
+    leftovers = list((Path(settings.MEDIA_ROOT) / "models").rglob("config.json"))
+    assert leftovers == []
+
+
+def test_an_unknown_favourable_class_names_the_labels_and_keeps_nothing(auditor_client, tmp_path, settings):
+    folder = make_text_classifier(tmp_path / "clf")
+
+    response = _register(auditor_client, _zip_folder(folder), favourable=["approve"])
+
+    assert response.status_code == 400
+    assert "negative" in response.json()["detail"] and "positive" in response.json()["detail"]
+    assert not ModelArtifact.objects.exists()
+    assert list((Path(settings.MEDIA_ROOT) / "models").rglob("config.json")) == []
+
+
+def test_server_paths_outside_the_allowed_roots_are_refused(auditor_client, tmp_path, settings):
+    folder = make_text_classifier(tmp_path / "shared" / "clf")
+    form = {"path": str(folder), "workspace": "credit-risk", "favourable": ["positive"]}
+
+    refused = auditor_client.post("/api/v1/models/", form, format="json")
+    settings.AUDIT_MODEL_PATH_ROOTS = [str(tmp_path / "shared")]
+    accepted = auditor_client.post("/api/v1/models/", form, format="json")
+
+    assert refused.status_code == 400 and "AUDIT_MODEL_PATH_ROOTS" in refused.json()["detail"]
+    assert accepted.status_code == 201, accepted.json()
+    assert accepted.json()["sha256"] == inspect_hf_directory(folder).sha256
+
+
+def test_classifier_audit_runs_metrics_and_the_text_probe_on_the_gpu_queue(
+    auditor_client, text_dataset, tmp_path, eager_celery, django_capture_on_commit_callbacks
+):
+    from audits.services.audit_runs import _queue
+
+    folder = make_text_classifier(tmp_path / "clf")
+    model = _register(auditor_client, _zip_folder(folder), favourable=["positive"], dataset=text_dataset["id"]).json()
+    plan = auditor_client.post(
+        "/api/v1/plans/",
+        {"dataset": text_dataset["id"], "model": model["id"], "n_boot": 200, "probes": ["text_counterfactual"]},
+        format="json",
+    ).json()
+
+    report = _run(auditor_client, plan, django_capture_on_commit_callbacks)
+
+    document = report.document
+    assert report_errors(document) == []
+    assert _queue(report.run_id) == "gpu"
+    assert document["subject"]["model"]["kind"] == "hf_classifier"
+    assert {r["metric"] for r in document["results"]} >= {"disparate_impact", "equal_opportunity_difference"}
+    (probe,) = document["probes"]
+    assert probe["probe"] == "text_counterfactual" and probe["n_rows"] > 0
+    assert document["fingerprints"]["device"] == "cpu"
+
+
+def test_probes_that_do_not_fit_the_model_kind_are_refused(auditor_client, text_dataset, tmp_path):
+    folder = make_text_classifier(tmp_path / "clf")
+    model = _register(auditor_client, _zip_folder(folder), favourable=["positive"], dataset=text_dataset["id"]).json()
+
+    wrong_probe = auditor_client.post(
+        "/api/v1/plans/", {"dataset": text_dataset["id"], "model": model["id"], "probes": ["crows_pairs"]}, "json"
+    )
+    no_dataset = auditor_client.post(
+        "/api/v1/plans/", {"model": model["id"], "probes": ["text_counterfactual"]}, "json"
+    )
+
+    assert wrong_probe.status_code == 400 and "crows_pairs" in wrong_probe.json()["detail"]
+    assert no_dataset.status_code == 400 and "needs a dataset" in no_dataset.json()["detail"]
+
+
+def test_a_causal_lm_is_probed_without_a_dataset_and_the_cache_serves_the_re_audit(
+    auditor_client, tmp_path, eager_celery, django_capture_on_commit_callbacks
+):
+    from audits.engine.model_runner import model_runner
+
+    folder = make_causal_lm(tmp_path / "lm")
+    model = _register(auditor_client, _zip_folder(folder))
+    assert model.status_code == 201, model.json()
+    assert model.json()["kind"] == "hf_causal_lm"
+    settings = {"max_pairs": 60, "max_templates": 10}
+    plan = auditor_client.post(
+        "/api/v1/plans/",
+        {"model": model.json()["id"], "probes": ["crows_pairs", "discrim_eval"], "probe_settings": settings},
+        format="json",
+    ).json()
+
+    first = _run(auditor_client, plan, django_capture_on_commit_callbacks)
+    model_runner.cache_clear()  # a new worker process: only the shared (Redis) prediction cache remains
+    second = _run(auditor_client, plan, django_capture_on_commit_callbacks)
+
+    document = first.document
+    assert report_errors(document) == []
+    assert document["report_type"] == "model_probe_audit" and document["subject"]["dataset"] is None
+    crows, decision = document["probes"]
+    assert crows["probe"] == "crows_pairs" and crows["n_scored"] == 60
+    assert {g["name"] for g in crows["bias_types"]} and crows["overall"]["n"] == 60
+    assert decision["probe"] == "discrim_eval" and decision["n_templates"] == 10
+    assert {a["attribute"] for a in decision["attributes"]} == {"gender", "race", "age"}
+    runner = model_runner(
+        "hf_causal_lm", ModelArtifact.objects.get().path, model.json()["sha256"], "", ""
+    )  # the runner the second run used
+    assert runner.stats["forward_inputs"] == 0 and runner.stats["cache_hits"] > 0
+    strip = ("provenance",)
+    assert {k: v for k, v in second.document.items() if k not in strip} == {
+        k: v for k, v in document.items() if k not in strip
+    }
