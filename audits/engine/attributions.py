@@ -13,7 +13,8 @@ import pandas as pd
 
 from .spec import EngineInput
 
-DEFAULT_BUDGET = 20
+# A tabular finding is explained on TABULAR_ROWS_PER_BUDGET x budget sampled rows (SHAP aggregates per group).
+TABULAR_ROWS_PER_BUDGET = 10
 
 
 def _text_pairs(runner, frame, column: str, lexicon, max_rows: int, seed: int) -> list[dict]:
@@ -53,16 +54,16 @@ def _text_pairs(runner, frame, column: str, lexicon, max_rows: int, seed: int) -
 
 
 def _explain_text(spec: EngineInput, runner, frame, lexicon, options: dict, progress) -> dict:
-    from explainers.attributions.text import explain_text_pairs, occlusion_pairs, select_pairs
+    from explainers.attributions import explain_text_pairs, occlusion_pairs, select_pairs
 
     pairs = _text_pairs(runner, frame, spec.text_column, lexicon, min(options["max_rows"], 5000), spec.seed)
-    chosen = select_pairs(pairs, options.get("attribution_budget") or DEFAULT_BUDGET)
+    chosen = select_pairs(pairs, options["attribution_budget"])
     if hasattr(runner, "model") and hasattr(runner, "tokenizer"):
         result = explain_text_pairs(
             runner,
             chosen,
             lexicon=lexicon,
-            tolerance=options.get("attribution_tolerance") or 0.01,
+            tolerance=options["attribution_tolerance"],
             seed=spec.seed,
             progress=progress,
             n_render=3 if options["include_examples"] else 0,
@@ -88,6 +89,7 @@ def run_attributions(spec: EngineInput, probe_summaries: list[dict], options: di
     attributes = [a for a in spec.attributes if not a.intersectional]
     columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
     frame = _sample_frame(spec, columns, options["max_rows"])
+    budget = options["attribution_budget"]
     out = []
     text_entries = iter(spec.lexicons or [{"name": n, "source": "builtin"} for n in options["lexicons"]])
     for index, probe in enumerate(wanted):
@@ -105,8 +107,7 @@ def run_attributions(spec: EngineInput, probe_summaries: list[dict], options: di
             from explainers.attributions.tabular import explain_tabular
 
             column = next(a.columns[0] for a in attributes if a.name == probe["attribute"])
-            result = explain_tabular(
-                runner, frame, protected=column, max_rows=min(options["max_rows"], 500), seed=spec.seed, progress=step
-            )
+            rows = min(options["max_rows"], TABULAR_ROWS_PER_BUDGET * budget)
+            result = explain_tabular(runner, frame, protected=column, max_rows=rows, seed=spec.seed, progress=step)
             out.append({"probe": "tabular_counterfactual", "attribute": probe["attribute"], **asdict(result)})
     return out

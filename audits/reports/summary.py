@@ -1,6 +1,6 @@
 """A plain-text summary of a report for terminals (the CLI and `make demo`)."""
 
-from .summary_probes import MODEL_PROBE_LINES
+from .summary_probes import MODEL_PROBE_LINES, attribution_lines
 
 _SHOWN = ("disparate_impact", "statistical_parity_difference", "equal_opportunity_difference")
 _LABELS = {"disparate_impact": "DI", "statistical_parity_difference": "SPD", "equal_opportunity_difference": "EOD"}
@@ -79,6 +79,9 @@ def report_summary(document: dict, sha256: str = "") -> str:
         proxies = ", ".join(f"{p['feature']} ({p['association']:.2f})" for p in probe["proxies"][:3])
         if proxies:
             lines.append(f"  strongest proxies: {proxies}")
+    for entry in document.get("attributions") or []:
+        lines.append("")
+        lines.extend(attribution_lines(entry))
     verdicts = document["summary"]["verdicts"]
     for warning in document["summary"].get("convention_warnings", []):
         lines.append(f"Convention warning: {warning}")

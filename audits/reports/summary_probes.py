@@ -49,3 +49,28 @@ def decision_lines(probe: dict) -> list[str]:
 
 
 MODEL_PROBE_LINES = {"crows_pairs": crows_lines, "weat": weat_lines, "discrim_eval": decision_lines}
+
+
+def attribution_lines(entry: dict) -> list[str]:
+    """One block per explained probe finding: what carries the decision, and whether the explanation holds."""
+    if entry["probe"] == "tabular_counterfactual":
+        faith = entry.get("faithfulness") or {}
+        proxies = ", ".join(f"{p['feature']} {p['share']:.2f}" for p in entry["proxies"] if p["share"] is not None)
+        return [
+            f"Attributions for {entry['attribute']} ({entry['method']} SHAP, {entry['n_rows']} rows, "
+            f"{entry['output']}): protected share {_n(entry['protected_share'], '.2f')}, proxies {proxies or 'none'}; "
+            f"faithful {faith.get('faithful')}"
+        ]
+    lines = [
+        f"Attributions for {entry['attribute']} ({entry['method']}, {entry['n_pairs']} pairs, "
+        f"all converged: {entry.get('all_converged')})"
+    ]
+    for row in entry["summaries"]:
+        lines.append(
+            f"  {row['source_group']} -> {row['target_group']}: {row['n_pairs']} pairs ({row['n_flipped']} flipped), "
+            f"protected share {_n(row['mean_protected_share'], '.2f')} "
+            f"(neutral baseline {_n(row['mean_protected_share_neutral'], '.2f')}), "
+            f"top word protected in {_n(row['flipped_top_protected_rate'], '.0%')} of flips, "
+            f"faithful {_n(row['faithful_rate'], '.0%')}"
+        )
+    return lines
