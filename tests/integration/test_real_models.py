@@ -93,3 +93,26 @@ def test_minilm_gets_weat_with_effect_sizes(tmp_path, eager_celery, transactiona
     assert len(probe["tests"]) == 10
     flowers = probe["tests"][0]  # WEAT 1: flowers vs insects ~ pleasant vs unpleasant, a strong association
     assert flowers["effect_size"] > 0.8 and flowers["verdict"] == "fail"
+
+
+def test_the_minilm_classifier_is_built_audited_and_explained(tmp_path, settings, eager_celery, transactional_db):
+    from explainers.builtin.minilm_classifier import build_minilm_classifier
+
+    settings.AUDIT_BUILTIN_MODELS_DIR = tmp_path / "models"
+    build_minilm_classifier(tmp_path / "models" / "minilm-sentiment", max_rows=600)
+    statements = tmp_path / "statements.csv"
+    write_statements(statements)
+
+    document = _audit(
+        tmp_path, "--dataset", str(statements), "--model", "builtin:minilm-sentiment", "--text-column", "text",
+        "--protected", "orientation", "--min-group-size", "10", "--probe", "text_counterfactual",
+        "--lexicon", "sexual_orientation", "--attributions", "--attribution-budget", "4",
+    )  # fmt: skip
+
+    assert document["subject"]["model"]["kind"] == "hf_classifier"
+    (probe,) = document["probes"]
+    (attribution,) = document["attributions"]
+    assert probe["n_rows"] > 0 and attribution["method"] == "integrated_gradients"
+    assert 1 <= attribution["n_pairs"] <= 4
+    # Either every attribution set met the 1% completeness bound, or the report lists those that did not.
+    assert attribution["all_converged"] or attribution["non_converged"]
