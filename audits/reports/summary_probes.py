@@ -61,10 +61,8 @@ def attribution_lines(entry: dict) -> list[str]:
             f"{entry['output']}): protected share {_n(entry['protected_share'], '.2f')}, proxies {proxies or 'none'}; "
             f"faithful {faith.get('faithful')}"
         ]
-    lines = [
-        f"Attributions for {entry['attribute']} ({entry['method']}, {entry['n_pairs']} pairs, "
-        f"all converged: {entry.get('all_converged')})"
-    ]
+    converged = "" if entry.get("all_converged") is None else f", completeness bound met: {entry['all_converged']}"
+    lines = [f"Attributions for {entry['attribute']} ({entry['method']}, {entry['n_pairs']} pairs{converged})"]
     for row in entry["summaries"]:
         lines.append(
             f"  {row['source_group']} -> {row['target_group']}: {row['n_pairs']} pairs ({row['n_flipped']} flipped), "
