@@ -37,3 +37,20 @@ class MissingPolicy(models.TextChoices):
     DROP_ROWS = "drop_rows", "Drop rows with a missing value in an audited column (counted)"
     # Missing protected values become their own group, so nobody silently disappears from the audit.
     GROUP = "as_group", "Treat a missing protected value as its own group '(missing)'"
+
+
+class ReviewStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+
+class ReviewAction(models.TextChoices):
+    SUBMIT = "submit", "Submitted for review"
+    START = "start", "Review started"
+    APPROVE = "approve", "Approved"
+    REJECT = "reject", "Rejected"
+    REQUEST_CHANGES = "request_changes", "Changes requested"
+    COMMENT = "comment", "Comment"

@@ -11,6 +11,7 @@ from audits.models import (
     Membership,
     ModelArtifact,
     ProtectedAttribute,
+    ReportReview,
     Workspace,
     WorkspaceLexicon,
 )
@@ -62,3 +63,19 @@ def audit_report_list(*, user) -> QuerySet[AuditReport]:
 
 def audit_event_list(*, user) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(workspace_id__in=_workspace_ids(user))
+
+
+def review_list(*, user) -> QuerySet[ReportReview]:
+    return ReportReview.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("report", "workspace")
+
+
+def previous_approved_report(*, report: AuditReport) -> AuditReport | None:
+    """The latest approved report of the same plan, older than `report` (what a reviewer compares against)."""
+    return (
+        AuditReport.objects.filter(
+            run__plan_id=report.run.plan_id, review__status="approved", created_at__lt=report.created_at
+        )
+        .exclude(pk=report.pk)
+        .order_by("-created_at", "-id")
+        .first()
+    )

@@ -103,6 +103,13 @@ CACHES = {
 # The code version recorded in every report (git commit in CI and images; "dev" otherwise).
 AUDIT_CODE_VERSION = env("AUDIT_CODE_VERSION", default="")
 
+# Reports are signed with an Ed25519 key from settings, never from the database (audits/signing/keys.py):
+# the key itself (PEM text, or base64 of its 32-byte seed), or the path of a PEM file. Read on first use.
+AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY", default="")
+AUDIT_SIGNING_KEY_FILE = env("AUDIT_SIGNING_KEY_FILE", default="")
+# Where a key is generated on first use when neither is set; None means a missing key is an error.
+AUDIT_SIGNING_KEY_AUTOGENERATE = None
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -113,6 +120,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "audits.api.exceptions.api_exception_handler",
+    # `?format=` names an export format (/reports/{id}/export?format=pdf), not a DRF renderer.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -164,5 +173,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # PDF rendering logs every font subset and layout step at INFO.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+    },
 }

@@ -40,3 +40,5 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if CELERY_TASK_ALWAYS_EAGER:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
+# Without AUDIT_SIGNING_KEY(_FILE), a local/demo signing key is generated here on first use (0600) and reused.
+AUDIT_SIGNING_KEY_AUTOGENERATE = BASE_DIR / "var" / "keys" / "signing-ed25519.pem"

@@ -15,4 +15,7 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Shared prediction cache: the broker's Redis unless a cache URL is given.
+# The signing key must come from the environment (AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE, read in base):
+# nothing is generated, and signing fails with ImproperlyConfigured on first use when neither is set.
+AUDIT_SIGNING_KEY_AUTOGENERATE = None
 CACHES["predictions"] = env.cache_url("AUDIT_PREDICTION_CACHE_URL", default=CELERY_BROKER_URL)  # noqa: F405

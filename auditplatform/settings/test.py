@@ -13,6 +13,10 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15"
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/15")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
 AUDIT_CODE_VERSION = "test"
+# TEST ONLY: a fixed, public Ed25519 seed (base64 of sha256("fairness-audit platform: test-only signing key")),
+# so signatures are deterministic. Never use it anywhere else.
+AUDIT_SIGNING_KEY = "Z2GGqo92OC5Ymx8gvu33Lz+f2nJCwf7QcVKMaICBa2A="
+AUDIT_SIGNING_KEY_FILE = ""
 # Predictions are cached in real Redis (database 14), as in production.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -11,6 +11,8 @@ from audits.models import (
     Dataset,
     ModelArtifact,
     ProtectedAttribute,
+    ReportReview,
+    ReviewEntry,
     Workspace,
     WorkspaceLexicon,
 )
@@ -302,3 +304,35 @@ class AuditReportListSerializer(AuditReportSerializer):
     class Meta(AuditReportSerializer.Meta):
         fields = ["id", "workspace", "run", "schema_version", "sha256", "created_at"]
         read_only_fields = fields
+
+
+class ReviewEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ReviewEntry
+        fields = ["id", "action", "actor", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class ReportReviewSerializer(serializers.ModelSerializer):
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    entries = ReviewEntrySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ReportReview
+        fields = [
+            "id", "workspace", "report", "status", "submitted_by", "decided_by", "decided_at", "created_at", "entries",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ReviewCommentInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+class ReviewDecisionInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject", "request_changes"])
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000)

@@ -2,7 +2,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import views, views_reports
 
 router = DefaultRouter()
 router.register("workspaces", views.WorkspaceViewSet, basename="workspace")
@@ -12,7 +12,8 @@ router.register("models", views.ModelArtifactViewSet, basename="model")
 router.register("lexicons", views.WorkspaceLexiconViewSet, basename="lexicon")
 router.register("plans", views.AuditPlanViewSet, basename="plan")
 router.register("runs", views.AuditRunViewSet, basename="run")
-router.register("reports", views.AuditReportViewSet, basename="report")
+router.register("reports", views_reports.AuditReportViewSet, basename="report")
+router.register("reviews", views_reports.ReportReviewViewSet, basename="review")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -2,7 +2,6 @@
 
 import uuid
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -243,25 +242,6 @@ class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.audit_run_list(user=self.request.user)
-
-
-class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
-    """Immutable reports. `download` returns the exact canonical bytes whose sha256 is stored."""
-
-    def get_queryset(self):
-        return selectors.audit_report_list(user=self.request.user)
-
-    def get_serializer_class(self):
-        return s.AuditReportListSerializer if self.action == "list" else s.AuditReportSerializer
-
-    @extend_schema(responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT)})
-    @action(detail=True, methods=["get"])
-    def download(self, request, pk=None):
-        report = self.get_object()
-        response = HttpResponse(report.canonical_json.encode("utf-8"), content_type="application/json")
-        response["Content-Disposition"] = f'attachment; filename="audit-report-{report.pk}.json"'
-        response["X-Report-SHA256"] = report.sha256
-        return response
 
 
 class TrailVerifyView(APIView):

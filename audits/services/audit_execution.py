@@ -31,6 +31,7 @@ from .audit_runs import audit_run_claim, audit_run_fail, audit_run_progress
 from .events import event_record
 from .lexicons import lexicon_resolve
 from .reports import report_create
+from .signatures import report_sign
 
 logger = logging.getLogger(__name__)
 
@@ -233,6 +234,14 @@ def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts | None, tim
     return _audit_run_succeed(run=run, document=document, finished=finished, timings=timings, task_id=task_id)
 
 
+def _html_sha256(document: dict, sha256: str) -> str:
+    """sha256 of the report's HTML rendering without review or signatures (deterministic, hence signable)."""
+    from audits.canonical import sha256_hex
+    from audits.renderings import render_report_html
+
+    return sha256_hex(render_report_html(document, sha256))
+
+
 def _device(spec: EngineInput) -> str:
     """Where the model ran (cpu, cuda:0), for the report's fingerprints."""
     if not spec.model_kind or spec.model_kind in (ModelKind.SKOPS_PIPELINE, ModelKind.BUILTIN_TEXT):
@@ -245,6 +254,7 @@ def _device(spec: EngineInput) -> str:
 @transaction.atomic
 def _audit_run_succeed(*, run: AuditRun, document: dict, finished, timings: dict, task_id: str) -> AuditRun:
     report = report_create(run=run, document=document, task_id=task_id)
+    report_sign(report=report, html_sha256=_html_sha256(document, report.sha256))
     AuditRun.objects.filter(pk=run.pk).update(
         status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=finished, timings=timings, error=""
     )

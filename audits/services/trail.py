@@ -1,11 +1,13 @@
-"""Verifying the hash-chained trail (design.md section 7): recompute every link, name the first broken one."""
+"""Verifying the hash-chained trail (design.md section 7): recompute every link, name the first broken one,
+then check every report signature."""
 
 from dataclasses import asdict, dataclass
 
 from audits.constants import GENESIS_HASH
-from audits.models import AuditEvent
+from audits.models import AuditEvent, ReportSignature
 
 from .events import event_hash
+from .signatures import signature_verify
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,8 @@ class TrailVerification:
     checked: int
     first_broken_id: int | None = None
     reason: str = ""
+    signatures_checked: int = 0
+    first_broken_signature_id: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -22,7 +26,9 @@ class TrailVerification:
 def trail_verify(*, batch_size: int = 2000) -> TrailVerification:
     """Walk the chain in id order; an entry breaks it if its prev_hash is not the previous entry's hash,
     or if its own hash does not match its content (it was edited, e.g. with triggers disabled).
-    Reads only; writes nothing."""
+    When the chain holds, check every ReportSignature in id order (signatures_checked counts those that
+    verified before the first failure). Reads only; writes nothing. Raises ImproperlyConfigured when
+    signatures exist but no signing key is configured."""
     previous = GENESIS_HASH
     checked = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
@@ -32,4 +38,11 @@ def trail_verify(*, batch_size: int = 2000) -> TrailVerification:
             return TrailVerification(False, checked, event.pk, "content does not match its hash (entry was edited)")
         previous = event.hash
         checked += 1
-    return TrailVerification(True, checked)
+    signatures = 0
+    # Small batches: each signature brings its report's canonical JSON along.
+    for signature in ReportSignature.objects.select_related("report").order_by("id").iterator(chunk_size=100):
+        reason = signature_verify(signature)
+        if reason is not None:
+            return TrailVerification(False, checked, None, reason, signatures, signature.pk)
+        signatures += 1
+    return TrailVerification(True, checked, signatures_checked=signatures)

@@ -1,0 +1,145 @@
+"""Reports (immutable), their exports, and their review: every view, export and decision is in the trail."""
+
+from django.db import transaction
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from audits import selectors
+from audits.exceptions import ApplicationError
+from audits.reports.diff import report_diff
+from audits.services.events import event_record
+from audits.services.reviews import review_comment, review_decide, review_start, review_submit
+
+from . import serializers as s
+from .views import request_id
+
+EXPORT_FORMATS = ("json", "model_card", "hf_card", "csv", "dsse", "html", "pdf")
+
+
+def _record(request, action_name: str, report, **after) -> None:
+    with transaction.atomic():
+        event_record(
+            action=action_name,
+            obj=report,
+            actor=request.user,
+            workspace=report.workspace,
+            request_id=request_id(request),
+            after={"sha256": report.sha256, **after},
+        )
+
+
+class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
+    """Immutable reports. `download` returns the exact canonical bytes whose sha256 is stored; `export` renders
+    governance formats from them; `submit` starts the review; `diff` compares with the previous approved report."""
+
+    def get_queryset(self):
+        return selectors.audit_report_list(user=self.request.user).select_related("run", "workspace")
+
+    def get_serializer_class(self):
+        return s.AuditReportListSerializer if self.action == "list" else s.AuditReportSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        _record(request, "report.viewed", self.get_object(), via="api")
+        return response
+
+    @extend_schema(responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT)})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        report = self.get_object()
+        _record(request, "report.exported", report, format="json")
+        response = HttpResponse(report.canonical_json.encode("utf-8"), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="audit-report-{report.pk}.json"'
+        response["X-Report-SHA256"] = report.sha256
+        return response
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=EXPORT_FORMATS, description="export format")],
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"], url_path="export")
+    def export(self, request, pk=None):
+        """json, model_card (Model Card Toolkit v0.0.2), hf_card (README.md), csv, dsse (signed envelope),
+        html (self-contained) or pdf."""
+        from audits.services.report_exports import report_export
+
+        report = self.get_object()
+        fmt = request.query_params.get("format", "json")
+        if fmt not in EXPORT_FORMATS:
+            raise ApplicationError(f"Unknown format '{fmt}'; use one of {', '.join(EXPORT_FORMATS)}.", field="format")
+        exported = report_export(report=report, fmt=fmt)
+        _record(request, "report.exported", report, format=fmt)
+        response = HttpResponse(exported.content, content_type=exported.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+        response["X-Report-SHA256"] = report.sha256
+        return response
+
+    @extend_schema(request=s.ReviewCommentInputSerializer, responses={201: s.ReportReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        serializer = s.ReviewCommentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = review_submit(
+            user=request.user,
+            report=self.get_object(),
+            comment=serializer.validated_data.get("comment", ""),
+            request_id=request_id(request),
+        )
+        return Response(s.ReportReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
+    @action(detail=True, methods=["get"])
+    def diff(self, request, pk=None):
+        """Metric deltas, verdict changes, new and resolved findings against the previous approved report."""
+        report = self.get_object()
+        previous = selectors.previous_approved_report(report=report)
+        if previous is None:
+            return Response({"previous_report": None, "diff": None})
+        return Response({"previous_report": previous.pk, "diff": report_diff(report.document, previous.document)})
+
+
+class ReportReviewViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reviews of your workspaces' reports: start, decide (approve / reject / request_changes), comment."""
+
+    serializer_class = s.ReportReviewSerializer
+
+    def get_queryset(self):
+        return selectors.review_list(user=self.request.user).prefetch_related("entries")
+
+    @extend_schema(request=None, responses={200: s.ReportReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        review = review_start(user=request.user, review=self.get_object(), request_id=request_id(request))
+        return Response(s.ReportReviewSerializer(review).data)
+
+    @extend_schema(request=s.ReviewDecisionInputSerializer, responses={200: s.ReportReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        serializer = s.ReviewDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = review_decide(
+            user=request.user,
+            review=self.get_object(),
+            decision=serializer.validated_data["decision"],
+            comment=serializer.validated_data.get("comment", ""),
+            request_id=request_id(request),
+        )
+        return Response(s.ReportReviewSerializer(review).data)
+
+    @extend_schema(request=s.ReviewCommentInputSerializer, responses={201: s.ReportReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def comment(self, request, pk=None):
+        serializer = s.ReviewCommentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = self.get_object()
+        review_comment(
+            user=request.user,
+            review=review,
+            comment=serializer.validated_data.get("comment", ""),
+            request_id=request_id(request),
+        )
+        return Response(s.ReportReviewSerializer(review).data, status=status.HTTP_201_CREATED)

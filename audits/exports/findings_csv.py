@@ -1,0 +1,81 @@
+"""The findings of a report as CSV: one row per metric result, then one per probe slice, pair or attribution summary.
+
+Aggregates and group labels only (no example texts, no rows of the dataset). Numbers are written exactly as in
+the report (``repr`` of the float round-trips), empty when not available. Text cells that a spreadsheet would run
+as a formula get a leading apostrophe (OWASP "CSV injection"); numeric cells are never altered.
+"""
+
+import csv
+import io
+
+from .findings import probe_findings
+
+COLUMNS = (
+    "kind", "probe", "attribute", "decision_class", "group", "reference_group", "source_group", "target_group",
+    "metric", "value", "ci_low", "ci_high", "p_value", "p_value_holm", "verdict", "n", "n_reference",
+)  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _number(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
+def _metric_row(result: dict) -> dict:
+    return {
+        "kind": "metric",
+        "probe": "",
+        "attribute": _text(result["attribute"]),
+        "decision_class": _text(result["decision_class"]),
+        "group": _text(result["group"]),
+        "reference_group": _text(result["reference_group"]),
+        "source_group": "",
+        "target_group": "",
+        "metric": result["metric"],
+        "value": _number(result["value"]),
+        "ci_low": _number(result["ci_low"]),
+        "ci_high": _number(result["ci_high"]),
+        "p_value": _number(result["p_value"]),
+        "p_value_holm": _number(result["p_value_holm"]),
+        "verdict": result["verdict"],
+        "n": _number(result["n_group"]),
+        "n_reference": _number(result["n_reference"]),
+    }
+
+
+def _probe_row(row: dict) -> dict:
+    text = {k: _text(row[k]) for k in ("attribute", "group", "reference_group", "source_group", "target_group")}
+    numbers = {k: _number(row[k]) for k in ("value", "ci_low", "ci_high", "p_value", "n")}
+    return {
+        "kind": row["kind"],
+        "probe": row["probe"],
+        "decision_class": "",
+        "metric": _text(row["statistic"]),
+        "p_value_holm": "",
+        "verdict": row["verdict"],
+        "n_reference": "",
+        **text,
+        **numbers,
+    }
+
+
+def findings_rows(document: dict) -> list[dict]:
+    return [_metric_row(r) for r in document["results"]] + [_probe_row(r) for r in probe_findings(document)]
+
+
+def findings_csv(document: dict) -> str:
+    """CSV text (RFC 4180, CRLF line ends) with a header row of ``COLUMNS``."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(findings_rows(document))
+    return buffer.getvalue()

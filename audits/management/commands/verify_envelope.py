@@ -1,0 +1,54 @@
+"""`python manage.py verify_envelope ENVELOPE --public-key PEM [--report REPORT_JSON]`: check a downloaded
+DSSE envelope with only the platform's public key, print what it attests, exit 1 with the reason otherwise.
+Reads files only, never the database (audits.signing.dsse does the work and runs without Django too)."""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from audits.canonical import sha256_file
+from audits.signing import dsse
+
+
+class Command(BaseCommand):
+    help = "Verify a report's DSSE envelope with the platform's public key (and optionally the report file)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("envelope", help="the envelope JSON file")
+        parser.add_argument("--public-key", required=True, help="the platform's Ed25519 public key (PEM file)")
+        parser.add_argument("--report", help="a report JSON file that must be one of the statement's subjects")
+
+    def handle(self, *args, **options):
+        envelope = _read(options["envelope"], "envelope")
+        public_key = _read(options["public_key"], "public key")
+        try:
+            statement = dsse.verify_envelope(envelope, public_key)
+            key = dsse.key_id(public_key)
+        except dsse.EnvelopeError as exc:
+            raise CommandError(f"Envelope NOT verified: {exc}") from None
+        digests = dsse.subject_digests(statement)
+        if options["report"]:
+            report_sha256 = sha256_file(options["report"])
+            if report_sha256 not in digests:
+                raise CommandError(
+                    f"Envelope NOT verified for {options['report']}: its sha256 {report_sha256} is not a subject "
+                    "(the file differs from the one that was signed)."
+                )
+        self.stdout.write(f"Signed by key {key}")
+        self.stdout.write(f"predicateType: {statement['predicateType']}")
+        for sha256, name in digests.items():
+            self.stdout.write(f"subject: {name} sha256:{sha256}")
+        for field, value in (statement.get("predicate") or {}).items():
+            shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            self.stdout.write(f"  {field}: {shown}")
+        if options["report"]:
+            self.stdout.write(f"{options['report']} matches subject {digests[report_sha256]}")
+        self.stdout.write(self.style.SUCCESS("verified"))
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CommandError(f"Cannot read the {what} file {path}: {exc.strerror}") from None

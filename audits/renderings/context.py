@@ -1,0 +1,143 @@
+"""The template context of the exported report page: numbers formatted once, here, so HTML and PDF agree."""
+
+from django.utils.safestring import mark_safe
+
+from .charts import disparate_impact_chart, selection_rate_chart
+from .context_probes import probe_sections
+from .formatting import fmt_interval, fmt_number, fmt_p
+
+VERDICT_ORDER = ("fail", "inconclusive", "insufficient_data", "not_computable", "pass")
+_GROUP_RATES = ("selection_rate", "base_rate", "tpr", "fpr", "ppv", "accuracy")
+
+
+def _header(document: dict, sha256: str) -> dict:
+    subject, provenance = document["subject"], document["provenance"]
+    dataset = subject["dataset"]
+    return {
+        "sha256": sha256,
+        "plan": document["plan"]["name"],
+        "report_type": document["report_type"],
+        "schema_version": document["schema_version"],
+        "model": subject["model"],
+        "dataset": dataset,
+        "outcome": subject["outcome"],
+        "favourable": ", ".join(subject["model"].get("favourable_decision") or []),
+        "started_at": provenance["started_at"],
+        "finished_at": provenance["finished_at"],
+    }
+
+
+def _summary(document: dict) -> dict:
+    summary = document["summary"]
+    verdicts = summary["verdicts"]
+    ordered = [(v, verdicts[v]) for v in VERDICT_ORDER if v in verdicts]
+    ordered += [(v, n) for v, n in verdicts.items() if v not in VERDICT_ORDER]
+    return {
+        "verdicts": ordered,
+        "total": sum(verdicts.values()),
+        "failed": summary["failed"],
+        "probe_verdicts": list((summary.get("probe_verdicts") or {}).items()),
+        "probes_failed": summary.get("probes_failed") or [],
+        "warnings": summary.get("convention_warnings") or [],
+    }
+
+
+def _result_row(result: dict) -> dict:
+    return {
+        "metric": result["metric"],
+        "formula": result["contract"]["formula"],
+        "group": result["group"],
+        "reference_group": result["reference_group"],
+        "value": fmt_number(result["value"]),
+        "interval": fmt_interval(result["ci_low"], result["ci_high"]),
+        "band": f"{result['band_low']:g} … {result['band_high']:g}",
+        "n": f"{result['n_group']} / {result['n_reference']}",
+        "p": fmt_p(result["p_value"]),
+        "p_holm": fmt_p(result["p_value_holm"]),
+        "test": result["test"],
+        "verdict": result["verdict"],
+        "reason": result["reason"],
+    }
+
+
+def _group_row(group: dict, reference: str) -> dict:
+    return {
+        "group": group["group"],
+        "n": group["n"],
+        "n_selected": group["n_selected"],
+        "is_reference": group["group"] == reference,
+        **{key: fmt_number(group.get(key)) for key in _GROUP_RATES},
+    }
+
+
+def _slices(document: dict) -> list[dict]:
+    by_slice: dict[tuple[str, str], list[dict]] = {}
+    for result in document["results"]:
+        by_slice.setdefault((result["attribute"], result["decision_class"]), []).append(result)
+    alpha = document["plan"]["alpha"]
+    slices = []
+    for attribute in document["attributes"]:
+        results = by_slice.get((attribute["attribute"], attribute["decision_class"]), [])
+        band = next((r for r in results if r["metric"] == "disparate_impact"), None)
+        slices.append(
+            {
+                "attribute": attribute["attribute"],
+                "decision_class": attribute["decision_class"],
+                "reference_group": attribute["reference_group"],
+                "reference_rule": attribute["reference_rule"],
+                "intersectional": attribute["intersectional"],
+                "groups": [_group_row(g, attribute["reference_group"]) for g in attribute["groups"]],
+                # The chart builders escape every label they draw.
+                "sr_chart": mark_safe(selection_rate_chart(attribute, alpha)),
+                "di_chart": mark_safe(disparate_impact_chart(attribute, results)),
+                "di_band": f"{band['band_low']:g} … {band['band_high']:g}" if band else "",
+                "results": [_result_row(r) for r in results],
+                "warnings": (attribute.get("conventions") or {}).get("warnings") or [],
+            }
+        )
+    return slices
+
+
+def _scores(document: dict) -> list[dict]:
+    analysis = document.get("score_analysis") or {}
+    rows = []
+    for attribute, entry in (analysis.get("by_attribute") or {}).items():
+        auc = (entry.get("analysis") or {}).get("auc_by_group") or {}
+        rows += [{"attribute": attribute, "group": g, "auc": fmt_number(v)} for g, v in auc.items()]
+    return rows
+
+
+def _appendix(document: dict) -> dict:
+    fingerprints, provenance, plan = document["fingerprints"], document["provenance"], document["plan"]
+    return {
+        "contracts": [
+            {"metric": m, **c, "band": f"{c['default_band'][0]:g} … {c['default_band'][1]:g}"}
+            for m, c in document["contracts"].items()
+        ],
+        "plan": plan,
+        "significance": document["significance"],
+        "data": document.get("data") or {},
+        "dropped_by_attribute": list(
+            ((document.get("data") or {}).get("rows_dropped_missing_attribute") or {}).items()
+        ),
+        "fingerprints": fingerprints,
+        "libraries": list(fingerprints["libraries"].items()),
+        "framework_versions": list((document["subject"]["model"].get("framework_versions") or {}).items()),
+        "provenance": provenance,
+        "timings": [(k, v) for k, v in (provenance.get("timings") or {}).items()],
+    }
+
+
+def report_context(document: dict, sha256: str, *, review: dict | None, signatures: list[dict] | None) -> dict:
+    """Everything the export template shows; review and signatures only when given."""
+    return {
+        "header": _header(document, sha256),
+        "summary": _summary(document),
+        "slices": _slices(document),
+        "scores": _scores(document),
+        "score_column": (document.get("score_analysis") or {}).get("score_column", ""),
+        "probes": probe_sections(document),
+        "appendix": _appendix(document),
+        "review": review,
+        "signatures": signatures,
+    }

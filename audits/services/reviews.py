@@ -1,0 +1,128 @@
+"""Review and sign-off of reports (design.md section 7): submitted -> in review -> approved / rejected /
+changes requested. Only reviewers and admins decide; nobody decides on an audit they requested or submitted.
+Every step, refused attempts included, is in the trail; an approval adds a signed statement."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from audits.choices import ReviewAction, ReviewStatus, Role
+from audits.exceptions import ApplicationError, PermissionDeniedError
+from audits.models import AuditReport, ReportReview, ReviewEntry
+
+from .events import event_record
+from .workspaces import workspace_require_role
+
+DECISIONS = {
+    ReviewAction.APPROVE: ReviewStatus.APPROVED,
+    ReviewAction.REJECT: ReviewStatus.REJECTED,
+    ReviewAction.REQUEST_CHANGES: ReviewStatus.CHANGES_REQUESTED,
+}
+OPEN = (ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW)
+DECIDERS = (Role.REVIEWER, Role.ADMIN)
+MAX_COMMENT = 10_000
+
+
+def _entry(review: ReportReview, action: str, user, comment: str, request_id: str, after: dict) -> ReviewEntry:
+    entry = ReviewEntry.objects.create(review=review, action=action, actor=user, comment=comment[:MAX_COMMENT])
+    event_record(
+        action=f"review.{action}",
+        obj=review,
+        actor=user,
+        workspace=review.workspace,
+        request_id=request_id,
+        after={"report": review.report_id, "entry": entry.pk, **after},
+    )
+    return entry
+
+
+@transaction.atomic
+def review_submit(*, user, report: AuditReport, comment: str = "", request_id: str = "") -> ReportReview:
+    """Submit `report` for review (auditors and admins). One review per report: a re-audit makes a new report.
+
+    Writes a ReviewEntry and event review.submit. Raises ApplicationError if the report is already submitted.
+    """
+    workspace_require_role(user=user, workspace=report.workspace)
+    if ReportReview.objects.filter(report=report).exists():
+        raise ApplicationError("This report has been submitted already; re-audit to get a new report.")
+    review = ReportReview.objects.create(workspace=report.workspace, report=report, submitted_by=user)
+    _entry(review, ReviewAction.SUBMIT, user, comment, request_id, {"status": review.status})
+    return review
+
+
+def _refuse(review: ReportReview, user, action: str, reason: str, request_id: str) -> PermissionDeniedError:
+    """Record a refused attempt in the trail (its own transaction, so the refusal survives) and return the error."""
+    with transaction.atomic():
+        event_record(
+            action="review.refused",
+            obj=review,
+            actor=user,
+            workspace=review.workspace,
+            request_id=request_id,
+            after={"report": review.report_id, "attempted": action, "reason": reason},
+        )
+    return PermissionDeniedError(reason)
+
+
+def _check_decider(review: ReportReview, user, action: str, request_id: str) -> None:
+    role = workspace_require_role(user=user, workspace=review.workspace, roles=tuple(Role))
+    if role not in DECIDERS:
+        raise _refuse(review, user, action, f"Only reviewers and admins can review; your role is '{role}'.", request_id)
+    run = review.report.run
+    if user.pk in (run.requested_by_id, review.submitted_by_id):
+        reason = "The person who requested or submitted an audit cannot review it; another reviewer must."
+        raise _refuse(review, user, action, reason, request_id)
+
+
+def review_start(*, user, review: ReportReview, request_id: str = "") -> ReportReview:
+    """A reviewer takes the review: submitted -> in review. Writes review.start (or review.refused)."""
+    _check_decider(review, user, ReviewAction.START, request_id)
+    with transaction.atomic():
+        moved = ReportReview.objects.filter(pk=review.pk, status=ReviewStatus.SUBMITTED).update(
+            status=ReviewStatus.IN_REVIEW, updated_at=timezone.now()
+        )
+        if not moved:
+            raise ApplicationError(f"The review is '{_status(review)}', not 'submitted'.")
+        review.refresh_from_db()
+        _entry(review, ReviewAction.START, user, "", request_id, {"status": review.status})
+    return review
+
+
+def review_decide(*, user, review: ReportReview, decision: str, comment: str = "", request_id: str = ""):
+    """Approve, reject or request changes (reviewers and admins other than the audit's requester and submitter).
+
+    A conditional update settles concurrent decisions: the first wins, the second gets ApplicationError. An
+    approval is signed (a second DSSE statement naming the reviewer). Writes review.<decision> and, for an
+    approval, report.approval_signed; a refused attempt writes review.refused and raises PermissionDeniedError.
+    """
+    if decision not in DECISIONS:
+        raise ApplicationError(f"Unknown decision '{decision}'; use one of {', '.join(DECISIONS)}.", field="decision")
+    _check_decider(review, user, decision, request_id)
+    if decision != ReviewAction.APPROVE and not comment.strip():
+        raise ApplicationError("Say why in a comment when rejecting or requesting changes.", field="comment")
+    with transaction.atomic():
+        now = timezone.now()
+        moved = ReportReview.objects.filter(pk=review.pk, status__in=OPEN).update(
+            status=DECISIONS[decision], decided_by=user, decided_at=now, updated_at=now
+        )
+        if not moved:
+            raise ApplicationError(f"The review is already '{_status(review)}'; decisions are final.")
+        review.refresh_from_db()
+        entry = _entry(review, decision, user, comment, request_id, {"status": review.status})
+        if decision == ReviewAction.APPROVE:
+            from .signatures import approval_sign
+
+            approval_sign(report=review.report, review_entry=entry)
+    return review
+
+
+@transaction.atomic
+def review_comment(*, user, review: ReportReview, comment: str, request_id: str = "") -> ReviewEntry:
+    """Add a comment (auditors, reviewers, admins). Writes review.comment."""
+    workspace_require_role(user=user, workspace=review.workspace, roles=(Role.AUDITOR, *DECIDERS))
+    if not comment.strip():
+        raise ApplicationError("The comment is empty.", field="comment")
+    return _entry(review, ReviewAction.COMMENT, user, comment, request_id, {})
+
+
+def _status(review: ReportReview) -> str:
+    return ReportReview.objects.filter(pk=review.pk).values_list("status", flat=True).first() or "unknown"

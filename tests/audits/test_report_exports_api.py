@@ -1,0 +1,72 @@
+"""Exports over the API and the CLI: every format answers, each export is in the trail, the envelope verifies."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from audits.models import AuditEvent, AuditReport
+from audits.services.audit_runs import audit_run_create
+from audits.signing.dsse import verify_envelope
+from audits.signing.keys import public_key_pem
+from tests.audits.services.helpers import make_plan
+
+
+@pytest.fixture
+def report(auditor, workspace, eager_celery, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = audit_run_create(user=auditor, plan=make_plan(auditor, workspace))
+    return AuditReport.objects.get(run=run)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media"),
+    [
+        ("json", "application/json"),
+        ("model_card", "application/json"),
+        ("hf_card", "text/markdown"),
+        ("csv", "text/csv"),
+        ("dsse", "application/json"),
+        ("html", "text/html"),
+        ("pdf", "application/pdf"),
+    ],
+)
+def test_every_format_is_served_and_recorded(auditor_client, report, fmt, media):
+    response = auditor_client.get(f"/api/v1/reports/{report.pk}/export/", {"format": fmt})
+
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"].startswith(media)
+    assert response["X-Report-SHA256"] == report.sha256
+    event = AuditEvent.objects.get(action="report.exported")
+    assert event.after["format"] == fmt and event.object_id == str(report.pk)
+
+
+def test_the_downloaded_envelope_verifies_with_only_the_public_key(auditor_client, report):
+    envelope = auditor_client.get(f"/api/v1/reports/{report.pk}/export/", {"format": "dsse"}).content
+
+    statement = verify_envelope(envelope, public_key_pem().encode())
+
+    digests = {s["digest"]["sha256"] for s in statement["subject"]}
+    assert report.sha256 in digests
+    flipped = bytearray(envelope)
+    flipped[len(flipped) // 2] ^= 0x01
+    with pytest.raises(ValueError):
+        verify_envelope(bytes(flipped), public_key_pem().encode())
+
+
+def test_unknown_formats_and_outsiders_are_refused(auditor_client, outsider_client, report):
+    unknown = auditor_client.get(f"/api/v1/reports/{report.pk}/export/", {"format": "docx"})
+
+    assert unknown.status_code == 400 and "model_card" in unknown.json()["detail"]
+    assert outsider_client.get(f"/api/v1/reports/{report.pk}/export/", {"format": "json"}).status_code == 404
+    assert not AuditEvent.objects.filter(action="report.exported").exists()
+
+
+def test_the_cli_exports_a_model_card(report, tmp_path):
+    out = tmp_path / "card.json"
+
+    call_command("export_report", str(report.pk), "--format", "model_card", "--out", str(out))
+
+    card = json.loads(out.read_text())
+    assert card["quantitative_analysis"]["performance_metrics"]
+    assert AuditEvent.objects.get(action="report.exported").after["via"] == "cli"

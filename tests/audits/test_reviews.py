@@ -1,0 +1,130 @@
+"""Review and sign-off: the author cannot approve, a reviewer can; every step and attempt is in the trail;
+a re-audit is compared with the previous approved report."""
+
+import pytest
+
+from audits.models import AuditEvent, AuditReport, ReportSignature
+from audits.services.audit_runs import audit_run_create
+from tests.audits.services.helpers import make_plan
+
+
+@pytest.fixture
+def report_of(auditor, workspace, eager_celery, django_capture_on_commit_callbacks):
+    def run(plan=None, **plan_fields):
+        plan = plan or make_plan(auditor, workspace, **plan_fields)
+        with django_capture_on_commit_callbacks(execute=True):
+            created = audit_run_create(user=auditor, plan=plan)
+        return AuditReport.objects.get(run=created)
+
+    return run
+
+
+def _submit(client, report):
+    response = client.post(f"/api/v1/reports/{report.pk}/submit/", {"comment": "ready"}, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_the_author_cannot_approve_and_a_reviewer_can_both_in_the_trail(
+    auditor_client, reviewer_client, report_of, reviewer
+):
+    report = report_of()
+    review = _submit(auditor_client, report)
+
+    refused = auditor_client.post(f"/api/v1/reviews/{review['id']}/decide/", {"decision": "approve"}, format="json")
+    started = reviewer_client.post(f"/api/v1/reviews/{review['id']}/start/")
+    approved = reviewer_client.post(
+        f"/api/v1/reviews/{review['id']}/decide/", {"decision": "approve", "comment": "checked"}, format="json"
+    )
+
+    assert refused.status_code == 403
+    assert started.status_code == 200 and started.json()["status"] == "in_review"
+    assert approved.status_code == 200, approved.json()
+    assert approved.json()["status"] == "approved" and approved.json()["decided_by"] == reviewer.username
+    actions = list(
+        AuditEvent.objects.filter(object_type="ReportReview").order_by("id").values_list("action", "actor_label")
+    )
+    assert [a for a, _ in actions] == ["review.submit", "review.refused", "review.start", "review.approve"]
+    refusal = AuditEvent.objects.get(action="review.refused")
+    assert refusal.after["attempted"] == "approve" and "review" in refusal.after["reason"]
+    assert set(ReportSignature.objects.filter(report=report).values_list("kind", flat=True)) == {"report", "approval"}
+
+
+def test_a_reviewer_who_requested_the_audit_cannot_decide_it(reviewer, workspace, report_of, reviewer_client):
+    from audits.choices import Role
+    from audits.services.workspaces import membership_set
+
+    membership_set(workspace=workspace, user=reviewer, role=Role.ADMIN, actor=reviewer)
+    plan = make_plan(reviewer, workspace)
+    report = report_of(plan=plan)
+    review = _submit(reviewer_client, report)
+
+    response = reviewer_client.post(f"/api/v1/reviews/{review['id']}/decide/", {"decision": "approve"}, format="json")
+
+    assert response.status_code == 403
+
+
+def test_decisions_are_final_and_rejections_need_a_reason(auditor_client, reviewer_client, report_of):
+    review = _submit(auditor_client, report_of())
+    url = f"/api/v1/reviews/{review['id']}/decide/"
+
+    silent = reviewer_client.post(url, {"decision": "reject"}, format="json")
+    rejected = reviewer_client.post(url, {"decision": "reject", "comment": "band too wide"}, format="json")
+    again = reviewer_client.post(url, {"decision": "approve"}, format="json")
+
+    assert silent.status_code == 400 and "comment" in silent.json()["detail"]
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    assert again.status_code == 400 and "final" in again.json()["detail"]
+    assert not ReportSignature.objects.filter(kind="approval").exists()
+
+
+def test_outsiders_see_no_reviews_and_viewers_of_reports_are_recorded(
+    auditor_client, outsider_client, report_of, auditor
+):
+    report = report_of()
+    review = _submit(auditor_client, report)
+
+    assert outsider_client.get(f"/api/v1/reviews/{review['id']}/").status_code == 404
+    assert outsider_client.post(f"/api/v1/reviews/{review['id']}/start/").status_code == 404
+    assert auditor_client.get(f"/api/v1/reports/{report.pk}/").status_code == 200
+    viewed = AuditEvent.objects.get(action="report.viewed")
+    assert viewed.actor_id == auditor.pk and viewed.object_id == str(report.pk)
+
+
+def test_a_re_audit_is_compared_with_the_previous_approved_report(
+    auditor, workspace, auditor_client, reviewer_client, report_of
+):
+    plan = make_plan(auditor, workspace)
+    first = report_of(plan=plan)
+    review = _submit(auditor_client, first)
+    reviewer_client.post(f"/api/v1/reviews/{review['id']}/decide/", {"decision": "approve"}, format="json")
+    second = report_of(plan=plan)
+
+    response = auditor_client.get(f"/api/v1/reports/{second.pk}/diff/").json()
+
+    assert response["previous_report"] == first.pk
+    diff = response["diff"]
+    assert diff["verdict_changes"] == [] and diff["new_findings"] == [] and diff["resolved_findings"] == []
+    assert all(row["delta"] in (0, None) for row in diff["metrics"])  # same data, same seed: identical numbers
+    assert auditor_client.get(f"/api/v1/reports/{first.pk}/diff/").json()["previous_report"] is None
+
+
+def test_diff_names_new_and_resolved_findings():
+    from audits.reports.diff import report_diff
+
+    def document(verdicts):
+        results = [
+            {"attribute": "sex", "decision_class": "", "group": g, "metric": "disparate_impact", "value": v,
+             "verdict": verdict}
+            for g, (v, verdict) in verdicts.items()
+        ]  # fmt: skip
+        return {"results": results, "probes": [], "fingerprints": {"model_sha256": "m", "dataset_sha256": "d"}}
+
+    diff = report_diff(
+        document({"female": (0.7, "fail"), "other": (0.95, "pass")}),
+        document({"female": (0.9, "pass"), "other": (0.7, "fail")}),
+    )
+
+    assert diff["new_findings"] == ["disparate_impact:sex=female"]
+    assert diff["resolved_findings"] == ["disparate_impact:sex=other"]
+    assert [round(r["delta"], 3) for r in diff["metrics"]] == [-0.2, 0.25]

@@ -1,0 +1,122 @@
+"""`verify_envelope` checks a downloaded envelope with only the public key; `signing_key` prints that key."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.core.management import CommandError, call_command
+
+from audits.models import AuditReport
+from audits.services.audit_execution import audit_run_execute
+from audits.services.signatures import report_sign
+from audits.signing import dsse, keys
+from tests.audits.services.helpers import make_run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def downloaded(auditor, workspace, tmp_path, capsys):
+    """What a third party holds: the envelope, the report JSON and the public key printed by `signing_key`."""
+    run = make_run(auditor, workspace)
+    audit_run_execute(run_id=run.pk, worker="w")
+    report = AuditReport.objects.get(run=run)
+    signature = report_sign(report=report)
+    capsys.readouterr()
+    call_command("signing_key", "--public")
+    (tmp_path / "key.pub.pem").write_text(capsys.readouterr().out)
+    (tmp_path / "envelope.json").write_text(signature.envelope_json)
+    (tmp_path / "report.json").write_bytes(report.canonical_json.encode("utf-8"))
+    return report, tmp_path
+
+
+def _verify(folder: Path, *extra: str) -> None:
+    call_command("verify_envelope", str(folder / "envelope.json"), "--public-key", str(folder / "key.pub.pem"), *extra)
+
+
+def test_a_good_envelope_prints_its_subjects_and_predicate(downloaded, capsys):
+    report, folder = downloaded
+
+    _verify(folder, "--report", str(folder / "report.json"))
+
+    out = capsys.readouterr().out
+    document = report.document
+    assert f"subject: report-{report.pk}.json sha256:{report.sha256}" in out
+    assert f"subject: model:{document['subject']['model']['name']} sha256:" in out
+    assert "predicateType: https://fairness-audit.local/attestations/report/v1" in out
+    assert f"  report_id: {report.pk}" in out and "  verdicts: {" in out
+    assert f"matches subject report-{report.pk}.json" in out
+    assert out.rstrip().endswith("verified") and f"Signed by key {keys.current_key_id()}" in out
+
+
+def test_a_report_file_that_differs_from_the_signed_one_fails(downloaded):
+    report, folder = downloaded
+    edited = report.canonical_json.replace('"pass"', '"fail"', 1)
+    assert edited != report.canonical_json
+    (folder / "report.json").write_text(edited)
+
+    with pytest.raises(CommandError, match="is not a subject") as error:
+        _verify(folder, "--report", str(folder / "report.json"))
+    assert error.value.returncode == 1
+
+
+def test_an_edited_envelope_fails_with_the_reason(downloaded):
+    _, folder = downloaded
+    text = (folder / "envelope.json").read_text()
+    position = text.index('"sig":"') + 20
+    replacement = "B" if text[position] != "B" else "C"
+    (folder / "envelope.json").write_text(text[:position] + replacement + text[position + 1 :])
+
+    with pytest.raises(CommandError, match="Envelope NOT verified: signature invalid"):
+        _verify(folder)
+
+
+def test_another_public_key_fails(downloaded):
+    _, folder = downloaded
+    stranger = Ed25519PrivateKey.generate().public_key()
+    pem = stranger.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (folder / "key.pub.pem").write_bytes(pem)
+
+    with pytest.raises(CommandError, match=f"no signature by key {dsse.key_id(stranger)}"):
+        _verify(folder)
+
+
+def test_the_command_line_exits_non_zero_on_failure(downloaded):
+    _, folder = downloaded
+    (folder / "envelope.json").write_text("{not json")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "auditplatform.settings.test"}
+    args = [sys.executable, "manage.py", "verify_envelope", str(folder / "envelope.json")]
+
+    done = subprocess.run(
+        [*args, "--public-key", str(folder / "key.pub.pem")], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+    assert done.returncode == 1 and "Envelope NOT verified: malformed JSON" in done.stderr
+    assert "verified" not in done.stdout
+
+
+def test_signing_key_prints_only_the_public_key(capsys):
+    call_command("signing_key", "--public")
+
+    captured = capsys.readouterr()
+    assert isinstance(serialization.load_pem_public_key(captured.out.encode()), Ed25519PublicKey)
+    assert dsse.key_id(captured.out) == keys.current_key_id() and f"key id: {keys.current_key_id()}" in captured.err
+    private_pem = keys.private_key_pem(keys.signing_key()).decode()
+    assert "PRIVATE" not in captured.out + captured.err and private_pem not in captured.out
+
+
+def test_signing_key_generates_a_private_key_file_and_never_overwrites_it(tmp_path, capsys):
+    path = tmp_path / "prod" / "signing.pem"
+
+    call_command("signing_key", "--generate", str(path))
+
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    assert isinstance(key, Ed25519PrivateKey) and path.stat().st_mode & 0o777 == 0o600
+    assert f"key id {dsse.key_id(key.public_key())}" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="never overwritten"):
+        call_command("signing_key", "--generate", str(path))
+    assert serialization.load_pem_private_key(path.read_bytes(), password=None).public_key() == key.public_key()
