@@ -5,6 +5,8 @@ from django.http import Http404
 from django.shortcuts import render
 
 from audits import selectors
+from audits.models import ReportReview
+from audits.services.reports import report_record_access
 
 _VERDICT_ORDER = {"fail": 0, "inconclusive": 1, "insufficient_data": 2, "not_computable": 3, "pass": 4}
 
@@ -22,6 +24,7 @@ def report_detail(request, pk: int):
     report = selectors.audit_report_list(user=request.user).filter(pk=pk).first()
     if report is None:
         raise Http404("Report not found")
+    report_record_access(user=request.user, report=report, action="report.viewed", via="web")
     document = report.document
     results = sorted(
         document["results"],
@@ -39,6 +42,8 @@ def report_detail(request, pk: int):
         "frontend/report_detail.html",
         {
             "report": report,
+            "review": ReportReview.objects.filter(report=report).first(),
+            "exports": ("html", "pdf", "model_card", "hf_card", "csv", "dsse"),
             "doc": document,
             "results": results,
             "attributes": document["attributes"],

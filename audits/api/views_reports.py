@@ -1,6 +1,5 @@
 """Reports (immutable), their exports, and their review: every view, export and decision is in the trail."""
 
-from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -11,7 +10,7 @@ from rest_framework.response import Response
 from audits import selectors
 from audits.exceptions import ApplicationError
 from audits.reports.diff import report_diff
-from audits.services.events import event_record
+from audits.services.reports import report_record_access
 from audits.services.reviews import review_comment, review_decide, review_start, review_submit
 
 from . import serializers as s
@@ -21,15 +20,9 @@ EXPORT_FORMATS = ("json", "model_card", "hf_card", "csv", "dsse", "html", "pdf")
 
 
 def _record(request, action_name: str, report, **after) -> None:
-    with transaction.atomic():
-        event_record(
-            action=action_name,
-            obj=report,
-            actor=request.user,
-            workspace=report.workspace,
-            request_id=request_id(request),
-            after={"sha256": report.sha256, **after},
-        )
+    report_record_access(
+        user=request.user, report=report, action=action_name, via="api", request_id=request_id(request), **after
+    )
 
 
 class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
@@ -44,7 +37,7 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
-        _record(request, "report.viewed", self.get_object(), via="api")
+        _record(request, "report.viewed", self.get_object())
         return response
 
     @extend_schema(responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT)})

@@ -39,3 +39,18 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
         after={"run": run.pk, "sha256": report.sha256},
     )
     return report
+
+
+@transaction.atomic
+def report_record_access(*, user, report: AuditReport, action: str, via: str, request_id: str = "", **after):
+    """Record that `user` viewed or exported `report` (events report.viewed / report.exported)."""
+    if action not in ("report.viewed", "report.exported"):
+        raise ApplicationError(f"Unknown report access '{action}'.")
+    event_record(
+        action=action,
+        obj=report,
+        actor=user,
+        workspace=report.workspace,
+        request_id=request_id,
+        after={"sha256": report.sha256, "via": via, **after},
+    )
