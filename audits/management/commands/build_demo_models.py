@@ -50,9 +50,9 @@ class Command(BaseCommand):
 
     def _text(self, out: Path, rebuild: bool) -> None:
         from django.conf import settings
-        from explainers.builtin.minilm_classifier import build_minilm_classifier
 
         from audits.demo_statements import write_statements
+        from explainers.builtin.minilm_classifier import build_minilm_classifier
 
         rows = write_statements(out / "statements.csv")
         self.stdout.write(f"Wrote {out}/statements.csv ({rows} templated statements with gender and orientation).")
