@@ -2,8 +2,9 @@
 
 import uuid
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -242,6 +243,21 @@ class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.audit_run_list(user=self.request.user)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("name", str, description="artifact name from the report's probe summary")],
+        responses={(200, "application/vnd.apache.parquet"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"])
+    def artifact(self, request, pk=None):
+        """A probe's per-pair results (Parquet), as named in the run's report; the download is in the trail."""
+        from audits.services.run_artifacts import run_artifact_open
+
+        name = request.query_params.get("name", "")
+        path = run_artifact_open(user=request.user, run=self.get_object(), name=name, request_id=request_id(request))
+        response = HttpResponse(path.read_bytes(), content_type="application/vnd.apache.parquet")
+        response["Content-Disposition"] = f'attachment; filename="run-{pk}-{path.name}"'
+        return response
 
 
 class TrailVerifyView(APIView):

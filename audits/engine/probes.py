@@ -43,13 +43,18 @@ def _sample_frame(spec: EngineInput, columns: list[str], max_rows: int) -> pd.Da
     return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=columns)
 
 
-def run_probes(spec: EngineInput, probes: list[str], settings: dict, progress=None) -> list[dict]:
-    """Run each requested probe; JSON-ready summaries for the report."""
+def run_probes(spec: EngineInput, probes: list[str], settings: dict, progress=None, artifacts=None) -> list[dict]:
+    """Run each requested probe; JSON-ready summaries for the report.
+
+    With an ArtifactWriter (and example pairs allowed by the plan), per-pair results are written as Parquet
+    artifacts of the run and named in the summaries.
+    """
     if not probes:
         return []
     from .model_runner import spec_runner
 
     options = {**DEFAULT_PROBE_SETTINGS, **(settings or {})}
+    options["artifacts"] = artifacts if options["include_examples"] else None
     runner = spec_runner(spec)
     summaries = []
     if any(p in DATASET_PROBES for p in probes):
@@ -106,6 +111,8 @@ def _text(spec, runner, frame, options, progress) -> list[dict]:
     summaries = []
     for index, entry in enumerate(entries):
         lexicon = _lexicon(entry)
+        name = f"text_counterfactual-{entry['name']}"
+        writer = options["artifacts"]
         result = text_counterfactual_probe(
             runner,
             frame,
@@ -118,8 +125,10 @@ def _text(spec, runner, frame, options, progress) -> list[dict]:
             threshold=options["threshold"],
             n_examples=options["n_examples"],
             include_examples=options["include_examples"],
+            pairs_sink=writer.sink(name) if writer else None,
         )
         summary = {"probe": "text_counterfactual", "attribute": f"lexicon:{entry['name']}", **asdict(result)}
+        summary["artifact"] = writer.record(name) if writer else None
         summary["lexicon_source"] = {"origin": entry.get("source", "builtin"), "licence": lexicon.licence}
         summaries.append(summary)
         if progress:

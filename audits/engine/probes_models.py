@@ -40,6 +40,7 @@ def _crows(spec: EngineInput, runner, options: dict, progress) -> dict:
     from explainers.probes.benchmarks import SOURCES, describe, load_crows_pairs
     from explainers.probes.crows import crows_pairs_probe
 
+    writer = options.get("artifacts")
     result = crows_pairs_probe(
         runner.sequence_logprob,
         load_crows_pairs(),
@@ -50,8 +51,16 @@ def _crows(spec: EngineInput, runner, options: dict, progress) -> dict:
         seed=spec.seed,
         progress=progress,
         source=describe("crows_pairs"),
+        pairs_sink=writer.sink("crows_pairs") if writer else None,
     )
-    return {"probe": "crows_pairs", "attribute": "bias_type", **asdict(result), "data_source": SOURCES["crows_pairs"]}
+    summary = {
+        "probe": "crows_pairs",
+        "attribute": "bias_type",
+        **asdict(result),
+        "data_source": SOURCES["crows_pairs"],
+    }
+    summary["artifact"] = writer.record("crows_pairs") if writer else None
+    return summary
 
 
 def _weat(spec: EngineInput, runner, options: dict, progress) -> dict:

@@ -3,6 +3,7 @@
 import logging
 import time
 import traceback
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +21,7 @@ from audits.engine import (
     merge_chunks,
     row_group_chunks,
 )
+from audits.engine.artifacts import ArtifactWriter
 from audits.engine.attributions import run_attributions
 from audits.engine.probes import DEFAULT_PROBE_SETTINGS, run_probes
 from audits.engine.spec import INTERSECTION_SEPARATOR
@@ -208,6 +210,7 @@ def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts | None, tim
         list(run.plan.probes),
         run.plan.probe_settings,
         progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage),
+        artifacts=ArtifactWriter(run_artifact_folder(run_id)),
     )
     if run.plan.probes:
         timings["probes_seconds"] = round(time.perf_counter() - started, 4)
@@ -232,6 +235,11 @@ def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts | None, tim
         device=_device(spec),
     )
     return _audit_run_succeed(run=run, document=document, finished=finished, timings=timings, task_id=task_id)
+
+
+def run_artifact_folder(run_id: int) -> Path:
+    """Where a run's per-pair probe artifacts live (MEDIA_ROOT, shared by web and workers)."""
+    return Path(settings.MEDIA_ROOT) / "runs" / str(run_id)
 
 
 def _html_sha256(document: dict, sha256: str) -> str:

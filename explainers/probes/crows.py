@@ -114,6 +114,7 @@ def crows_pairs_probe(
     progress: Callable[[float, str], None] | None = None,
     scoring: str = DEFAULT_SCORING,
     source: str | None = None,
+    pairs_sink: Callable[[pd.DataFrame], None] | None = None,
 ) -> CrowsResult:
     """Share of pairs whose stereotypical sentence (sent_more, see the module docstring) the model finds likelier.
 
@@ -128,6 +129,8 @@ def crows_pairs_probe(
         scoring: what ``logprob`` computes, recorded in the contract.
         source: where the pairs come from; default ``pairs.attrs["source"]`` (set by the loader), else "caller".
         progress: called with (fraction, stage) before and after the model call.
+        pairs_sink: optional callable given one DataFrame of every scored pair with both log-probabilities
+            (the per-pair artifact of a run).
 
     Raises:
         ValueError: on missing columns, an unknown direction label, non-text sentences, out-of-range settings, or
@@ -152,6 +155,11 @@ def crows_pairs_probe(
     difference = logp_more - logp_less
     neutral = np.abs(difference) <= TIE_TOLERANCE
     stereo = (difference > 0) & ~neutral
+    if pairs_sink is not None:
+        table = used[["bias_type", "stereo_antistereo", "sent_more", "sent_less"]].copy()
+        table["logprob_more"], table["logprob_less"] = logp_more, logp_less
+        table["stereotype_preferred"], table["neutral"] = stereo, neutral
+        pairs_sink(table.reset_index(drop=True))
     settings = {"alpha": alpha, "tolerance": tolerance, "min_pairs": min_pairs}
 
     bias_type = used["bias_type"].fillna("unspecified").astype(str).to_numpy()

@@ -131,6 +131,7 @@ def text_counterfactual_probe(
     threshold: float = 0.05,
     n_examples: int = 5,
     include_examples: bool = True,
+    pairs_sink=None,
 ) -> TextProbeResult:
     """Swap group terms in ``column`` for every ordered group pair and within each group (the control).
 
@@ -140,6 +141,9 @@ def text_counterfactual_probe(
 
     Args:
         lexicon: a Lexicon, or a built-in name or file path for :func:`load_lexicon`.
+        pairs_sink: optional callable given one DataFrame with every substitution (cross-group pairs and controls:
+            texts, scores, decisions, Delta), e.g. to store it as an artifact of the run. Row-level content:
+            callers pass it only when the plan allows example pairs.
 
     Raises:
         ValueError: on a missing column, an unreadable lexicon, or out-of-range settings.
@@ -154,6 +158,8 @@ def text_counterfactual_probe(
     ordered = [(s, t) for s in lexicon.groups for t in lexicon.groups if s != t]
     pairs = {(s, t): _term_set(texts, lexicon.mapping(s, t), max_rows, sample_rng) for s, t in ordered}
     _predict(runner, frame, column, [*controls.values(), *pairs.values()])
+    if pairs_sink is not None:
+        pairs_sink(_pair_table(texts, pairs, controls))
 
     boot_rng = stream_rng(seed, _BOOTSTRAP_STREAM)
     for term_set in [*controls.values(), *pairs.values()]:
@@ -254,3 +260,30 @@ def _examples(texts: pd.Series, pairs: dict[tuple[str, str], TermSet], limit: in
             }
         )
     return tuple(examples)
+
+
+def _pair_table(texts: pd.Series, pairs: dict, controls: dict) -> pd.DataFrame:
+    """Every substitution of the probe, one row each (the per-pair artifact)."""
+    sets = [("pair", s, t, term_set) for (s, t), term_set in pairs.items()]
+    sets += [("control", g, g, term_set) for g, term_set in controls.items()]
+    rows = []
+    for kind, source, target, term_set in sets:
+        for i in range(term_set.n):
+            rows.append(
+                {
+                    "set": kind,
+                    "source_group": source,
+                    "target_group": target,
+                    "row": int(term_set.positions[i]),
+                    "text": str(texts.iloc[term_set.positions[i]]),
+                    "counterfactual": term_set.texts[i],
+                    "score": float(term_set.base_scores[i]),
+                    "counterfactual_score": float(term_set.new_scores[i]),
+                    "delta": float(term_set.deltas[i]),
+                    "decision": bool(term_set.base_decisions[i]),
+                    "counterfactual_decision": bool(term_set.new_decisions[i]),
+                }
+            )
+    columns = ["set", "source_group", "target_group", "row", "text", "counterfactual", "score"]
+    columns += ["counterfactual_score", "delta", "decision", "counterfactual_decision"]
+    return pd.DataFrame(rows, columns=columns)

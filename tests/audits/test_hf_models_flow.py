@@ -1,9 +1,11 @@
 """Transformers folders through the API and Celery: safe registration, the gpu queue, probes, the shared cache."""
 
+import hashlib
 import io
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -180,6 +182,13 @@ def test_a_causal_lm_is_probed_without_a_dataset_and_the_cache_serves_the_re_aud
     assert document["report_type"] == "model_probe_audit" and document["subject"]["dataset"] is None
     crows, decision = document["probes"]
     assert crows["probe"] == "crows_pairs" and crows["n_scored"] == 60
+    artifact = auditor_client.get(f"/api/v1/runs/{first.run_id}/artifact/", {"name": crows["artifact"]["name"]})
+    assert artifact.status_code == 200
+    table = pd.read_parquet(io.BytesIO(artifact.content))
+    assert len(table) == crows["artifact"]["rows"] == 60
+    assert hashlib.sha256(artifact.content).hexdigest() == crows["artifact"]["sha256"]
+    assert (table["stereotype_preferred"].mean() * 100) == pytest.approx(crows["overall"]["score"])
+    assert auditor_client.get(f"/api/v1/runs/{first.run_id}/artifact/", {"name": "../../x"}).status_code == 404
     assert {g["name"] for g in crows["bias_types"]} and crows["overall"]["n"] == 60
     assert decision["probe"] == "discrim_eval" and decision["n_templates"] == 10
     assert {a["attribute"] for a in decision["attributes"]} == {"gender", "race", "age"}

@@ -1,7 +1,10 @@
 """The text counterfactual probe through the API and Celery, on a skops text pipeline with a planted bias."""
 
+import io
+
 import numpy as np
 import pandas as pd
+import pytest
 import skops.io as sio
 from django.core.files.uploadedfile import SimpleUploadedFile
 from sklearn.compose import ColumnTransformer
@@ -67,6 +70,39 @@ def test_text_probe_finds_the_planted_gender_bias(auditor_client, eager_celery, 
     assert probe["probe"] == "text_counterfactual" and probe["verdict"] == "fail"
     female_to_male = next(p for p in probe["pairs"] if p["source_group"] == "female")
     assert female_to_male["flip_rate"] > 0.3 and female_to_male["mean_delta"] > 0
+    # Every substitution is kept as a Parquet artifact of the run; its flip rate is the report's.
+    artifact = auditor_client.get(f"/api/v1/runs/{run['id']}/artifact/", {"name": probe["artifact"]["name"]})
+    table = pd.read_parquet(io.BytesIO(artifact.content))
+    pairs = table[(table["set"] == "pair") & (table["source_group"] == "female")]
+    assert len(pairs) == female_to_male["n"]
+    assert (pairs["decision"] != pairs["counterfactual_decision"]).mean() == pytest.approx(female_to_male["flip_rate"])
+    assert set(table["set"]) == {"pair", "control"}
+
+
+def test_no_artifact_is_kept_when_the_plan_switches_examples_off(
+    auditor_client, eager_celery, django_capture_on_commit_callbacks
+):
+    frame = _sentences(n=300)
+    form = upload_form(
+        csv_upload(frame), decision_column="", favourable_decision=[], outcome_column="label",
+        favourable_outcome=["ok"], protected=["group"], text_column="text",
+    )  # fmt: skip
+    dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
+    model = auditor_client.post(
+        "/api/v1/models/", {"file": _text_model(frame), "favourable": ["ok"], "dataset": dataset["id"]}, "multipart"
+    ).json()
+    plan = auditor_client.post(
+        "/api/v1/plans/",
+        {"dataset": dataset["id"], "model": model["id"], "n_boot": 200, "probes": ["text_counterfactual"],
+         "probe_settings": {"include_examples": False}},
+        format="json",
+    ).json()  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = auditor_client.post(f"/api/v1/plans/{plan['id']}/run/").json()
+
+    (probe,) = AuditReport.objects.get(run_id=run["id"]).document["probes"]
+    assert probe["examples"] == [] and probe["artifact"] is None
 
 
 def test_text_probe_needs_a_text_column(auditor_client):

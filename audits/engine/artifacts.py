@@ -1,0 +1,34 @@
+"""Per-pair results of the probes, kept as Parquet files beside the run (design.md section 5): the report
+holds the summaries, the artifact every pair, named in the report with its sha256."""
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+_SAFE = re.compile(r"[^a-z0-9_.-]+")
+
+
+class ArtifactWriter:
+    """Writes one Parquet file per probe finding into `folder` and remembers what it wrote."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.records: dict[str, dict] = {}
+
+    def sink(self, name: str) -> Callable[[pd.DataFrame], None]:
+        safe = _SAFE.sub("-", name.lower()).strip("-")
+
+        def write(frame: pd.DataFrame) -> None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / f"{safe}.parquet"
+            frame.to_parquet(path, index=False)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            self.records[name] = {"name": safe, "file": path.name, "sha256": digest, "rows": len(frame)}
+
+        return write
+
+    def record(self, name: str) -> dict | None:
+        return self.records.get(name)
