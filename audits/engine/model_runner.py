@@ -2,7 +2,6 @@
 
 import hashlib
 from functools import lru_cache
-from pathlib import Path
 
 from audits.choices import ModelKind
 from audits.ingestion.artifacts import load_skops_model
@@ -28,11 +27,7 @@ def tabular_runner(path: str, sha256: str, favourable: str) -> TabularRunner:
 
 @lru_cache(maxsize=4)
 def model_runner(kind: str, path: str, sha256: str, favourable: str = "", text_column: str = "text"):
-    """A runner for any registered model kind (cached per process: a worker loads a model once).
-
-    HF folders are re-inspected (content checks, manifest sha256) before loading, so a folder edited on
-    disk after registration is refused instead of audited under the old fingerprint.
-    """
+    """A runner for any registered model kind (cached per process: a worker loads a model once)."""
     if kind == ModelKind.SKOPS_PIPELINE:
         return tabular_runner(path, sha256, favourable)
     cache = DjangoPredictionCache()
@@ -43,11 +38,15 @@ def model_runner(kind: str, path: str, sha256: str, favourable: str = "", text_c
         if runner.model_key != sha256:
             raise _changed(runner.model_key, sha256)
         return runner
-    from explainers.runners.hf_files import inspect_hf_directory
+    runner = _hf_runner(kind, path, favourable, text_column, cache, sha256)
+    # The runner re-inspected the folder (content checks, manifest sha256) before loading it: a folder edited
+    # on disk after registration is refused here instead of being audited under the old fingerprint.
+    if runner.directory.sha256 != sha256:
+        raise _changed(runner.directory.sha256, sha256)
+    return runner
 
-    directory = inspect_hf_directory(Path(path))
-    if directory.sha256 != sha256:
-        raise _changed(directory.sha256, sha256)
+
+def _hf_runner(kind: str, path: str, favourable: str, text_column: str, cache, sha256: str):
     if kind == ModelKind.HF_CLASSIFIER:
         from explainers.runners.hf_text import TextClassifierRunner
 

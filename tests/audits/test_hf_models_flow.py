@@ -200,3 +200,28 @@ def test_a_causal_lm_is_probed_without_a_dataset_and_the_cache_serves_the_re_aud
     assert {k: v for k, v in second.document.items() if k not in strip} == {
         k: v for k, v in document.items() if k not in strip
     }
+
+
+def test_a_model_folder_edited_after_registration_is_refused_by_the_worker(
+    auditor_client, text_dataset, tmp_path, eager_celery, django_capture_on_commit_callbacks
+):
+    import json
+
+    from audits.engine.model_runner import model_runner
+
+    folder = make_text_classifier(tmp_path / "clf")
+    model = _register(auditor_client, _zip_folder(folder), favourable=["positive"], dataset=text_dataset["id"]).json()
+    stored = Path(ModelArtifact.objects.get().path) / "config.json"
+    config = json.loads(stored.read_text())
+    stored.write_text(json.dumps({**config, "note": "edited on disk"}))
+    model_runner.cache_clear()
+    plan = auditor_client.post(
+        "/api/v1/plans/", {"dataset": text_dataset["id"], "model": model["id"], "n_boot": 200}, format="json"
+    ).json()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = auditor_client.post(f"/api/v1/plans/{plan['id']}/run/").json()
+
+    state = auditor_client.get(f"/api/v1/runs/{run['id']}/").json()
+    assert state["status"] == "failed" and "changed since registration" in state["error"]
+    assert not AuditReport.objects.filter(run_id=run["id"]).exists()
