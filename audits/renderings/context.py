@@ -140,4 +140,6 @@ def report_context(document: dict, sha256: str, *, review: dict | None, signatur
         "appendix": _appendix(document),
         "review": review,
         "signatures": signatures,
+        "limitations": document.get("limitations") or [],
+        "crosswalk": document.get("compliance_crosswalk") or [],
     }

@@ -14,6 +14,8 @@ from audits.engine import EngineInput, EngineOutput
 from audits.models import AuditRun
 from explainers.metrics import METRIC_DEFINITIONS
 
+from .compliance import CROSSWALK, limitations
+
 _LIBRARIES = (
     "numpy", "scipy", "pandas", "pyarrow", "fairlearn", "scikit-learn", "torch", "transformers", "django", "celery",
 )  # fmt: skip
@@ -191,6 +193,8 @@ def build_report_document(
         "score_analysis": output.score_analysis,
         "probes": output.probes,
         "attributions": output.attributions,
+        "limitations": limitations(results, output.probes, output.attributions),
+        "compliance_crosswalk": [dict(entry) for entry in CROSSWALK],
         "summary": {
             "verdicts": dict(sorted(verdicts.items())),
             "failed": [
