@@ -1,0 +1,402 @@
+"""The timed paths of the integrated-gradients benchmark, and the attribution sets they share.
+
+An *explanation* is one attribution set, defined once for all paths by the stage's own job builder
+(``explainers.attributions.integrated.make_jobs``): per pair, x against the neutral baseline, x' against the
+neutral baseline, and x' against x when both tokenize to the same length; same token ids, same baselines, same
+f (softmax probability of the favourable class, with the input's attention mask). Its completeness error is
+``sum(attr) - (f(input) - f(baseline))``, with both ends from one batched forward pass outside any timing, and its
+bound the stage's: ``max(tolerance * |f(input) - f(baseline)|, absolute_tolerance)``.
+
+(a) captum    ``LayerIntegratedGradients(forward, model.get_input_embeddings()).attribute`` once per set, with its
+              defaults (50 steps, Gauss-Legendre, all steps in one batch) and ``return_convergence_delta=True``;
+(b) ours      ``explain_text_pairs(runner, pairs, ...)`` end to end (faithfulness off for the IG timing), and
+              split into phases by running its first three steps (jobs, path ends, adaptive IG) on their own;
+(c) ceiling   the forward+backward passes (b) performed, ``cost.gradient_evaluations`` sequences with their real
+              token lengths and Gauss-Legendre nodes, length-sorted and cut into full ``internal_batch_size``
+              batches of interpolated embeddings, run back to back: ``model(inputs_embeds=...)`` and one
+              ``torch.autograd.grad`` per batch, nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explainers.attributions import explain_text_pairs, select_pairs
+from explainers.attributions.integrated import INTEGRATION, Job, endpoints, make_jobs
+from explainers.attributions.words import pair_words, word_weights
+
+
+def load_runner(model_dir, device: str, threads: int):
+    from explainers.runners.hf_text import TextClassifierRunner
+
+    runner = TextClassifierRunner(model_dir, favourable_class="positive", device=device)
+    if threads:
+        torch.set_num_threads(int(threads))  # after the runner, which sizes the pool to the CPU affinity
+    return runner
+
+
+def synchronize(runner) -> None:
+    if runner.device.type == "cuda":
+        torch.cuda.synchronize(runner.device)
+
+
+@dataclass
+class Sets:
+    """The attribution sets of the chosen pairs, with f at both ends and the bound of each."""
+
+    chosen: list[dict]
+    jobs: list[Job]
+    keys: list[tuple[int, str]]  # (pair index in ``chosen``, member) per job
+    words: list  # PairWords per pair
+
+    def word_weights(self, index: int, tokens: np.ndarray) -> np.ndarray:
+        """Token attributions of job ``index`` summed per word, as the stage reports them."""
+        job = self.jobs[index]
+        member = self.words[job.pair].text if job.member == "text" else self.words[job.pair].counterfactual
+        return word_weights(np.asarray(tokens, dtype=np.float64), job.owners, len(member))
+
+
+def build_sets(runner, pairs, lexicon, tolerance: float, absolute_tolerance: float, budget: int | None) -> Sets:
+    target = runner.favourable_index
+    chosen = select_pairs(pairs, budget)
+    words = [pair_words(p["text"], p["counterfactual"], lexicon) for p in chosen]
+    jobs, _ = make_jobs(runner, words)
+    endpoints(runner, jobs, target)
+    for job in jobs:
+        job.bound = max(float(tolerance) * abs(job.output - job.baseline_output), float(absolute_tolerance))
+    return Sets(chosen, jobs, [(job.pair, job.member) for job in jobs], words)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# (a) Captum per example with its defaults
+
+
+class CaptumDefault:
+    """``LayerIntegratedGradients`` once per attribution set, all its defaults but ``return_convergence_delta``."""
+
+    def __init__(self, runner) -> None:
+        from captum.attr import LayerIntegratedGradients
+
+        model, target = runner.model, runner.favourable_index
+
+        def forward(input_ids, attention_mask):
+            logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
+            return torch.softmax(logits.float(), dim=-1)[:, target]
+
+        self.runner = runner
+        self.method = LayerIntegratedGradients(forward, model.get_input_embeddings())
+
+    def explain(self, job: Job) -> tuple[np.ndarray, float]:
+        """(token attributions, Captum's own convergence delta) of one set."""
+        device = self.runner.device
+        ids = torch.tensor([job.ids], dtype=torch.long, device=device)
+        baseline = torch.tensor([job.baseline_ids], dtype=torch.long, device=device)
+        mask = torch.ones_like(ids)
+        attributions, delta = self.method.attribute(
+            inputs=ids, baselines=baseline, additional_forward_args=(mask,), return_convergence_delta=True
+        )
+        tokens = attributions.detach().double().sum(dim=-1)[0].cpu().numpy()
+        return tokens, float(delta.detach().double().sum())
+
+    def run(self, jobs: list[Job]) -> tuple[float, list[tuple[np.ndarray, float]]]:
+        began = time.perf_counter()
+        out = [self.explain(job) for job in jobs]
+        synchronize(self.runner)
+        return time.perf_counter() - began, out
+
+
+def captum_errors(jobs: list[Job], results: dict[int, tuple], min_difference: float) -> dict:
+    """Completeness of Captum's sets, computed as for ours; ``results`` maps job index -> (tokens, delta)."""
+    rows = []
+    for index, (tokens, delta) in sorted(results.items()):
+        job = jobs[index]
+        difference = job.output - job.baseline_output
+        error = float(np.sum(tokens)) - difference
+        rows.append((error, difference, job.bound, delta))
+    errors = np.array([r[0] for r in rows])
+    differences = np.array([r[1] for r in rows])
+    bounds = np.array([r[2] for r in rows])
+    deltas = np.array([r[3] for r in rows])
+    return {
+        **error_stats(errors, differences, bounds, min_difference),
+        "max_abs_own_delta_minus_error": float(np.max(np.abs(deltas - errors))) if rows else None,
+    }
+
+
+def agreement(reference: dict[int, np.ndarray], other: dict[int, np.ndarray]) -> dict:
+    """Word weights of ``other`` against ``reference`` (job index -> weights), over the sets both have.
+
+    ``rel_l1`` = sum |w - w_ref| / sum |w_ref| per set; ``top_word`` = both put the largest |weight| on the same
+    word. Completeness bounds the sum of the weights only; this shows how far the individual words moved.
+    """
+    shared = sorted(set(reference) & set(other))
+    if not shared:
+        return {"n_sets": 0}
+    rel, top = [], []
+    for index in shared:
+        w_ref, w = np.asarray(reference[index]), np.asarray(other[index])
+        rel.append(float(np.abs(w - w_ref).sum() / max(np.abs(w_ref).sum(), 1e-12)))
+        top.append(int(np.argmax(np.abs(w))) == int(np.argmax(np.abs(w_ref))))
+    return {
+        "n_sets": len(shared),
+        "median_rel_l1": float(np.median(rel)),
+        "max_rel_l1": float(np.max(rel)),
+        "top_word_agreement": float(np.mean(top)),
+    }
+
+
+def error_stats(errors: np.ndarray, differences: np.ndarray, bounds: np.ndarray, min_difference: float) -> dict:
+    """Completeness errors: absolute, relative to |f(input) - f(baseline)|, over the bound, and the share within it.
+
+    Relative errors are taken over the sets with |f(input) - f(baseline)| >= ``min_difference`` only: below it the
+    bound is the absolute floor and a relative error of a near-zero difference says nothing.
+    """
+    if not len(errors):
+        return {"n_sets": 0}
+    absolute = np.abs(errors)
+    large = np.abs(differences) >= min_difference
+    relative = absolute[large] / np.abs(differences[large])
+    return {
+        "n_sets": int(len(errors)),
+        "within_bound": int(np.sum(absolute <= bounds)),
+        "within_bound_share": float(np.mean(absolute <= bounds)),
+        "mean_abs_error": float(absolute.mean()),
+        "max_abs_error": float(absolute.max()),
+        "max_error_over_bound": float(np.max(absolute / bounds)),
+        "n_relative": int(large.sum()),
+        "mean_rel_error": float(relative.mean()) if len(relative) else None,
+        "median_rel_error": float(np.median(relative)) if len(relative) else None,
+        "max_rel_error": float(relative.max()) if len(relative) else None,
+    }
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# (b) our stage
+
+
+@dataclass
+class StageOptions:
+    tolerance: float = 0.01
+    absolute_tolerance: float = 1e-4
+    steps: tuple[int, ...] = (16, 32, 64, 128, 256)
+    internal_batch_size: int = 64
+    seed: int = 0
+    budget: int | None = None
+    min_delta: float = 0.01
+
+
+class _PhaseTimer:
+    """Times the stage's ``endpoints`` and ``integrate`` calls from inside one ``explain_text_pairs`` run.
+
+    ``explainers.attributions.text`` imports both by name; they are wrapped there for the duration of the run and
+    restored after, so the stage runs its own code unchanged and the split costs two clock reads per call.
+    """
+
+    def __init__(self, runner) -> None:
+        self.runner = runner
+        self.seconds = {"endpoints": 0.0, "integrate": 0.0}
+
+    def __enter__(self):
+        from explainers.attributions import text as stage
+
+        self.stage, self.saved = stage, (stage.endpoints, stage.integrate)
+        stage.endpoints, stage.integrate = (
+            self._wrap("endpoints", stage.endpoints),
+            self._wrap("integrate", stage.integrate),
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stage.endpoints, self.stage.integrate = self.saved
+
+    def _wrap(self, name, function):
+        def timed(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                synchronize(self.runner)
+                self.seconds[name] += time.perf_counter() - began
+
+        return timed
+
+
+def run_ours(runner, pairs, lexicon, options: StageOptions, *, faithfulness: bool = False, steps=None) -> dict:
+    """One ``explain_text_pairs`` run with a fresh prediction cache; wall time, phase split and the result."""
+    from explainers.runners.cache import MemoryPredictionCache
+
+    runner.cache = MemoryPredictionCache()  # span mixes and faithfulness texts are scored afresh every run
+    with _PhaseTimer(runner) as phases:
+        began = time.perf_counter()
+        result = explain_text_pairs(
+            runner,
+            pairs,
+            lexicon=lexicon,
+            tolerance=options.tolerance,
+            absolute_tolerance=options.absolute_tolerance,
+            steps=tuple(steps or options.steps),
+            internal_batch_size=options.internal_batch_size,
+            n_render=0,
+            faithfulness=faithfulness,
+            seed=options.seed,
+            budget=options.budget,
+            min_delta=options.min_delta,
+        )
+        synchronize(runner)
+        seconds = time.perf_counter() - began
+    return {
+        "seconds": seconds,
+        "endpoints_s": phases.seconds["endpoints"],
+        "integrate_s": phases.seconds["integrate"],
+        "other_s": seconds - phases.seconds["endpoints"] - phases.seconds["integrate"],
+        "result": result,
+    }
+
+
+MEMBERS = {"text": "text_attribution", "counterfactual": "counterfactual_attribution", "pair": "pair_attribution"}
+
+
+def our_sets(result) -> dict[tuple[int, str], object]:
+    """(pair index, member) -> AttributionSet of a TextAttributionResult, keyed as :class:`Sets`."""
+    out = {}
+    for index, record in enumerate(result.pairs):
+        for member, name in MEMBERS.items():
+            attribution = getattr(record, name)
+            if attribution is not None:
+                out[index, member] = attribution
+    return out
+
+
+def ours_summary(result, min_difference: float) -> dict:
+    sets = list(our_sets(result).values())
+    errors = np.array([s.completeness_error for s in sets], dtype=np.float64)
+    differences = np.array([s.output - s.baseline_output for s in sets], dtype=np.float64)
+    bounds = np.array([s.error_bound for s in sets], dtype=np.float64)
+    final = Counter(int(s.steps) for s in sets)
+    tried = Counter(len(s.steps_tried) for s in sets)
+    by_baseline = {}
+    for baseline in ("neutral", "counterfactual"):
+        chosen = [s for s in sets if s.baseline == baseline]
+        by_baseline[baseline] = {
+            "n_sets": len(chosen),
+            "evaluations": int(sum(sum(s.steps_tried) for s in chosen)),
+            "final_steps": dict(sorted(Counter(int(s.steps) for s in chosen).items())),
+        }
+    wasted = int(sum(sum(s.steps_tried) - s.steps_tried[-1] for s in sets))
+    return {
+        **error_stats(errors, differences, bounds, min_difference),
+        "converged": int(sum(bool(s.converged) for s in sets)),
+        "converged_share": float(np.mean([bool(s.converged) for s in sets])) if sets else None,
+        "non_converged": len(result.non_converged),
+        "final_steps": dict(sorted(final.items())),
+        "rounds": dict(sorted(tried.items())),
+        "by_baseline": by_baseline,
+        "gradient_evaluations": int(result.cost.gradient_evaluations),
+        "forward_evaluations": int(result.cost.forward_evaluations),
+        "evaluations_in_earlier_rounds": wasted,
+        "mean_evaluations_per_set": float(result.cost.gradient_evaluations / len(sets)) if sets else None,
+    }
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# (c) the ceiling
+
+
+def stage_rows(sets: Sets, result) -> list[tuple]:
+    """One row (length, ids, baseline ids, alpha) per gradient evaluation of the stage: every step count tried."""
+    from captum.attr._utils.approximation_methods import approximation_parameters
+
+    _, alphas_of = approximation_parameters(INTEGRATION)
+    jobs = dict(zip(sets.keys, sets.jobs, strict=True))
+    rows = []
+    for key, attribution in our_sets(result).items():
+        job = jobs[key]
+        for steps in attribution.steps_tried:
+            rows.extend((len(job.ids), job.ids, job.baseline_ids, alpha) for alpha in alphas_of(int(steps)))
+    return rows
+
+
+class Ceiling:
+    """Given gradient evaluations as full length-sorted batches of interpolated embeddings, back to back.
+
+    ``rows`` holds one (token length, input ids, baseline ids, alpha) per evaluation; they are sorted by length and
+    cut into batches of ``batch`` rows padded to their longest, built before the clock starts. The timed loop is the
+    embedding lookup, the interpolation, ``model(inputs_embeds=...)`` and one ``torch.autograd.grad`` per batch.
+    """
+
+    def __init__(self, runner, rows: list[tuple], batch: int) -> None:
+        rows = sorted(rows, key=lambda row: row[0])
+        self.runner, self.evaluations, self.batches, self.padded_tokens = runner, len(rows), [], 0
+        for start in range(0, len(rows), int(batch)):
+            chunk = rows[start : start + int(batch)]
+            longest = chunk[-1][0]
+            ids = torch.full((len(chunk), longest), runner.pad_id, dtype=torch.long)
+            baseline = torch.full((len(chunk), longest), runner.pad_id, dtype=torch.long)
+            mask = torch.zeros((len(chunk), longest), dtype=torch.long)
+            for i, (length, row_ids, row_baseline, _) in enumerate(chunk):
+                ids[i, :length] = torch.tensor(row_ids)
+                baseline[i, :length] = torch.tensor(row_baseline)
+                mask[i, :length] = 1
+            alpha = torch.tensor([row[3] for row in chunk], dtype=torch.float32).view(-1, 1, 1)
+            device = runner.device
+            self.batches.append((ids.to(device), baseline.to(device), mask.to(device), alpha.to(device)))
+            self.padded_tokens += len(chunk) * longest
+
+    def run(self, limit: int | None = None) -> float:
+        model, target = self.runner.model, self.runner.favourable_index
+        layer = model.get_input_embeddings()
+        began = time.perf_counter()
+        for ids, baseline, mask, alpha in self.batches[:limit]:
+            with torch.no_grad():
+                x, b = layer(ids), layer(baseline)
+            scaled = (b + alpha * (x - b)).requires_grad_()
+            logits = model(inputs_embeds=scaled, attention_mask=mask).logits
+            probabilities = torch.softmax(logits.float(), dim=-1)[:, target]
+            torch.autograd.grad(probabilities.sum(), scaled)
+        synchronize(self.runner)
+        return time.perf_counter() - began
+
+
+def reference_attributions(runner, jobs: list[Job], steps: int, batch: int) -> dict[int, np.ndarray]:
+    """Token attributions of every set at ``steps`` Gauss-Legendre nodes, batched (untimed): the accuracy yardstick.
+
+    Completeness bounds only the sum of the attributions; this reference shows how far each path's individual
+    word weights are from the integral itself.
+    """
+    from captum.attr._utils.approximation_methods import approximation_parameters
+
+    weights_of, alphas_of = approximation_parameters(INTEGRATION)
+    nodes = list(zip(weights_of(int(steps)), alphas_of(int(steps)), strict=True))
+    rows = sorted(
+        ((len(job.ids), index, weight, alpha) for index, job in enumerate(jobs) for weight, alpha in nodes),
+        key=lambda row: row[0],
+    )
+    model, target, layer = runner.model, runner.favourable_index, runner.model.get_input_embeddings()
+    out = {index: np.zeros(len(job.ids)) for index, job in enumerate(jobs)}
+    for start in range(0, len(rows), int(batch)):
+        chunk = rows[start : start + int(batch)]
+        longest = chunk[-1][0]
+        ids = torch.full((len(chunk), longest), runner.pad_id, dtype=torch.long)
+        baseline = torch.full((len(chunk), longest), runner.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(chunk), longest), dtype=torch.long)
+        for i, (length, index, _, _) in enumerate(chunk):
+            ids[i, :length] = torch.tensor(jobs[index].ids)
+            baseline[i, :length] = torch.tensor(jobs[index].baseline_ids)
+            mask[i, :length] = 1
+        alpha = torch.tensor([row[3] for row in chunk], dtype=torch.float32).view(-1, 1, 1)
+        ids, baseline, mask, alpha = (t.to(runner.device) for t in (ids, baseline, mask, alpha))
+        with torch.no_grad():
+            x, b = layer(ids), layer(baseline)
+        scaled = (b + alpha * (x - b)).requires_grad_()
+        logits = model(inputs_embeds=scaled, attention_mask=mask).logits
+        probabilities = torch.softmax(logits.float(), dim=-1)[:, target]
+        (gradient,) = torch.autograd.grad(probabilities.sum(), scaled)
+        integrand = (gradient * (x - b)).sum(dim=-1).detach().double().cpu().numpy()
+        for i, (length, index, weight, _) in enumerate(chunk):
+            out[index] += weight * integrand[i, :length]
+    return out
