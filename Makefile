@@ -43,6 +43,8 @@ lint: install
 
 bench: install
 	$(PY) bench/metrics_bench.py
+	$(PY) bench/probe_bench.py
+	$(PY) bench/attribution_bench.py
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -14,9 +14,9 @@ import subprocess
 import time
 from contextlib import contextmanager
 
-from attributionbench import REPO_ROOT
+from probebench.system import _own_cpu_s, _system_busy_s  # one reading of /proc/stat for both benchmarks
 
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+from attributionbench import REPO_ROOT
 
 
 def load_average() -> list[float] | None:
@@ -24,21 +24,6 @@ def load_average() -> list[float] | None:
         return [round(value, 2) for value in os.getloadavg()]
     except OSError:
         return None
-
-
-def _system_busy_s() -> float | None:
-    try:
-        with open("/proc/stat") as stat:
-            fields = stat.readline().split()
-    except OSError:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
-    return (user + nice + system + irq + softirq + steal) / _TICK
-
-
-def _own_cpu_s() -> float:
-    times = os.times()
-    return times.user + times.system
 
 
 @contextmanager
