@@ -76,7 +76,9 @@ def _tabular(spec, runner, frame, attributes, options, progress) -> list[dict]:
     from explainers.probes.tabular import tabular_counterfactual_probe
 
     summaries = []
+    writer = options["artifacts"]
     for index, attribute in enumerate(attributes):
+        name = f"tabular_counterfactual-{attribute.name}"
         result = tabular_counterfactual_probe(
             runner,
             frame,
@@ -89,8 +91,11 @@ def _tabular(spec, runner, frame, attributes, options, progress) -> list[dict]:
             threshold=options["threshold"],
             n_examples=options["n_examples"],
             include_examples=options["include_examples"],
+            pairs_sink=writer.sink(name) if writer else None,
         )
-        summaries.append({"probe": "tabular_counterfactual", **asdict(result)})
+        summaries.append(
+            {"probe": "tabular_counterfactual", **asdict(result), "artifact": writer.record(name) if writer else None}
+        )
         if progress:
             progress(0.9 + 0.05 * (index + 1) / len(attributes), f"counterfactual probe on {attribute.name}")
     return summaries

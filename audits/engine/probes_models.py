@@ -83,6 +83,8 @@ def _discrim_eval(spec: EngineInput, runner, options: dict, progress) -> dict:
     from explainers.probes.benchmarks import SOURCES, load_discrim_eval
     from explainers.probes.decision import decision_probe
 
+    writer = options.get("artifacts")
+
     def yes_no(prompts: list[str]):
         logprobs = runner.next_token_logprobs([p + ANSWER_CUE for p in prompts], ANSWER_TOKENS)
         return np.column_stack(
@@ -98,8 +100,10 @@ def _discrim_eval(spec: EngineInput, runner, options: dict, progress) -> dict:
         alpha=spec.alpha,
         max_templates=options["max_templates"],
         progress=progress,
+        pairs_sink=writer.sink("discrim_eval") if writer else None,
     )
     summary = {"probe": "discrim_eval", "attribute": "gender, race, age", **asdict(result)}
+    summary["artifact"] = writer.record("discrim_eval") if writer else None
     summary["answer_cue"] = ANSWER_CUE
     summary["answer_tokens"] = list(ANSWER_TOKENS)
     summary["data_source"] = SOURCES["discrim_eval"]

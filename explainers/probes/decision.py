@@ -125,6 +125,7 @@ def decision_probe(
     bands: dict[str, tuple[float, ...]] | None = None,
     min_templates: int = MIN_TEMPLATES,
     progress: Callable[[float, str], None] | None = None,
+    pairs_sink: Callable[[pd.DataFrame], None] | None = None,
 ) -> DecisionResult:
     """Compare every group of each attribute with its reference, paired by template (see the module docstring).
 
@@ -159,6 +160,9 @@ def decision_probe(
     index = np.array([row[p] for p in prompts], dtype=np.int64)
     logit = logprobs[index, 0] - logprobs[index, 1] if index.size else np.empty(0)
     frame = pd.DataFrame({"template": items["template_id"].to_numpy(), "logit": logit, "p_yes": expit(logit)})
+    if pairs_sink is not None:  # one row per prompt: its demographics, log-odds and P(yes) (the per-prompt artifact)
+        demographics = items[[a for a in attributes if a in items.columns]].reset_index(drop=True)
+        pairs_sink(pd.concat([frame, demographics], axis=1))
 
     rng = stream_rng(seed, _BOOTSTRAP_STREAM)
     settings = {"n_boot": n_boot, "alpha": alpha, "threshold": threshold, "min_templates": min_templates}

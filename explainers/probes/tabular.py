@@ -104,6 +104,7 @@ def tabular_counterfactual_probe(
     n_examples: int = 5,
     proxy_top_k: int = 5,
     include_examples: bool = True,
+    pairs_sink=None,
 ) -> TabularProbeResult:
     """Set the protected ``column`` of every probed row to every other group value and measure what moves.
 
@@ -115,6 +116,9 @@ def tabular_counterfactual_probe(
         groups: group labels (compared as ``str``); default the distinct non-missing values of the column.
             A label is written back in the column's dtype (e.g. "1" becomes the integer 1).
         attribute: name reported for the attribute; default ``column``.
+        pairs_sink: optional callable given one DataFrame with every (row, target group) counterfactual: the
+            row's position, its own group, the target group, both scores and decisions, Delta. Row-level content
+            including each row's protected group: callers pass it only when the plan allows example pairs.
 
     Raises:
         ValueError: on a missing column, fewer than two groups, no row to probe, a label the column's dtype
@@ -143,6 +147,8 @@ def tabular_counterfactual_probe(
     deltas = scores - base_score
 
     cdr = flips.any(axis=0)
+    if pairs_sink is not None:
+        pairs_sink(_pair_table(positions, own, labels, flips, deltas, decisions, scores))
     present = [g for g in range(len(labels)) if (own == g).any()]
     pairs = [(source, target) for source in present for target in range(len(labels)) if target != source]
     cdr_reps, flip_reps, delta_reps = _bootstrap(cdr, flips, deltas, own, pairs, n_boot, seed)
@@ -286,3 +292,21 @@ def _check_settings(*, max_rows: int, n_boot: int, alpha: float, threshold: floa
         raise ValueError("alpha must lie strictly between 0 and 1")
     if not 0 <= threshold <= 1:
         raise ValueError("threshold must lie between 0 and 1")
+
+
+def _pair_table(positions, own, labels, flips, deltas, decisions, scores) -> pd.DataFrame:
+    """Every (row, other group) counterfactual of the probe, one row each (the per-pair artifact)."""
+    groups, rows = np.nonzero(np.arange(len(labels))[:, None] != own[None, :])
+    return pd.DataFrame(
+        {
+            "row": np.asarray(positions)[rows].astype(np.int64),
+            "source_group": [str(labels[own[r]]) for r in rows],
+            "target_group": [str(labels[g]) for g in groups],
+            "score": scores[own[rows], rows],
+            "counterfactual_score": scores[groups, rows],
+            "delta": deltas[groups, rows],
+            "decision": decisions[own[rows], rows],
+            "counterfactual_decision": decisions[groups, rows],
+            "flipped": flips[groups, rows],
+        }
+    )

@@ -192,6 +192,10 @@ def test_a_causal_lm_is_probed_without_a_dataset_and_the_cache_serves_the_re_aud
     assert {g["name"] for g in crows["bias_types"]} and crows["overall"]["n"] == 60
     assert decision["probe"] == "discrim_eval" and decision["n_templates"] == 10
     assert {a["attribute"] for a in decision["attributes"]} == {"gender", "race", "age"}
+    prompts = auditor_client.get(f"/api/v1/runs/{first.run_id}/artifact/", {"name": "discrim_eval"})
+    per_prompt = pd.read_parquet(io.BytesIO(prompts.content))
+    assert {"template", "logit", "p_yes", "gender", "race", "age"} <= set(per_prompt.columns)
+    assert per_prompt["template"].nunique() == decision["n_templates"] == 10
     runner = model_runner(
         "hf_causal_lm", ModelArtifact.objects.get().path, model.json()["sha256"], "", ""
     )  # the runner the second run used

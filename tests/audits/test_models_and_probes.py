@@ -149,6 +149,12 @@ def test_probe_finds_a_planted_sex_bias_and_passes_a_model_without_it(
     assert probe["verdict"] == "fail" and probe["cdr_ci_low"] > 0.05 and probe["protected_is_feature"]
     to_male = next(p for p in probe["pairs"] if (p["source_group"], p["target_group"]) == ("female", "male"))
     assert to_male["delta_ci_low"] > 0
+    # Every (row, other group) counterfactual is kept as a Parquet artifact; its mean delta is the report's.
+    run_id = AuditReport.objects.get(sha256=biased_doc_sha(biased_doc)).run_id
+    artifact = auditor_client.get(f"/api/v1/runs/{run_id}/artifact/", {"name": probe["artifact"]["name"]})
+    table = pd.read_parquet(io.BytesIO(artifact.content))
+    rows = table[(table["source_group"] == "female") & (table["target_group"] == "male")]
+    assert len(table) == probe["artifact"]["rows"] and rows["delta"].mean() == pytest.approx(to_male["mean_delta"])
     control_probe = next(p for p in control_doc["probes"] if p["attribute"] == "sex")
     assert control_probe["causal_discrimination_rate"] == 0 and control_probe["verdict"] == "pass"
     # The model's own decisions and scores feed the group metrics and the score analysis.
@@ -214,3 +220,10 @@ def test_worker_refuses_a_model_file_changed_after_registration(auditor_client, 
 
     with pytest.raises(ValueError, match="changed since registration"):
         tabular_runner(model.file.path, model.sha256, "grant")
+
+
+def biased_doc_sha(document: dict) -> str:
+    """The stored report of a document (the canonical JSON's sha256)."""
+    from audits.canonical import canonical_dumps, sha256_hex
+
+    return sha256_hex(canonical_dumps(document))
