@@ -63,11 +63,17 @@ def attribution_lines(entry: dict) -> list[str]:
         ]
     converged = "" if entry.get("all_converged") is None else f", completeness bound met: {entry['all_converged']}"
     lines = [f"Attributions for {entry['attribute']} ({entry['method']}, {entry['n_pairs']} pairs{converged})"]
+    integrated = entry["method"] == "integrated_gradients"
     for row in entry["summaries"]:
+        share = (
+            f"protected share {_n(row['mean_protected_share'], '.2f')} "
+            f"(neutral baseline {_n(row['mean_protected_share_neutral'], '.2f')})"
+            if integrated
+            else f"protected share by occlusion {_n(row['mean_protected_share_neutral'], '.2f')}"
+        )
         lines.append(
             f"  {row['source_group']} -> {row['target_group']}: {row['n_pairs']} pairs ({row['n_flipped']} flipped), "
-            f"protected share {_n(row['mean_protected_share'], '.2f')} "
-            f"(neutral baseline {_n(row['mean_protected_share_neutral'], '.2f')}), "
+            f"{share}, "
             f"top word protected in {_n(row['flipped_top_protected_rate'], '.0%')} of flips, "
             f"faithful {_n(row['faithful_rate'], '.0%')}"
         )
