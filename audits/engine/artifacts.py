@@ -12,16 +12,21 @@ _SAFE = re.compile(r"[^a-z0-9_.-]+")
 
 
 class ArtifactWriter:
-    """Writes one Parquet file per probe finding into `folder` and remembers what it wrote."""
+    """Keeps each probe finding's per-pair table (the attribution stage reads them) and, when `folder` is given,
+    writes it there as Parquet and remembers what it wrote. No folder: nothing row-level reaches the disk."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = Path(folder) if folder is not None else None
         self.records: dict[str, dict] = {}
+        self.frames: dict[str, pd.DataFrame] = {}
 
     def sink(self, name: str) -> Callable[[pd.DataFrame], None]:
         safe = _SAFE.sub("-", name.lower()).strip("-")
 
         def write(frame: pd.DataFrame) -> None:
+            self.frames[name] = frame
+            if self.folder is None:
+                return
             self.folder.mkdir(parents=True, exist_ok=True)
             path = self.folder / f"{safe}.parquet"
             frame.to_parquet(path, index=False)

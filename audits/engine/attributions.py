@@ -1,8 +1,8 @@
 """The attribution stage: explain the findings of the probes (design.md section 6), after the probes ran.
 
 Text probes: the pairs that matter (flipped first, then the largest |delta|, up to the plan's budget) are
-rebuilt from the same sample and lexicons; their scores come from the prediction cache the probe filled,
-so only the attributions cost compute. Transformers classifiers get Integrated Gradients; models that
+taken from the probe's own per-pair table (the same sample, scores and decisions), so only the attributions
+cost compute. Transformers classifiers get Integrated Gradients; models that
 only expose scores (skops text pipelines, built-in classifiers) get word occlusion. Tabular probes get SHAP.
 """
 
@@ -17,47 +17,19 @@ from .spec import EngineInput
 TABULAR_ROWS_PER_BUDGET = 10
 
 
-def _text_pairs(runner, frame, column: str, lexicon, max_rows: int, seed: int) -> list[dict]:
-    from explainers.lexicons import counterfactuals
-
-    texts = frame[column].dropna().astype(str)
-    if len(texts) > max_rows:
-        texts = texts.sample(n=max_rows, random_state=seed)
-    originals, swapped, directions = [], [], []
-    for source in lexicon.groups:
-        for target in lexicon.groups:
-            if source == target:
-                continue
-            for text in texts:
-                counterfactual = counterfactuals(text, lexicon, source, target)
-                if counterfactual is not None:
-                    originals.append(text)
-                    swapped.append(counterfactual)
-                    directions.append((source, target))
-    if not originals:
+def _text_pairs(table) -> list[dict]:
+    """The cross-group substitutions the text probe scored (its per-pair table; controls left out)."""
+    if table is None:
         return []
-    decisions, scores = runner.predict(pd.DataFrame({column: originals + swapped}))
-    n = len(originals)
-    return [
-        {
-            "source_group": directions[i][0],
-            "target_group": directions[i][1],
-            "text": originals[i],
-            "counterfactual": swapped[i],
-            "score": float(scores[i]),
-            "counterfactual_score": float(scores[n + i]),
-            "decision": bool(decisions[i]),
-            "counterfactual_decision": bool(decisions[n + i]),
-        }
-        for i in range(n)
-    ]
+    columns = ["source_group", "target_group", "text", "counterfactual", "score", "counterfactual_score"]
+    columns += ["decision", "counterfactual_decision"]
+    return table.loc[table["set"] == "pair", columns].to_dict("records")
 
 
-def _explain_text(spec: EngineInput, runner, frame, lexicon, options: dict, progress) -> dict:
+def _explain_text(spec: EngineInput, runner, table, lexicon, options: dict, progress) -> dict:
     from explainers.attributions import explain_text_pairs, occlusion_pairs, select_pairs
 
-    pairs = _text_pairs(runner, frame, spec.text_column, lexicon, min(options["max_rows"], 5000), spec.seed)
-    chosen = select_pairs(pairs, options["attribution_budget"])
+    chosen = select_pairs(_text_pairs(table), options["attribution_budget"])
     if hasattr(runner, "model") and hasattr(runner, "tokenizer"):
         result = explain_text_pairs(
             runner,
@@ -77,8 +49,11 @@ def _explain_text(spec: EngineInput, runner, frame, lexicon, options: dict, prog
     return asdict(result)
 
 
-def run_attributions(spec: EngineInput, probe_summaries: list[dict], options: dict, progress=None) -> list[dict]:
-    """JSON-ready attribution summaries, one per explained probe finding."""
+def run_attributions(
+    spec: EngineInput, probe_summaries: list[dict], options: dict, tables: dict, progress=None
+) -> list[dict]:
+    """JSON-ready attribution summaries, one per explained probe finding; `tables` are the probes' per-pair
+    tables by artifact name (ArtifactWriter.frames)."""
     from .model_runner import spec_runner
     from .probes import _lexicon, _sample_frame
 
@@ -87,8 +62,10 @@ def run_attributions(spec: EngineInput, probe_summaries: list[dict], options: di
         return []
     runner = spec_runner(spec)
     attributes = [a for a in spec.attributes if not a.intersectional]
-    columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
-    frame = _sample_frame(spec, columns, options["max_rows"])
+    frame = None
+    if any(p["probe"] == "tabular_counterfactual" for p in wanted):
+        columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
+        frame = _sample_frame(spec, columns, options["max_rows"])
     budget = options["attribution_budget"]
     out = []
     text_entries = iter(spec.lexicons or [{"name": n, "source": "builtin"} for n in options["lexicons"]])
@@ -101,7 +78,8 @@ def run_attributions(spec: EngineInput, probe_summaries: list[dict], options: di
 
         if probe["probe"] == "text_counterfactual":
             entry = next(text_entries)
-            summary = _explain_text(spec, runner, frame, _lexicon(entry), options, step)
+            table = tables.get(f"text_counterfactual-{entry['name']}")
+            summary = _explain_text(spec, runner, table, _lexicon(entry), options, step)
             out.append({"probe": "text_counterfactual", "attribute": probe["attribute"], **summary})
         else:
             from explainers.attributions.tabular import explain_tabular

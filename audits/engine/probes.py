@@ -46,15 +46,15 @@ def _sample_frame(spec: EngineInput, columns: list[str], max_rows: int) -> pd.Da
 def run_probes(spec: EngineInput, probes: list[str], settings: dict, progress=None, artifacts=None) -> list[dict]:
     """Run each requested probe; JSON-ready summaries for the report.
 
-    With an ArtifactWriter (and example pairs allowed by the plan), per-pair results are written as Parquet
-    artifacts of the run and named in the summaries.
+    With an ArtifactWriter, per-pair results are kept for the attribution stage and, when it has a folder,
+    written as Parquet artifacts of the run and named in the summaries.
     """
     if not probes:
         return []
     from .model_runner import spec_runner
 
     options = {**DEFAULT_PROBE_SETTINGS, **(settings or {})}
-    options["artifacts"] = artifacts if options["include_examples"] else None
+    options["artifacts"] = artifacts
     runner = spec_runner(spec)
     summaries = []
     if any(p in DATASET_PROBES for p in probes):

@@ -205,22 +205,25 @@ def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts | None, tim
         timings["metrics_seconds"] = round(time.perf_counter() - started, 4)
     run = AuditRun.objects.select_related("plan", "workspace", "requested_by").get(pk=run_id)
     started = time.perf_counter()
+    options = {**DEFAULT_PROBE_SETTINGS, **(run.plan.probe_settings or {})}
+    # Per-pair tables are row-level content: written to disk only when the plan allows example pairs.
+    artifacts = ArtifactWriter(run_artifact_folder(run_id) if options["include_examples"] else None)
     output.probes = run_probes(
         spec,
         list(run.plan.probes),
         run.plan.probe_settings,
         progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage),
-        artifacts=ArtifactWriter(run_artifact_folder(run_id)),
+        artifacts=artifacts,
     )
     if run.plan.probes:
         timings["probes_seconds"] = round(time.perf_counter() - started, 4)
-    options = {**DEFAULT_PROBE_SETTINGS, **(run.plan.probe_settings or {})}
     if options["attributions"] and output.probes:
         started = time.perf_counter()
         output.attributions = run_attributions(
             spec,
             output.probes,
             options,
+            artifacts.frames,
             progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=0.96 + 0.03 * f, stage=stage),
         )
         timings["attributions_seconds"] = round(time.perf_counter() - started, 4)

@@ -1,5 +1,7 @@
 """The attribution stage through the API and Celery: IG on a transformers classifier, SHAP on a skops model."""
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -66,6 +68,14 @@ def test_integrated_gradients_name_the_pronoun_a_planted_classifier_reacts_to(
     assert all(p["top_word"] in ("she", "he") and p["top_word_protected"] for p in flipped)
     assert min(p["protected_share"] for p in flipped) > 0.8
     assert attribution["all_converged"] is True
+    # The explained pairs are the probe's own substitutions (its per-pair table), not a second sample.
+    (probe,) = document["probes"]
+    run = AuditReport.objects.get(sha256__isnull=False, run__plan__model_id=model.json()["id"]).run_id
+    table = pd.read_parquet(
+        io.BytesIO(auditor_client.get(f"/api/v1/runs/{run}/artifact/", {"name": probe["artifact"]["name"]}).content)
+    )
+    probed = set(zip(table["text"], table["counterfactual"], strict=True))
+    assert {(p["text"], p["counterfactual"]) for p in attribution["pairs"]} <= probed
     assert "attributions_seconds" in document["provenance"]["timings"]
 
 
