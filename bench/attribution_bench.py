@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python bench/attribution_bench.py                  # 40 pairs -> about 120 sets, a few minutes
     .venv/bin/python bench/attribution_bench.py --pairs 12 --repeats 1 --no-faithfulness   # smoke run
     .venv/bin/python bench/attribution_bench.py --threads 1      # on a busy 2-core machine (see Machine)
-    .venv/bin/python bench/attribution_bench.py --what-if 129 --reference-steps 128   # + analyses, 2-3 min more
+    .venv/bin/python bench/attribution_bench.py --reference-steps 256   # + word weights against 256-node IG
     .venv/bin/python bench/attribution_bench.py --device cuda    # on a GPU machine
 
 On the MiniLM sentiment classifier (var/models/minilm-sentiment) and forty sentences written for this benchmark,
@@ -17,17 +17,16 @@ torch threads, after a warm-up of every path, alternating the paths over --repea
 (a) captum     LayerIntegratedGradients(f, model.get_input_embeddings()).attribute per set with its defaults
                (n_steps=50, Gauss-Legendre, all steps in one batch) and return_convergence_delta=True; the sets
                are split over the rounds, so the reference sees the same machine as the others;
-(b) ours       explain_text_pairs(runner, pairs, tolerance=0.01, steps=(16, ..., 256), internal_batch_size=64,
-               n_render=0, faithfulness=False), fresh prediction cache each run, best of the rounds; its path-end and
-               IG phases are timed inside the same run; (b') once more with faithfulness=True;
-(c) ceiling    the forward+backward evaluations (b) performed, as full length-sorted batches of interpolated
-               embeddings through the model with one autograd.grad each, back to back, best of the rounds;
-(d) prototype  not the stage: nested adaptive Simpson integration with exact per-panel errors
-               (bench/attributionbench/prototype.py), and the ceiling of its own passes: what would fix a miss.
+(b) ours       explain_text_pairs(runner, pairs, tolerance=0.01, internal_batch_size=64, n_render=0,
+               faithfulness=False): nested adaptive Simpson nodes per set, batched across sets, until both the
+               completeness error and the estimated token errors are within bound; fresh prediction cache each run,
+               best of the rounds; its IG time is measured inside the same run; (b') once more with faithfulness=True;
+(c) ceiling    the forward+backward evaluations (b) performed (the nodes it chose), as full length-sorted batches of
+               interpolated embeddings through the model with one autograd.grad each, back to back, best of rounds.
 
-Optional, untimed: --reference-steps N compares every path's word weights with N-step IG (completeness bounds only
-their sum); --what-if POINTS simulates other Gauss-Legendre schedules and the per-set oracle (attributionbench/
-whatif.py); --profile writes a cProfile of the stage. --report FILE reprints a results file.
+Optional, untimed: --reference-steps N compares every path's word weights with N-node Gauss-Legendre IG (256 is
+far past what any set needs): completeness bounds only their sum, this shows the words. --profile writes a
+cProfile of the stage. --report FILE reprints a results file.
 
 f is P(positive); every completeness error is sum(attr) - (f(input) - f(baseline)) with f at both ends from one
 batched forward pass, bound max(tolerance * |f(input) - f(baseline)|, 1e-4), for Captum's sets as for ours.
@@ -47,7 +46,6 @@ import platform
 import pstats
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +63,6 @@ from attributionbench.measure import (  # noqa: E402
     agreement,
     build_sets,
     captum_errors,
-    error_stats,
     load_runner,
     our_sets,
     ours_summary,
@@ -73,7 +70,6 @@ from attributionbench.measure import (  # noqa: E402
     run_ours,
     stage_rows,
 )
-from attributionbench.prototype import UNIT, adaptive_simpson, prototype_rows  # noqa: E402
 from attributionbench.report import diagnose, print_report, summarise_targets, write_results  # noqa: E402
 from attributionbench.system import contention, load_average, source_fingerprint  # noqa: E402
 from metricsbench.system import cpu_model, peak_rss_bytes  # noqa: E402
@@ -87,18 +83,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--tolerance", type=float, default=0.01, help="completeness bound, relative")
     parser.add_argument("--absolute-tolerance", type=float, default=1e-4, help="floor of the bound")
-    parser.add_argument("--steps", type=int, nargs="+", default=[16, 32, 64, 128, 256], help="the stage's schedule")
+    parser.add_argument("--token-tolerance", type=float, default=None, help="token error bound (default: tolerance)")
+    parser.add_argument("--max-steps", type=int, default=257, help="path nodes per set at most (the stage's)")
     parser.add_argument("--internal-batch-size", type=int, default=64, help="sequences per pass (stage, ceiling)")
     parser.add_argument("--budget", type=int, default=None, help="pairs the stage explains (default: all)")
     parser.add_argument("--min-delta", type=float, default=0.01, help="|f(x) - f(b)| below which no relative error")
     parser.add_argument("--no-faithfulness", action="store_true", help="skip (b') the stage with AOPC")
-    parser.add_argument("--no-prototype", action="store_true", help="skip (d) the adaptive-Simpson prototype")
-    parser.add_argument("--prototype-split", type=int, default=2, help="panels the prototype halves per round")
     parser.add_argument(
-        "--reference-steps", type=int, default=0, help="also compare word weights with N-step IG (0: skip; 128 ok)"
-    )
-    parser.add_argument(
-        "--what-if", type=int, default=0, metavar="POINTS", help="also simulate step schedules from POINTS alphas (129)"
+        "--reference-steps", type=int, default=0, help="also compare word weights with N-node IG (0: skip; 256 ok)"
     )
     parser.add_argument("--profile", action="store_true", help="also write a cProfile of the stage to bench/results/")
     parser.add_argument("--seed", type=int, default=0)
@@ -129,7 +121,8 @@ def main(argv=None) -> int:
     options = StageOptions(
         tolerance=args.tolerance,
         absolute_tolerance=args.absolute_tolerance,
-        steps=tuple(args.steps),
+        token_tolerance=args.token_tolerance,
+        max_steps=args.max_steps,
         internal_batch_size=args.internal_batch_size,
         seed=args.seed,
         budget=args.budget,
@@ -156,7 +149,8 @@ def main(argv=None) -> int:
         "n_counterfactual": n_counterfactual,
         "tolerance": args.tolerance,
         "absolute_tolerance": args.absolute_tolerance,
-        "steps": list(args.steps),
+        "token_tolerance": args.token_tolerance,
+        "max_steps": args.max_steps,
         "internal_batch_size": args.internal_batch_size,
         "min_delta": args.min_delta,
         "repeats": args.repeats,
@@ -173,13 +167,11 @@ def main(argv=None) -> int:
     captum = CaptumDefault(runner)
     run_ours(runner, pairs[:2], lexicon, options)
     captum.run(jobs[:2])
-    if not args.no_prototype:
-        adaptive_simpson(runner, jobs[:6], tolerance=args.tolerance, absolute_tolerance=args.absolute_tolerance)
 
     record: list[dict] = []
-    ours_runs, ceiling_s, proto_runs, proto_ceiling_s = [], [], [], []
+    ours_runs, ceiling_s = [], []
     captum_out, captum_rounds = {}, []
-    ceiling = proto_ceiling = None
+    ceiling = None
     slices = [list(range(r, n_sets, args.repeats)) for r in range(args.repeats)]
     for round_index in range(args.repeats):
         label = f"round {round_index + 1}/{args.repeats}"
@@ -187,28 +179,11 @@ def main(argv=None) -> int:
         with contention(record, f"(b) ours {round_index + 1}"):
             ours_runs.append(run_ours(runner, pairs, lexicon, options))
         if ceiling is None:
-            ceiling = Ceiling(runner, stage_rows(sets, ours_runs[0]["result"]), args.internal_batch_size)
+            ceiling = Ceiling(runner, stage_rows(ours_runs[0]["jobs"], runner.pad_id), args.internal_batch_size)
             ceiling.run(limit=2)
         print(" ceiling ...", end="", flush=True)
         with contention(record, f"(c) ceiling {round_index + 1}"):
             ceiling_s.append(ceiling.run())
-        if not args.no_prototype:
-            print(" prototype ...", end="", flush=True)
-            with contention(record, f"(d) prototype {round_index + 1}"):
-                proto_runs.append(
-                    adaptive_simpson(
-                        runner,
-                        jobs,
-                        tolerance=args.tolerance,
-                        absolute_tolerance=args.absolute_tolerance,
-                        batch=args.internal_batch_size,
-                        split=args.prototype_split,
-                    )
-                )
-            if proto_ceiling is None:
-                proto_ceiling = Ceiling(runner, prototype_rows(proto_runs[0]["paths"]), args.internal_batch_size)
-            with contention(record, f"(d) its ceiling {round_index + 1}"):
-                proto_ceiling_s.append(proto_ceiling.run())
         print(f" Captum on {len(slices[round_index])} sets ...", end="", flush=True)
         with contention(record, f"(a) captum {round_index + 1}"):
             seconds, out = captum.run([jobs[i] for i in slices[round_index]])
@@ -225,24 +200,13 @@ def main(argv=None) -> int:
     if args.reference_steps:
         print(f"reference attributions at {args.reference_steps} steps (untimed) ...", flush=True)
         reference = reference_attributions(runner, jobs, args.reference_steps, args.internal_batch_size)
-    what_if = None
-    if args.what_if:
-        from attributionbench.whatif import dense_integrand, simulate
-
-        print(f"what-if: f and the completeness integrand at {args.what_if} alphas per set (untimed) ...", flush=True)
-        f, g = dense_integrand(runner, jobs, args.what_if, args.internal_batch_size)
-        what_if = simulate(jobs, f, g, args.tolerance, args.absolute_tolerance)
     if args.profile:
         profile_stage(runner, pairs, lexicon, options, RESULTS_DIR / "attribution_profile.txt")
 
-    results = assemble(
-        meta, sets, ours_runs, ceiling, ceiling_s, captum_out, captum_rounds, proto_runs, proto_ceiling_s
-    )
+    results = assemble(meta, sets, ours_runs, ceiling, ceiling_s, captum_out, captum_rounds)
     results["contention"] = record
-    if what_if is not None:
-        results["what_if"] = what_if
     if reference is not None:
-        add_reference(results, sets, reference, captum_out, ours_runs, proto_runs, args.reference_steps)
+        add_reference(results, sets, reference, captum_out, ours_runs, args.reference_steps)
     if faith is not None:
         results["faithfulness"] = {
             "seconds": faith["seconds"],
@@ -259,7 +223,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def assemble(meta, sets, ours_runs, ceiling, ceiling_s, captum_out, captum_rounds, proto_runs, proto_ceiling_s) -> dict:
+def assemble(meta, sets, ours_runs, ceiling, ceiling_s, captum_out, captum_rounds) -> dict:
     """Best round of every path (Captum: the round whose slice of sets ran at the highest rate), and the rest."""
     jobs, n_sets, min_delta = sets.jobs, len(sets.jobs), meta["min_delta"]
     evaluations = {run["result"].cost.gradient_evaluations for run in ours_runs}
@@ -281,7 +245,6 @@ def assemble(meta, sets, ours_runs, ceiling, ceiling_s, captum_out, captum_round
     ours = {
         "seconds": best["seconds"],
         "seconds_all": [run["seconds"] for run in ours_runs],
-        "endpoints_s": best["endpoints_s"],
         "integrate_s": best["integrate_s"],
         "other_s": best["other_s"],
         "n_sets": n_sets,
@@ -315,52 +278,24 @@ def assemble(meta, sets, ours_runs, ceiling, ceiling_s, captum_out, captum_round
     index = {key: i for i, key in enumerate(sets.keys)}
     captum_words = {i: sets.word_weights(i, tokens) for i, (tokens, _) in captum_out.items()}
     ours_words = {index[key]: np.asarray(s.weights) for key, s in our_sets(best["result"]).items()}
-    results["agreement"] = {"ours": agreement(captum_words, ours_words)}
-    if proto_runs:
-        p = min(proto_runs, key=lambda run: run["seconds"])
-        paths = p["paths"]
-        errors = np.array([path.error for path in paths])
-        differences = np.array([path.h[UNIT] - path.h[0] for path in paths])
-        bounds = np.array([path.bound for path in paths])
-        stage_estimate = best["seconds"] - best["endpoints_s"] - best["integrate_s"] + p["seconds"]
-        results["prototype"] = {
-            "seconds": p["seconds"],
-            "seconds_all": [run["seconds"] for run in proto_runs],
-            "n_sets": n_sets,
-            "sets_per_s": n_sets / p["seconds"],
-            "evaluations": p["evaluations"],
-            "passes": p["passes"],
-            "rows_per_round": p["rows_per_round"],
-            "nodes": dict(sorted(Counter(len(path.h) for path in paths).items())),
-            "converged": int(sum(path.converged for path in paths)),
-            "errors": error_stats(errors, differences, bounds, min_delta),
-            "ceiling_s": min(proto_ceiling_s),
-            "efficiency": min(proto_ceiling_s) / p["seconds"],
-            "stage_estimate_s": stage_estimate,
-            "stage_estimate_sets_per_s": n_sets / stage_estimate,
-            "stage_estimate_ratio": (n_sets / stage_estimate) / captum["sets_per_s"],
-        }
-        proto_words = {i: sets.word_weights(i, path.tokens()) for i, path in enumerate(paths)}
-        results["agreement"]["prototype"] = agreement(captum_words, proto_words)
+    bounds = {i: job.bound for i, job in enumerate(jobs)}
+    results["agreement"] = {"ours": agreement(captum_words, ours_words, bounds)}
     return results
 
 
-def add_reference(results, sets, reference, captum_out, ours_runs, proto_runs, steps) -> None:
-    """Word weights of every path against the N-step reference, and the reference's own completeness error."""
+def add_reference(results, sets, reference, captum_out, ours_runs, steps) -> None:
+    """Word weights of both paths against the N-node reference, and the reference's own completeness error."""
     jobs = sets.jobs
+    bounds = {i: job.bound for i, job in enumerate(jobs)}
     reference_words = {i: sets.word_weights(i, tokens) for i, tokens in reference.items()}
     errors = np.array([tokens.sum() - (jobs[i].output - jobs[i].baseline_output) for i, tokens in reference.items()])
     block = {"steps": steps, "max_abs_completeness_error": float(np.abs(errors).max())}
-    block["captum"] = agreement(reference_words, {i: sets.word_weights(i, t) for i, (t, _) in captum_out.items()})
+    captum_words = {i: sets.word_weights(i, t) for i, (t, _) in captum_out.items()}
+    block["captum"] = agreement(reference_words, captum_words, bounds)
     index = {key: i for i, key in enumerate(sets.keys)}
     best = min(ours_runs, key=lambda run: run["seconds"])
     ours_words = {index[key]: np.asarray(s.weights) for key, s in our_sets(best["result"]).items()}
-    block["ours"] = agreement(reference_words, ours_words)
-    if proto_runs:
-        paths = min(proto_runs, key=lambda run: run["seconds"])["paths"]
-        block["prototype"] = agreement(
-            reference_words, {i: sets.word_weights(i, p.tokens()) for i, p in enumerate(paths)}
-        )
+    block["ours"] = agreement(reference_words, ours_words, bounds)
     results["reference"] = block
 
 

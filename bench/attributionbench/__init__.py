@@ -3,8 +3,6 @@
 data       forty sentences written for this benchmark, each with a female word, and their counterfactual pairs;
 measure    the timed paths: Captum LayerIntegratedGradients per example with its defaults, our stage, the ceiling,
            and the untimed N-step reference attributions;
-prototype  nested adaptive Simpson integration (not the stage): what would fix a miss, measured in the same run;
-whatif     completeness at any Gauss-Legendre step count, for other schedules and the per-set oracle;
 system     CPU, load average, how busy the rest of the machine was during each timed step, code fingerprint;
 report     printing, targets and the results JSON.
 

@@ -9,10 +9,10 @@ bound the stage's: ``max(tolerance * |f(input) - f(baseline)|, absolute_toleranc
 
 (a) captum    ``LayerIntegratedGradients(forward, model.get_input_embeddings()).attribute`` once per set, with its
               defaults (50 steps, Gauss-Legendre, all steps in one batch) and ``return_convergence_delta=True``;
-(b) ours      ``explain_text_pairs(runner, pairs, ...)`` end to end (faithfulness off for the IG timing), and
-              split into phases by running its first three steps (jobs, path ends, adaptive IG) on their own;
+(b) ours      ``explain_text_pairs(runner, pairs, ...)`` end to end (faithfulness off for the IG timing), with the
+              time inside its adaptive IG (``integrate``) measured in the same run;
 (c) ceiling   the forward+backward passes (b) performed, ``cost.gradient_evaluations`` sequences with their real
-              token lengths and Gauss-Legendre nodes, length-sorted and cut into full ``internal_batch_size``
+              token lengths and the nodes the stage chose, length-sorted and cut into full ``internal_batch_size``
               batches of interpolated embeddings, run back to back: ``model(inputs_embeds=...)`` and one
               ``torch.autograd.grad`` per batch, nothing else.
 """
@@ -27,7 +27,8 @@ import numpy as np
 import torch
 
 from explainers.attributions import explain_text_pairs, select_pairs
-from explainers.attributions.integrated import INTEGRATION, Job, endpoints, make_jobs
+from explainers.attributions.integrated import Job, _padded, make_jobs
+from explainers.attributions.quadrature import GRID
 from explainers.attributions.words import pair_words, word_weights
 
 
@@ -66,10 +67,37 @@ def build_sets(runner, pairs, lexicon, tolerance: float, absolute_tolerance: flo
     chosen = select_pairs(pairs, budget)
     words = [pair_words(p["text"], p["counterfactual"], lexicon) for p in chosen]
     jobs, _ = make_jobs(runner, words)
-    endpoints(runner, jobs, target)
+    path_ends(runner, jobs, target)
     for job in jobs:
         job.bound = max(float(tolerance) * abs(job.output - job.baseline_output), float(absolute_tolerance))
     return Sets(chosen, jobs, [(job.pair, job.member) for job in jobs], words)
+
+
+def path_ends(runner, jobs: list[Job], target: int) -> None:
+    """f(input) and f(baseline) of every set from one batched forward pass, for Captum's sets as for ours.
+
+    f(baseline) runs the input's ids and mask with the word-embedding output swapped for the baseline's, which is
+    where IG's path starts (as in Captum and the stage).
+    """
+    model, layer = runner.model, runner.model.get_input_embeddings()
+    rows = [(job.ids, job.ids) for job in jobs] + [(job.ids, job.baseline_ids) for job in jobs]
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))
+    out = np.zeros(len(rows))
+    swap: dict[str, torch.Tensor] = {}
+    handle = layer.register_forward_hook(lambda module, args, output: module.forward(swap["ids"]) if swap else output)
+    try:
+        with torch.no_grad():
+            for start in range(0, len(order), runner.batch_size):
+                chunk = order[start : start + runner.batch_size]
+                ids, mask = _padded([rows[i][0] for i in chunk], runner.pad_id, runner.device)
+                swap["ids"], _ = _padded([rows[i][1] for i in chunk], runner.pad_id, runner.device)
+                logits = model(input_ids=ids, attention_mask=mask).logits
+                out[chunk] = torch.softmax(logits.float(), dim=-1)[:, target].double().cpu().numpy()
+                swap.clear()
+    finally:
+        handle.remove()
+    for i, job in enumerate(jobs):
+        job.output, job.baseline_output = float(out[i]), float(out[len(jobs) + i])
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -128,26 +156,36 @@ def captum_errors(jobs: list[Job], results: dict[int, tuple], min_difference: fl
     }
 
 
-def agreement(reference: dict[int, np.ndarray], other: dict[int, np.ndarray]) -> dict:
+def agreement(
+    reference: dict[int, np.ndarray], other: dict[int, np.ndarray], bounds: dict[int, float] | None = None
+) -> dict:
     """Word weights of ``other`` against ``reference`` (job index -> weights), over the sets both have.
 
     ``rel_l1`` = sum |w - w_ref| / sum |w_ref| per set; ``top_word`` = both put the largest |weight| on the same
-    word. Completeness bounds the sum of the weights only; this shows how far the individual words moved.
+    word; with ``bounds`` (job index -> completeness bound), ``words_in_bound`` = the share of sets whose every word
+    is within the set's bound of the reference. Completeness bounds the sum of the weights only; this shows how far
+    the individual words moved.
     """
     shared = sorted(set(reference) & set(other))
     if not shared:
         return {"n_sets": 0}
-    rel, top = [], []
+    rel, top, within = [], [], []
     for index in shared:
         w_ref, w = np.asarray(reference[index]), np.asarray(other[index])
         rel.append(float(np.abs(w - w_ref).sum() / max(np.abs(w_ref).sum(), 1e-12)))
         top.append(int(np.argmax(np.abs(w))) == int(np.argmax(np.abs(w_ref))))
-    return {
+        if bounds is not None:
+            within.append(bool(np.abs(w - w_ref).max(initial=0.0) <= bounds[index]))
+    out = {
         "n_sets": len(shared),
         "median_rel_l1": float(np.median(rel)),
+        "p90_rel_l1": float(np.quantile(rel, 0.9)),
         "max_rel_l1": float(np.max(rel)),
         "top_word_agreement": float(np.mean(top)),
     }
+    if bounds is not None:
+        out["words_in_bound"] = float(np.mean(within))
+    return out
 
 
 def error_stats(errors: np.ndarray, differences: np.ndarray, bounds: np.ndarray, min_difference: float) -> dict:
@@ -183,7 +221,8 @@ def error_stats(errors: np.ndarray, differences: np.ndarray, bounds: np.ndarray,
 class StageOptions:
     tolerance: float = 0.01
     absolute_tolerance: float = 1e-4
-    steps: tuple[int, ...] = (16, 32, 64, 128, 256)
+    token_tolerance: float | None = None
+    max_steps: int = 257
     internal_batch_size: int = 64
     seed: int = 0
     budget: int | None = None
@@ -191,43 +230,39 @@ class StageOptions:
 
 
 class _PhaseTimer:
-    """Times the stage's ``endpoints`` and ``integrate`` calls from inside one ``explain_text_pairs`` run.
+    """Times the stage's ``integrate`` call from inside one ``explain_text_pairs`` run and keeps its jobs.
 
-    ``explainers.attributions.text`` imports both by name; they are wrapped there for the duration of the run and
-    restored after, so the stage runs its own code unchanged and the split costs two clock reads per call.
+    ``explainers.attributions.text`` imports it by name; it is wrapped there for the duration of the run and restored
+    after, so the stage runs its own code unchanged; the jobs give the ceiling the nodes the stage evaluated.
     """
 
     def __init__(self, runner) -> None:
         self.runner = runner
-        self.seconds = {"endpoints": 0.0, "integrate": 0.0}
+        self.seconds = 0.0
+        self.jobs: list[Job] = []
 
     def __enter__(self):
         from explainers.attributions import text as stage
 
-        self.stage, self.saved = stage, (stage.endpoints, stage.integrate)
-        stage.endpoints, stage.integrate = (
-            self._wrap("endpoints", stage.endpoints),
-            self._wrap("integrate", stage.integrate),
-        )
+        self.stage, self.saved = stage, stage.integrate
+        stage.integrate = self._timed
         return self
 
     def __exit__(self, *exc) -> None:
-        self.stage.endpoints, self.stage.integrate = self.saved
+        self.stage.integrate = self.saved
 
-    def _wrap(self, name, function):
-        def timed(*args, **kwargs):
-            began = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                synchronize(self.runner)
-                self.seconds[name] += time.perf_counter() - began
-
-        return timed
+    def _timed(self, runner, jobs, *args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return self.saved(runner, jobs, *args, **kwargs)
+        finally:
+            synchronize(self.runner)
+            self.seconds += time.perf_counter() - began
+            self.jobs = list(jobs)
 
 
-def run_ours(runner, pairs, lexicon, options: StageOptions, *, faithfulness: bool = False, steps=None) -> dict:
-    """One ``explain_text_pairs`` run with a fresh prediction cache; wall time, phase split and the result."""
+def run_ours(runner, pairs, lexicon, options: StageOptions, *, faithfulness: bool = False) -> dict:
+    """One ``explain_text_pairs`` run with a fresh prediction cache; wall time, IG time, its jobs and the result."""
     from explainers.runners.cache import MemoryPredictionCache
 
     runner.cache = MemoryPredictionCache()  # span mixes and faithfulness texts are scored afresh every run
@@ -239,7 +274,8 @@ def run_ours(runner, pairs, lexicon, options: StageOptions, *, faithfulness: boo
             lexicon=lexicon,
             tolerance=options.tolerance,
             absolute_tolerance=options.absolute_tolerance,
-            steps=tuple(steps or options.steps),
+            token_tolerance=options.token_tolerance,
+            max_steps=options.max_steps,
             internal_batch_size=options.internal_batch_size,
             n_render=0,
             faithfulness=faithfulness,
@@ -251,9 +287,9 @@ def run_ours(runner, pairs, lexicon, options: StageOptions, *, faithfulness: boo
         seconds = time.perf_counter() - began
     return {
         "seconds": seconds,
-        "endpoints_s": phases.seconds["endpoints"],
-        "integrate_s": phases.seconds["integrate"],
-        "other_s": seconds - phases.seconds["endpoints"] - phases.seconds["integrate"],
+        "integrate_s": phases.seconds,
+        "other_s": seconds - phases.seconds,
+        "jobs": phases.jobs,
         "result": result,
     }
 
@@ -277,28 +313,28 @@ def ours_summary(result, min_difference: float) -> dict:
     errors = np.array([s.completeness_error for s in sets], dtype=np.float64)
     differences = np.array([s.output - s.baseline_output for s in sets], dtype=np.float64)
     bounds = np.array([s.error_bound for s in sets], dtype=np.float64)
-    final = Counter(int(s.steps) for s in sets)
-    tried = Counter(len(s.steps_tried) for s in sets)
+    token_over = [s.token_error / s.token_error_bound for s in sets]
     by_baseline = {}
     for baseline in ("neutral", "counterfactual"):
         chosen = [s for s in sets if s.baseline == baseline]
+        steps = [int(s.steps) for s in chosen]
         by_baseline[baseline] = {
             "n_sets": len(chosen),
-            "evaluations": int(sum(sum(s.steps_tried) for s in chosen)),
-            "final_steps": dict(sorted(Counter(int(s.steps) for s in chosen).items())),
+            "nodes": int(sum(steps)),
+            "median_nodes": float(np.median(steps)) if steps else None,
+            "max_nodes": max(steps) if steps else None,
         }
-    wasted = int(sum(sum(s.steps_tried) - s.steps_tried[-1] for s in sets))
     return {
         **error_stats(errors, differences, bounds, min_difference),
         "converged": int(sum(bool(s.converged) for s in sets)),
         "converged_share": float(np.mean([bool(s.converged) for s in sets])) if sets else None,
         "non_converged": len(result.non_converged),
-        "final_steps": dict(sorted(final.items())),
-        "rounds": dict(sorted(tried.items())),
+        "max_token_error_over_bound": float(max(token_over)) if token_over else None,
+        "rounds": dict(sorted(Counter(len(s.steps_by_round) for s in sets).items())),
         "by_baseline": by_baseline,
+        "nodes": int(sum(int(s.steps) for s in sets)),
         "gradient_evaluations": int(result.cost.gradient_evaluations),
         "forward_evaluations": int(result.cost.forward_evaluations),
-        "evaluations_in_earlier_rounds": wasted,
         "mean_evaluations_per_set": float(result.cost.gradient_evaluations / len(sets)) if sets else None,
     }
 
@@ -307,17 +343,17 @@ def ours_summary(result, min_difference: float) -> dict:
 # (c) the ceiling
 
 
-def stage_rows(sets: Sets, result) -> list[tuple]:
-    """One row (length, ids, baseline ids, alpha) per gradient evaluation of the stage: every step count tried."""
-    from captum.attr._utils.approximation_methods import approximation_parameters
-
-    _, alphas_of = approximation_parameters(INTEGRATION)
-    jobs = dict(zip(sets.keys, sets.jobs, strict=True))
-    rows = []
-    for key, attribution in our_sets(result).items():
-        job = jobs[key]
-        for steps in attribution.steps_tried:
-            rows.extend((len(job.ids), job.ids, job.baseline_ids, alpha) for alpha in alphas_of(int(steps)))
+def stage_rows(jobs: list[Job], pad_id: int) -> list[tuple]:
+    """One row (length, ids, baseline ids, alpha) per gradient evaluation of the stage, shared path ends once."""
+    rows, ends = [], set()
+    for job in jobs:
+        for node in sorted(job.path.g):
+            if node in (0, GRID):
+                key = (tuple(job.baseline_ids if node == 0 else job.ids), tuple(t == pad_id for t in job.ids))
+                if key in ends:
+                    continue
+                ends.add(key)
+            rows.append((len(job.ids), job.ids, job.baseline_ids, node / GRID))
     return rows
 
 
@@ -370,7 +406,7 @@ def reference_attributions(runner, jobs: list[Job], steps: int, batch: int) -> d
     """
     from captum.attr._utils.approximation_methods import approximation_parameters
 
-    weights_of, alphas_of = approximation_parameters(INTEGRATION)
+    weights_of, alphas_of = approximation_parameters("gausslegendre")
     nodes = list(zip(weights_of(int(steps)), alphas_of(int(steps)), strict=True))
     rows = sorted(
         ((len(job.ids), index, weight, alpha) for index, job in enumerate(jobs) for weight, alpha in nodes),

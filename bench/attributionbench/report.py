@@ -44,7 +44,7 @@ def print_report(results: dict) -> None:
     )
     print(
         f"{meta['device']}, {meta['threads']} torch threads; tolerance {meta['tolerance']:g} "
-        f"(absolute floor {meta['absolute_tolerance']:g}); stage steps {tuple(meta['steps'])}, internal batch "
+        f"(absolute floor {meta['absolute_tolerance']:g}); at most {meta['max_steps']} nodes per set, internal batch "
         f"{meta['internal_batch_size']}; every path best of {meta['repeats']} alternating rounds (Captum: its sets "
         "split over the rounds, best round's rate)"
     )
@@ -64,10 +64,6 @@ def print_report(results: dict) -> None:
     )
     ce = results["ceiling"]
     print(_row("(c) ceiling: (b)'s passes, batched", ce["seconds"], o["n_sets"], ce["evaluations"], None, ref))
-    p = results.get("prototype")
-    if p:
-        print(_row("(d) prototype: adaptive Simpson", p["seconds"], p["n_sets"], p["evaluations"], p["errors"], ref))
-        print(_row("    ceiling of (d)'s passes", p["ceiling_s"], p["n_sets"], p["evaluations"], None, ref))
     f = results.get("faithfulness")
     if f:
         print(
@@ -78,12 +74,12 @@ def print_report(results: dict) -> None:
         " evaluations\nper set; in bound = |completeness error| <= max(tolerance * |f(x) - f(b)|, floor); rel = |error|"
         f" / |f(x) - f(b)| over the\n{c['errors'].get('n_relative')} sets with |f(x) - f(b)| >= {meta['min_delta']:g}."
         " Besides its 50 gradient evaluations Captum runs 4 forward passes per set\n(layer outputs at both ends,"
-        " convergence delta); the stage runs 2 per set for the path ends (its other forwards are not IG)."
+        " convergence delta); the stage takes f at the path ends from its own nodes at alpha 0 and 1."
     )
 
     print("\n== Our stage ==")
     print(
-        f"phases of the best run: path ends {o['endpoints_s']:.2f} s, IG passes {o['integrate_s']:.2f} s, the rest "
+        f"phases of the best run: IG {o['integrate_s']:.2f} s, the rest "
         f"(words, spans, records) {o['other_s']:.2f} s; all runs {', '.join(f'{s:.2f}' for s in o['seconds_all'])} s"
     )
     print(
@@ -92,18 +88,18 @@ def print_report(results: dict) -> None:
     )
     s = o["summary"]
     print(
-        f"final steps per set: {_hist(s['final_steps'])}; rounds per set: {_hist(s['rounds'])}; converged "
-        f"{s['converged']}/{s['n_sets']}"
+        f"rounds per set: {_hist(s['rounds'])}; converged {s['converged']}/{s['n_sets']} (completeness and token "
+        f"bounds; max token error / bound {s['max_token_error_over_bound']:.2f})"
     )
     for baseline, b in s["by_baseline"].items():
         if b["n_sets"]:
             print(
-                f"  {baseline:<15} {b['n_sets']:>4} sets, {b['evaluations']:>6,} evaluations "
-                f"({b['evaluations'] / b['n_sets']:.1f} per set), final steps {_hist(b['final_steps'])}"
+                f"  {baseline:<15} {b['n_sets']:>4} sets, {b['nodes']:>6,} path nodes ({b['nodes'] / b['n_sets']:.1f} "
+                f"per set, median {b['median_nodes']:g}, max {b['max_nodes']})"
             )
     print(
-        f"evaluations in rounds whose result was replaced by a later step count: {s['evaluations_in_earlier_rounds']:,}"
-        f" of {s['gradient_evaluations']:,} ({s['evaluations_in_earlier_rounds'] / s['gradient_evaluations']:.0%})"
+        f"{s['nodes']:,} path nodes in all, {s['gradient_evaluations']:,} gradient evaluations: "
+        f"{s['nodes'] - s['gradient_evaluations']:,} path ends shared between sets of a pair ran once"
     )
     print(
         f"completeness error: ours mean |err| {s['mean_abs_error']:.2e}, max {s['max_abs_error']:.2e}, max err/bound "
@@ -132,43 +128,15 @@ def print_report(results: dict) -> None:
             f"\n== Word weights against a {r['steps']}-step reference (its completeness error <= "
             f"{r['max_abs_completeness_error']:.1e}) =="
         )
-        for name in ("captum", "ours", "prototype"):
+        for name in ("captum", "ours"):
             block = r.get(name) or {}
             if block.get("n_sets"):
                 print(
                     f"{name:<10} {block['n_sets']} sets: sum|w - w_ref| / sum|w_ref| median "
-                    f"{_pct(block['median_rel_l1'])}, max {_pct(block['max_rel_l1'])}; same top word "
-                    f"{block['top_word_agreement']:.0%}"
+                    f"{_pct(block['median_rel_l1'])}, p90 {_pct(block['p90_rel_l1'])}, max {_pct(block['max_rel_l1'])}"
+                    f"; same top word {block['top_word_agreement']:.0%}; every word within the set's bound "
+                    f"{block['words_in_bound']:.0%}"
                 )
-    w = results.get("what_if")
-    if w:
-        print(
-            f"\n== What-if: Gauss-Legendre at any step count (spline through {w['points']} evaluated alphas per set, "
-            "untimed) =="
-        )
-        print(f"{'schedule (restart at each count)':<40}{'evaluations':>12}{'vs Captum 50':>14}{'not in bound':>14}")
-        for row in w["schedules"]:
-            print(
-                f"{str(tuple(row['steps'])):<40}{row['evaluations']:>12,}"
-                f"{w['captum_evaluations'] / row['evaluations']:>13.2f}x{row['not_in_bound']:>14}"
-            )
-        o_ = w["oracle"]
-        print(
-            f"{'oracle: smallest n in bound per set':<40}{o_['evaluations']:>12,}"
-            f"{w['captum_evaluations'] / o_['evaluations']:>13.2f}x{0:>14}   (neutral {_num(o_['neutral_mean'], '.1f')}"
-            f", counterfactual {_num(o_['counterfactual_mean'], '.1f')} per set, max {o_['max']})"
-        )
-        print(f"Captum's 50 steps: {w['captum_50_in_bound']}/{w['n_sets']} sets in bound")
-    if p:
-        print("\n== Prototype (bench/attributionbench/prototype.py, not the stage) ==")
-        print(
-            f"nodes per set: {_hist(p['nodes'])}; rows per round {p['rows_per_round']}; {p['passes']} passes; "
-            f"converged {p['converged']}/{p['n_sets']}; efficiency vs its ceiling {p['efficiency']:.2f}"
-        )
-        print(
-            f"stage with this engine instead of path ends + integrate (estimate): {p['stage_estimate_s']:.2f} s, "
-            f"{p['stage_estimate_sets_per_s']:.2f} sets/s, {p['stage_estimate_ratio']:.2f}x Captum"
-        )
     print("\n== Machine ==")
     print(f"load average before {meta['load_before']}, after {meta['load_after']} ({meta['cpus']} CPUs)")
     contended = 0
@@ -237,34 +205,18 @@ def diagnose(results: dict) -> list[str]:
         f"{captum_ms:.2f} ms, ceiling {ceiling_ms:.2f} ms, our whole stage "
         f"{1e3 * o['seconds'] / o['gradient_evaluations']:.2f} ms per evaluation)"
     )
-    neutral = s["by_baseline"]["neutral"]
+    neutral, cf = s["by_baseline"]["neutral"], s["by_baseline"]["counterfactual"]
     if neutral["n_sets"]:
         lines.append(
-            f"neutral-baseline sets cost {neutral['evaluations'] / neutral['n_sets']:.1f} evaluations each: Gauss-"
-            f"Legendre restarts at every step count (16, then 32 = 48 in all, then 64 = 112), and "
-            f"{s['evaluations_in_earlier_rounds'] / s['gradient_evaluations']:.0%} of all evaluations went to rounds "
-            "whose result was thrown away; a set that Captum finishes at 50 steps costs us 48 or 112"
-        )
-    cf = s["by_baseline"]["counterfactual"]
-    if cf["n_sets"]:
-        lines.append(
-            f"counterfactual-baseline sets cost {cf['evaluations'] / cf['n_sets']:.1f} evaluations each although the "
-            "path from x to x' changes only the substituted tokens and is nearly linear; the stage starts every set at "
-            f"{results['meta']['steps'][0]} steps"
+            f"neutral-baseline sets need {neutral['nodes'] / neutral['n_sets']:.1f} nodes each (counterfactual "
+            f"{cf['nodes'] / max(cf['n_sets'], 1):.1f}): the path from all-pad to x rises and falls, with steep "
+            "stretches, so every token's error within 1% of |f(x) - f(b)| takes many nodes there"
         )
     if e["passes"] < TARGET_EFFICIENCY:
         lines.append(
             f"IG passes at {e['passes']:.2f} of the ceiling: partial batches in late rounds, padding to the longest "
             "set of each group, Captum's per-call overhead (two extra forward passes per group and round for the "
             "layer outputs at both ends), and contention from other processes (see Machine)"
-        )
-    p = results.get("prototype")
-    if p:
-        lines.append(
-            f"the prototype reuses every evaluation (nested Simpson panels) and every forward pass (exact error per "
-            f"panel from f at its ends): {p['evaluations'] / p['n_sets']:.1f} evaluations per set, "
-            f"{p['converged']}/{p['n_sets']} in bound, {p['sets_per_s'] / c['sets_per_s']:.2f}x Captum for the IG "
-            f"alone and about {p['stage_estimate_ratio']:.2f}x for the whole stage with it"
         )
     return lines
 

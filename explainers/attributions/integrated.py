@@ -1,9 +1,22 @@
-"""The integrated-gradients engine of ``text.py``: token ids, path ends and adaptive steps (design.md §6, §9).
+"""The integrated-gradients engine of ``text.py``: token ids, batched path evaluations, adaptive nodes (design.md §6).
 
-Each attribution set is a :class:`Job`: the input's token ids, its baseline's ids, and the best attributions found
-so far. :func:`endpoints` computes f at both ends of every path in batches; :func:`integrate` runs Captum's
-``LayerIntegratedGradients`` on all pending jobs at one step count, in length-sorted groups, and moves the jobs
-whose completeness error is outside their bound to the next step count.
+Each attribution set is a :class:`Job`: the input's token ids, its baseline's ids and an
+:class:`~explainers.attributions.quadrature.AdaptivePath` (nested adaptive Simpson, see ``quadrature.py``).
+:func:`integrate` runs rounds: every pending job asks for the nodes its units lack, all of them run as
+length-sorted batches of ``batch_size`` rows through the model (one forward and one backward pass per batch), and
+each job then converges or halves the units that carry its error.
+
+One evaluation is what Captum's ``LayerIntegratedGradients`` does at one alpha: the model runs on the input's ids
+with the output of ``model.get_input_embeddings()`` replaced (a forward hook) by b + alpha (x - b), where x and b
+are the word embeddings of the input's and the baseline's ids; the gradient of f (the softmax probability of the
+target class) with respect to that output, times (x - b), summed over the hidden size, is the integrand per token.
+Captum takes one set of alphas for every example of a call; here each set has its own nodes, batched across sets.
+``tests/explainers/attributions/test_integrated.py`` checks the two give the same attributions at the same nodes.
+
+The ends of paths are shared: x against the neutral baseline ends at x, where x against x' (the counterfactual
+set) starts, and both neutral sets of a pair start at the same all-pad input. Such nodes run once, and their
+gradient serves every set that has them. This assumes the model reads its ``input_ids`` only through the
+embedding layer and the positions of pad ids, as integrated gradients on the embedding layer does anyway.
 """
 
 from __future__ import annotations
@@ -14,14 +27,15 @@ import numpy as np
 import torch
 
 from explainers.attributions.pairs import Progress, report_progress
+from explainers.attributions.quadrature import GRID, AdaptivePath, bounds
 from explainers.attributions.words import PairWords, token_words
 
-INTEGRATION = "gausslegendre"
+INTEGRATION = "nested adaptive Simpson (Boole values, Simpson error estimates per token)"
 
 
 @dataclass
 class Job:
-    """One attribution set in the making: token ids of the input and of its baseline, and the best result yet."""
+    """One attribution set in the making: token ids of the input and of its baseline, and its path."""
 
     pair: int
     member: str  # "text", "counterfactual" or "pair"
@@ -29,14 +43,29 @@ class Job:
     ids: list[int]
     baseline_ids: list[int]
     owners: np.ndarray
+    path: AdaptivePath = field(default_factory=AdaptivePath)
     output: float = 0.0
     baseline_output: float = 0.0
     bound: float = 0.0
-    steps_tried: list[int] = field(default_factory=list)
-    steps: int | None = None
-    tokens: np.ndarray | None = None
-    error: float | None = None
-    converged: bool = False
+    token_bound: float = 0.0
+    probabilities: np.ndarray | None = None  # all classes at the input (alpha = 1)
+
+    @property
+    def tokens(self) -> np.ndarray | None:
+        return self.path.tokens
+
+    @property
+    def error(self) -> float | None:
+        return self.path.error
+
+    @property
+    def converged(self) -> bool:
+        return self.path.converged
+
+    @property
+    def steps(self) -> int:
+        """Nodes of the path evaluated (shared end nodes included)."""
+        return self.path.points
 
 
 def make_jobs(runner, words: list[PairWords]) -> tuple[list[Job], list[bool]]:
@@ -71,98 +100,147 @@ def make_jobs(runner, words: list[PairWords]) -> tuple[list[Job], list[bool]]:
 
 def _padded(rows: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
     longest = max(len(row) for row in rows)
-    ids = torch.full((len(rows), longest), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), longest), dtype=torch.long)
+    ids = np.full((len(rows), longest), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), longest), dtype=np.int64)
     for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+        ids[i, : len(row)] = row
         mask[i, : len(row)] = 1
-    return ids.to(device), mask.to(device)
+    return torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
 
 
-def endpoints(runner, jobs: list[Job], target: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """f(input) and f(baseline) of every job, batched by length; class probabilities of x and x' per pair.
+@dataclass
+class _Row:
+    """One model input: ids, the ids whose embeddings make the path, the node; and the (job, node) it serves."""
 
-    f(baseline) runs the input's ids and mask with the word-embedding output swapped for the baseline's, which
-    is where IG's path starts (position ids derived from input ids, as in RoBERTa, stay those of the input).
-    """
-    model, layer = runner.model, runner.model.get_input_embeddings()
-    rows = [(job.ids, job.ids) for job in jobs] + [(job.ids, job.baseline_ids) for job in jobs]
-    order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))
-    out = np.zeros((len(rows), len(runner.labels)))
-    swap: dict[str, torch.Tensor] = {}
-    handle = layer.register_forward_hook(lambda module, args, output: module.forward(swap["ids"]) if swap else output)
-    try:
-        with torch.no_grad():
-            for start in range(0, len(order), runner.batch_size):
-                chunk = order[start : start + runner.batch_size]
-                ids, mask = _padded([rows[i][0] for i in chunk], runner.pad_id, runner.device)
-                swap["ids"], _ = _padded([rows[i][1] for i in chunk], runner.pad_id, runner.device)
-                logits = model(input_ids=ids, attention_mask=mask).logits
-                out[chunk] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-                swap.clear()
-    finally:
-        handle.remove()
-    probabilities: dict[int, list[np.ndarray]] = {}
-    for i, job in enumerate(jobs):
-        job.output, job.baseline_output = float(out[i, target]), float(out[len(jobs) + i, target])
-        if job.member != "pair":
-            probabilities.setdefault(job.pair, []).append(out[i])
-    return {pair: (rows_[0], rows_[1]) for pair, rows_ in probabilities.items()}
+    ids: list[int]
+    baseline_ids: list[int]
+    node: int
+    users: list[tuple[Job, int]]
 
 
-def integrate(runner, jobs: list[Job], schedule, target: int, internal_batch_size: int, progress: Progress | None):
-    """Adaptive steps: every pending job at the next step count until all converge or the schedule ends.
+def integrate(
+    runner,
+    jobs: list[Job],
+    target: int,
+    *,
+    tolerance: float,
+    absolute_tolerance: float,
+    token_tolerance: float | None,
+    max_steps: int,
+    batch_size: int,
+    progress: Progress | None = None,
+) -> int:
+    """Adaptive rounds until every job converges or can refine no further.
 
-    Groups hold at most ``internal_batch_size`` jobs of similar token length, so Captum's chunks (all examples of a
-    group times ``internal_batch_size // len(group)`` steps) never exceed ``internal_batch_size`` sequences.
+    Sets each job's output, baseline output, bounds, class probabilities and path result. Progress goes from 0.05
+    to 0.85 as the rounds advance (half of what remains per round: the number of rounds is not known ahead).
 
     Returns:
-        The number of gradient evaluations (sequences through a forward and a backward pass).
+        The number of gradient evaluations (rows through a forward and a backward pass), shared nodes counted once.
     """
-    from captum.attr import LayerIntegratedGradients
-
-    model = runner.model
-
-    def forward(input_ids, attention_mask):
-        logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
-        return torch.softmax(logits.float(), dim=-1)[:, target]
-
-    method = LayerIntegratedGradients(forward, model.get_input_embeddings())
-    pending, evaluations = list(jobs), 0
-    group_size = max(1, int(internal_batch_size))
-    for round_index, steps in enumerate(schedule):
+    pending, evaluations, round_index = [job for job in jobs], 0, 0
+    while pending:
+        rows = _rows(pending, runner.pad_id)
         low, high = 0.05 + 0.8 * (1 - 0.5**round_index), 0.05 + 0.8 * (1 - 0.5 ** (round_index + 1))
-        pending.sort(key=lambda job: len(job.ids))
-        for start in range(0, len(pending), group_size):
-            group = pending[start : start + group_size]
-            ids, mask = _padded([job.ids for job in group], runner.pad_id, runner.device)
-            baselines, _ = _padded([job.baseline_ids for job in group], runner.pad_id, runner.device)
-            with torch.enable_grad():
-                attributions = method.attribute(
-                    inputs=ids,
-                    baselines=baselines,
-                    additional_forward_args=(mask,),
-                    n_steps=steps,
-                    method=INTEGRATION,
-                    internal_batch_size=int(internal_batch_size),
-                )
-            tokens = attributions.detach().float().sum(dim=-1).cpu().numpy().astype(np.float64)
-            for job, row in zip(group, tokens, strict=True):
-                _update(job, row[: len(job.ids)], steps)
-            evaluations += steps * len(group)
-            done = min(start + group_size, len(pending)) / len(pending)
-            report_progress(progress, low + (high - low) * done, f"integrated gradients at {steps} steps")
-        pending = [job for job in pending if not job.converged]
-        if not pending:
-            break
+        evaluations += _evaluate(runner, rows, target, batch_size, progress, (low, high), round_index)
+        still = []
+        for job in pending:
+            path = job.path
+            if path.rounds == 0:
+                job.output, job.baseline_output = path.f[GRID], path.f[0]
+                job.bound, job.token_bound = bounds(path, tolerance, absolute_tolerance, token_tolerance)
+            if not path.assess(job.bound, job.token_bound) and path.refine(job.bound, job.token_bound, max_steps):
+                still.append(job)
+        pending, round_index = still, round_index + 1
     report_progress(progress, 0.85, "integrated gradients done")
     return evaluations
 
 
-def _update(job: Job, tokens: np.ndarray, steps: int) -> None:
-    """Keep the result with the smallest completeness error; converged once it is within the job's bound."""
-    error = float(tokens.sum()) - (job.output - job.baseline_output)
-    job.steps_tried.append(int(steps))
-    if job.error is None or abs(error) <= abs(job.error):
-        job.tokens, job.error, job.steps = tokens, error, int(steps)
-    job.converged = abs(job.error) <= job.bound
+def _rows(jobs: list[Job], pad_id: int) -> list[_Row]:
+    """The model inputs the jobs' missing nodes need; the ends of paths are shared by what the model sees.
+
+    At alpha 0 the model sees the input's ids (their pad positions) and the baseline's embeddings; at alpha 1 the
+    input's pad positions and embeddings. Nodes inside a path are never shared.
+    """
+    rows: list[_Row] = []
+    ends: dict[tuple, _Row] = {}
+    for job in jobs:
+        for node in job.path.wanted():
+            if node in (0, GRID):
+                embedded = job.baseline_ids if node == 0 else job.ids
+                key = (tuple(embedded), tuple(token == pad_id for token in job.ids))
+                row = ends.get(key)
+                if row is None:
+                    row = ends[key] = _Row(job.ids, job.baseline_ids, node, [])
+                    rows.append(row)
+                row.users.append((job, node))
+            else:
+                rows.append(_Row(job.ids, job.baseline_ids, node, [(job, node)]))
+    return rows
+
+
+def _evaluate(runner, rows: list[_Row], target: int, batch_size: int, progress, span, round_index) -> int:
+    """Every row through the model in length-sorted batches; f, class probabilities and g stored in the jobs."""
+    model, layer = runner.model, runner.model.get_input_embeddings()
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i].ids))
+    replaced: dict[str, torch.Tensor] = {}
+    handle = layer.register_forward_hook(lambda module, args, output: replaced.get("embeddings", output))
+    low, high = span
+    try:
+        for start in range(0, len(order), batch_size):
+            chunk = [rows[i] for i in order[start : start + batch_size]]
+            ids, mask = _padded([row.ids for row in chunk], runner.pad_id, runner.device)
+            base, _ = _padded([row.baseline_ids for row in chunk], runner.pad_id, runner.device)
+            alpha = torch.tensor([row.node / GRID for row in chunk], dtype=torch.float32, device=runner.device)
+            with torch.no_grad():
+                x, b = layer(ids), layer(base)
+            alpha = alpha.view(-1, 1, 1).to(x.dtype)
+            # The ends are the embeddings themselves, so shared end nodes are exactly the same input.
+            scaled = torch.where(alpha == 1, x, torch.where(alpha == 0, b, b + alpha * (x - b))).requires_grad_()
+            replaced["embeddings"] = scaled
+            try:
+                with torch.enable_grad():
+                    logits = model(input_ids=ids, attention_mask=mask).logits
+                    probabilities = torch.softmax(logits.float(), dim=-1)
+                    (gradient,) = torch.autograd.grad(probabilities[:, target].sum(), scaled)
+            finally:
+                replaced.clear()
+            _store(runner, chunk, target, x, b, gradient.detach(), probabilities.detach())
+            done = min(start + batch_size, len(order)) / len(order)
+            report_progress(progress, low + (high - low) * done, f"integrated gradients, round {round_index + 1}")
+    finally:
+        handle.remove()
+    return len(rows)
+
+
+def _store(runner, chunk: list[_Row], target: int, x, b, gradient, probabilities) -> None:
+    """f, the class probabilities at alpha 1 and the integrand of every (job, node) the rows serve.
+
+    A row's own job takes (x - b) . gradient from the batch; the other jobs of a shared end take their own x - b
+    against the same gradient, all of them in one extra embedding lookup per batch.
+    """
+    own = (gradient * (x - b)).sum(dim=-1).double().cpu().numpy()
+    values = probabilities.double().cpu().numpy()
+    others = [
+        (i, job, node)
+        for i, row in enumerate(chunk)
+        for job, node in row.users
+        if not (job.ids == row.ids and job.baseline_ids == row.baseline_ids)
+    ]
+    shared = {}
+    if others:
+        layer = runner.model.get_input_embeddings()
+        ids, _ = _padded([job.ids for _, job, _ in others], runner.pad_id, runner.device)
+        base, _ = _padded([job.baseline_ids for _, job, _ in others], runner.pad_id, runner.device)
+        with torch.no_grad():
+            difference = layer(ids) - layer(base)
+        rows = torch.tensor([i for i, _, _ in others], device=gradient.device)
+        products = (gradient[rows, : difference.shape[1]] * difference).sum(dim=-1).double().cpu().numpy()
+        shared = {(i, id(job)): products[k] for k, (i, job, _) in enumerate(others)}
+    for i, row in enumerate(chunk):
+        length = len(row.ids)
+        for job, node in row.users:
+            integrand = shared.get((i, id(job)), own[i])[:length]
+            job.path.f[node], job.path.g[node] = float(values[i, target]), integrand
+            if node == GRID:
+                job.probabilities = values[i]

@@ -48,8 +48,11 @@ class AttributionSet:
 
     ``baseline`` is "neutral" (pad tokens, special tokens kept), "counterfactual" (the other member of the pair)
     or "occlusion" (each word deleted in turn; no baseline, no completeness). For integrated gradients
-    ``completeness_error`` = sum of token attributions - (f(input) - f(baseline)) (design.md §6) and ``converged``
-    says whether |error| <= max(tolerance * |f(input) - f(baseline)|, absolute_tolerance) at ``steps``.
+    ``completeness_error`` = sum of token attributions - (f(input) - f(baseline)) (design.md §6), exact;
+    ``token_error`` is the estimated sum over tokens of |integration error|. ``converged`` says whether both are
+    within their bounds (``error_bound``, ``token_error_bound``: max(tolerance * |f(input) - f(baseline)|,
+    absolute_tolerance)). ``steps`` is the number of path nodes evaluated, ``steps_by_round`` the count after each
+    round of refinement.
     ``weights`` are sums of the subword attributions of each word; words cut by truncation weigh 0.
     """
 
@@ -63,8 +66,10 @@ class AttributionSet:
     total: float | None
     completeness_error: float | None
     error_bound: float | None
+    token_error: float | None
+    token_error_bound: float | None
     steps: int | None
-    steps_tried: tuple[int, ...]
+    steps_by_round: tuple[int, ...]
     converged: bool | None
     faithfulness: Faithfulness | None
 
@@ -208,11 +213,11 @@ class AttributionCost:
 class TextAttributionResult:
     """Attributions of a list of counterfactual pairs of a text classifier (design.md §6).
 
-    ``method`` is "integrated_gradients" (Captum ``LayerIntegratedGradients`` on ``model.get_input_embeddings()``)
-    or "occlusion" (black-box word deletion). ``steps_schedule`` is tried in order per attribution set until its
-    completeness error is within bound; ``non_converged`` lists the sets that never got there (pair index,
-    member, baseline, steps, error, bound). ``notes`` says in words what the reader must know (fallbacks,
-    non-convergence, skipped decompositions).
+    ``method`` is "integrated_gradients" (on the output of ``model.get_input_embeddings()``, as Captum's
+    ``LayerIntegratedGradients``) or "occlusion" (black-box word deletion). Each set gets path nodes until its
+    completeness and token errors are within bound or it has ``max_steps`` nodes; ``non_converged`` lists the
+    sets that never got there (pair index, member, baseline, steps, errors, bounds). ``notes`` says in words what
+    the reader must know (fallbacks, non-convergence, skipped decompositions).
     """
 
     method: str
@@ -221,9 +226,10 @@ class TextAttributionResult:
     target: int
     target_label: str
     integration_method: str | None
-    steps_schedule: tuple[int, ...]
+    max_steps: int | None
     tolerance: float | None
     absolute_tolerance: float | None
+    token_tolerance: float | None
     internal_batch_size: int | None
     baselines: tuple[str, ...]
     neutral_baseline: str | None

@@ -1,4 +1,4 @@
-"""Integrated gradients of text classifier pairs on the embedding layer, with adaptive steps (design.md §6, §9).
+"""Integrated gradients of text classifier pairs on the embedding layer, with adaptive nodes (design.md §6, §9).
 
 Typical use::
 
@@ -7,7 +7,8 @@ Typical use::
     result.summaries, result.rendered, result.non_converged
 
 f is the softmax probability of the target class (the favourable one by default, as in the probe). Each pair gets
-up to three attribution sets, all with Captum's ``LayerIntegratedGradients`` on ``model.get_input_embeddings()``:
+up to three attribution sets, all integrated gradients on the output of ``model.get_input_embeddings()`` (what
+Captum's ``LayerIntegratedGradients`` computes; ``integrated.py`` says how and why it is not called):
 
 * x against the neutral baseline and x' against the neutral baseline: every token is replaced by the pad token
   except special tokens ([CLS], [SEP]), which are kept, with the input's attention mask;
@@ -16,13 +17,14 @@ up to three attribution sets, all with Captum's ``LayerIntegratedGradients`` on 
   into more subwords than its counterpart) there is no position-wise baseline; the pair is marked unaligned and
   its protected share comes from the two neutral sets only (``PairAttribution.protected_share_neutral``).
 
-Completeness (design.md §6): error = sum(attr) - (f(input) - f(baseline)), with f(baseline) computed exactly as
-IG's path starts (the input's ids and mask, the baseline's word embeddings). A set converges when |error| <=
-max(tolerance * |f(input) - f(baseline)|, absolute_tolerance); the floor keeps a near-zero difference from asking
-for precision float32 gradients cannot give. All sets run at the first step count, batched across examples
-(length-sorted groups, Captum's ``internal_batch_size`` rows per pass); those outside the bound run again at the
-next count, and so on; sets that never get there are listed in ``non_converged``. IG runs in float32 without
-autocast: half-precision gradients would not reach a 1% completeness bound.
+Completeness (design.md §6): error = sum(attr) - (f(input) - f(baseline)), with f at both ends of the path from
+the same passes as the gradients (the input's ids and mask, the baseline's word embeddings at alpha 0). A set
+converges when |error| <= max(tolerance * |f(input) - f(baseline)|, absolute_tolerance) *and* the estimated sum
+over tokens of |integration error| is within the same bound (``token_tolerance``): completeness alone bounds only
+the sum, in which the errors of single words can cancel. The floor keeps a near-zero difference from asking for
+precision float32 gradients cannot give. Path nodes are added where the error is (``quadrature.py``), batched
+across all sets; sets that never get there within ``max_steps`` nodes are listed in ``non_converged``. IG runs in
+float32 without autocast: half-precision gradients would not reach a 1% completeness bound.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from explainers.attributions.integrated import INTEGRATION, Job, endpoints, integrate, make_jobs
+from explainers.attributions.integrated import INTEGRATION, Job, integrate, make_jobs
 from explainers.attributions.pairs import (
     Progress,
     pair_record,
@@ -49,7 +51,7 @@ from explainers.attributions.words import PairWords, pair_words, word_weights
 from explainers.lexicons import Lexicon
 from explainers.probes.counterfactual import stream_rng
 
-STEPS = (16, 32, 64, 128, 256)
+MAX_STEPS = 257  # nodes per path at most: 64 units of five nodes, far past what a set needs here (about 36)
 _RANDOM_STREAM = 7  # stream_rng stream of the random rankings of the faithfulness check
 
 
@@ -61,7 +63,8 @@ def explain_text_pairs(
     target: int | None = None,
     tolerance: float = 0.01,
     absolute_tolerance: float = 1e-4,
-    steps: Sequence[int] = STEPS,
+    token_tolerance: float | None = None,
+    max_steps: int = MAX_STEPS,
     internal_batch_size: int = 64,
     n_render: int = 3,
     faithfulness: bool = True,
@@ -81,8 +84,12 @@ def explain_text_pairs(
             are carried over). They are explained in :func:`select_pairs` order; ``budget`` caps their number.
         lexicon: marks every term of its groups as protected, besides the substituted words.
         target: class index of f; default the runner's favourable class.
-        tolerance, absolute_tolerance, steps: the completeness bound and the step counts tried in order.
-        internal_batch_size: sequences per forward/backward pass (Captum's ``internal_batch_size``).
+        tolerance, absolute_tolerance: the completeness bound, max(tolerance * |f(input) - f(baseline)|,
+            absolute_tolerance).
+        token_tolerance: the same for the estimated sum over tokens of |integration error| (default
+            ``tolerance``; ``math.inf`` checks completeness alone, which lets token errors cancel).
+        max_steps: path nodes per attribution set at most (gradient evaluations; at least 5).
+        internal_batch_size: sequences per forward/backward pass, across sets and nodes.
         n_render: pairs rendered as words with weights for the report.
         faithfulness, n_random: AOPC of every neutral set against ``n_random`` seeded random rankings.
         min_delta: |Delta| below which protected shares are None (a share of nothing is noise).
@@ -90,22 +97,31 @@ def explain_text_pairs(
         progress: called with (fraction done, stage) per example.
 
     Raises:
-        ValueError: on empty or non-increasing ``steps``, a non-positive tolerance or batch size, an out-of-range
-            target, or a tokenizer without character offsets (a "fast" tokenizer is needed to map tokens to words).
+        ValueError: on ``max_steps`` below 5, a non-positive tolerance or batch size, an out-of-range target, or a
+            tokenizer without character offsets (a "fast" tokenizer is needed to map tokens to words).
     """
     began = time.perf_counter()
-    schedule = _check(runner, steps, tolerance, internal_batch_size)
+    _check(runner, max_steps, tolerance, token_tolerance, internal_batch_size)
     target = runner.favourable_index if target is None else int(target)
     if not 0 <= target < len(runner.labels):
         raise ValueError(f"target {target} is not a class index of the model {list(runner.labels)}")
     chosen = select_pairs(pairs, budget)
     words = [pair_words(p["text"], p["counterfactual"], lexicon) for p in chosen]
     jobs, aligned = make_jobs(runner, words)
-    report_progress(progress, 0.0, "integrated gradients: model outputs at the path ends")
-    probabilities = endpoints(runner, jobs, target)
-    for job in jobs:
-        job.bound = max(float(tolerance) * abs(job.output - job.baseline_output), float(absolute_tolerance))
-    gradient_evaluations = integrate(runner, jobs, schedule, target, internal_batch_size, progress)
+    report_progress(progress, 0.0, "integrated gradients")
+    gradient_evaluations = integrate(
+        runner,
+        jobs,
+        target,
+        tolerance=tolerance,
+        absolute_tolerance=absolute_tolerance,
+        token_tolerance=token_tolerance,
+        max_steps=int(max_steps),
+        batch_size=int(internal_batch_size),
+        progress=progress,
+    )
+    neutral = {(job.pair, job.member): job.probabilities for job in jobs if job.baseline == "neutral"}
+    probabilities = {index: (neutral[index, "text"], neutral[index, "counterfactual"]) for index in range(len(words))}
     sets = {(job.pair, job.member): _attribution_set(job, words[job.pair]) for job in jobs}
 
     report_progress(progress, 0.85, "faithfulness and span decomposition")
@@ -119,21 +135,25 @@ def explain_text_pairs(
     non_converged = tuple(_unconverged(job) for job in jobs if not job.converged)
     cost = AttributionCost(
         gradient_evaluations=gradient_evaluations,
-        forward_evaluations=2 * len(jobs) + span_texts + faith_texts,
+        forward_evaluations=span_texts + faith_texts,
         texts_scored=span_texts + faith_texts,
         model_calls=int(bool(span_texts)) + int(bool(faith_texts)),
         seconds=time.perf_counter() - began,
     )
     return TextAttributionResult(
         method="integrated_gradients",
-        implementation="captum.attr.LayerIntegratedGradients on model.get_input_embeddings()",
-        library_version=importlib.metadata.version("captum"),
+        implementation=(
+            "integrated gradients on the output of model.get_input_embeddings() (as captum.attr."
+            "LayerIntegratedGradients), nodes chosen per set and batched across sets"
+        ),
+        library_version=f"torch {importlib.metadata.version('torch')}",
         target=target,
         target_label=str(runner.labels[target]),
         integration_method=INTEGRATION,
-        steps_schedule=schedule,
+        max_steps=int(max_steps),
         tolerance=float(tolerance),
         absolute_tolerance=float(absolute_tolerance),
+        token_tolerance=float(tolerance if token_tolerance is None else token_tolerance),
         internal_batch_size=int(internal_batch_size),
         baselines=("neutral", "counterfactual"),
         neutral_baseline=_neutral_description(runner),
@@ -147,7 +167,7 @@ def explain_text_pairs(
         non_converged=non_converged,
         all_converged=not non_converged,
         cost=cost,
-        notes=_notes(records, aligned, non_converged, schedule),
+        notes=_notes(records, aligned, non_converged, int(max_steps)),
     )
 
 
@@ -188,6 +208,8 @@ def _unconverged(job: Job) -> dict:
         "steps": job.steps,
         "completeness_error": finite(job.error),
         "bound": finite(job.bound),
+        "token_error": finite(job.path.token_error),
+        "token_bound": finite(job.token_bound),
     }
 
 
@@ -198,19 +220,15 @@ def _neutral_description(runner) -> str:
     )
 
 
-def _check(runner, steps, tolerance, internal_batch_size) -> tuple[int, ...]:
-    schedule = tuple(int(s) for s in steps)
-    if (
-        not schedule
-        or any(s < 1 for s in schedule)
-        or any(b <= a for a, b in zip(schedule, schedule[1:], strict=False))
-    ):
-        raise ValueError("steps must be a non-empty increasing sequence of positive step counts")
-    if not float(tolerance) > 0 or int(internal_batch_size) < 1:
-        raise ValueError("tolerance must be positive and internal_batch_size at least 1")
+def _check(runner, max_steps, tolerance, token_tolerance, internal_batch_size) -> None:
+    if int(max_steps) < 5:
+        raise ValueError(f"max_steps must be at least 5 (one unit of five path nodes), got {max_steps}")
+    if not float(tolerance) > 0 or (token_tolerance is not None and not float(token_tolerance) > 0):
+        raise ValueError("tolerance and token_tolerance must be positive")
+    if int(internal_batch_size) < 1:
+        raise ValueError("internal_batch_size must be at least 1")
     if not getattr(runner.tokenizer, "is_fast", False):
         raise ValueError("integrated gradients needs a fast tokenizer: its character offsets map tokens to words")
-    return schedule
 
 
 def _attribution_set(job: Job, words: PairWords) -> AttributionSet:
@@ -228,8 +246,10 @@ def _attribution_set(job: Job, words: PairWords) -> AttributionSet:
         total=finite(job.tokens.sum()),
         completeness_error=finite(job.error),
         error_bound=finite(job.bound),
+        token_error=finite(job.path.token_error),
+        token_error_bound=finite(job.token_bound),
         steps=job.steps,
-        steps_tried=tuple(job.steps_tried),
+        steps_by_round=tuple(job.path.points_by_round),
         converged=bool(job.converged),
         faithfulness=None,
     )
@@ -239,7 +259,7 @@ def _decision(runner, probabilities: np.ndarray) -> bool:
     return int(np.argmax(probabilities)) == runner.favourable_index
 
 
-def _notes(records, aligned: list[bool], non_converged: tuple, schedule: tuple[int, ...]) -> tuple[str, ...]:
+def _notes(records, aligned: list[bool], non_converged: tuple, max_steps: int) -> tuple[str, ...]:
     notes = []
     unaligned = aligned.count(False)
     if unaligned:
@@ -249,8 +269,8 @@ def _notes(records, aligned: list[bool], non_converged: tuple, schedule: tuple[i
         )
     if non_converged:
         notes.append(
-            f"{len(non_converged)} attribution set(s) did not reach the completeness bound within {schedule[-1]} "
-            "steps; their error is reported with the attributions."
+            f"{len(non_converged)} attribution set(s) did not reach the completeness or token bound within "
+            f"{max_steps} path points; their errors are reported with the attributions."
         )
     skipped = sum(record.spans.status == "skipped" for record in records)
     if skipped:

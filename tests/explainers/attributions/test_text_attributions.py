@@ -116,29 +116,37 @@ def test_every_set_is_within_the_completeness_bound_or_listed(pronoun_result, co
         for s in sets:
             bound = max(0.01 * abs(s.output - s.baseline_output), 1e-4)
             assert s.error_bound == pytest.approx(bound)
-            assert s.converged == (abs(s.completeness_error) <= bound)
-            assert s.steps == s.steps_tried[-1] or not s.converged
+            assert s.token_error_bound == pytest.approx(bound)
+            assert s.converged == (abs(s.completeness_error) <= bound and s.token_error <= bound)
+            assert s.steps == s.steps_by_round[-1] and list(s.steps_by_round) == sorted(s.steps_by_round)
         assert len(result.non_converged) == sum(not s.converged for s in sets)
         assert result.all_converged == (not result.non_converged)
 
 
 def test_a_tighter_tolerance_raises_the_steps_and_an_unreachable_one_is_reported(pronoun_runner, lexicon):
     pairs = select_pairs(_probe_pairs(pronoun_runner, lexicon), 3)
-    loose = explain_text_pairs(pronoun_runner, pairs, tolerance=0.05, steps=(2, 4, 8, 16, 32), faithfulness=False)
-    tight = explain_text_pairs(pronoun_runner, pairs, tolerance=0.002, steps=(2, 4, 8, 16, 32), faithfulness=False)
+    loose = explain_text_pairs(pronoun_runner, pairs, tolerance=0.05, faithfulness=False)
+    tight = explain_text_pairs(pronoun_runner, pairs, tolerance=0.002, faithfulness=False)
 
     def steps(result):
-        return [s.steps_tried[-1] for p in result.pairs for s in (p.text_attribution, p.counterfactual_attribution)]
+        return [s.steps for p in result.pairs for s in (p.text_attribution, p.counterfactual_attribution)]
 
     assert sum(steps(tight)) > sum(steps(loose))
+    assert tight.all_converged and all(s.token_error <= s.token_error_bound for s in _sets(tight))
     never = explain_text_pairs(
-        pronoun_runner, pairs[:1], tolerance=1e-9, absolute_tolerance=0.0, steps=(2, 4, 8), faithfulness=False
+        pronoun_runner, pairs[:1], tolerance=1e-9, absolute_tolerance=0.0, max_steps=9, faithfulness=False
     )
     assert not never.all_converged and len(never.non_converged) == 3
-    assert all(entry["steps"] in (2, 4, 8) for entry in never.non_converged)
-    assert all(s.steps_tried == (2, 4, 8) for s in (never.pairs[0].text_attribution, never.pairs[0].pair_attribution))
-    assert any("did not reach the completeness bound within 8 steps" in note for note in never.notes)
-    assert never.cost.gradient_evaluations == 3 * (2 + 4 + 8)
+    assert all(entry["steps"] == 9 for entry in never.non_converged)
+    assert all(s.steps_by_round == (5, 9) for s in _sets(never))
+    assert any("within 9 path points" in note for note in never.notes)
+    # x's path ends where x -> x' starts, x' ends both x' and x -> x', and both neutral paths start at the same
+    # all-pad input: three of the 27 nodes are shared, and each runs once.
+    assert never.cost.gradient_evaluations == 3 * 9 - 3
+
+
+def _sets(result):
+    return [s for p in result.pairs for s in (p.text_attribution, p.counterfactual_attribution, p.pair_attribution)]
 
 
 def test_integrated_gradients_are_more_comprehensive_than_a_random_ranking(pronoun_result):
@@ -214,8 +222,8 @@ def test_occlusion_finds_the_pronoun_through_scores_alone(pronoun_runner, lexico
 
 def test_settings_out_of_range_are_refused(pronoun_runner):
     pair = [{"text": "she is good .", "counterfactual": "he is good ."}]
-    with pytest.raises(ValueError, match="increasing"):
-        explain_text_pairs(pronoun_runner, pair, steps=(32, 16))
+    with pytest.raises(ValueError, match="max_steps"):
+        explain_text_pairs(pronoun_runner, pair, max_steps=4)
     with pytest.raises(ValueError, match="target"):
         explain_text_pairs(pronoun_runner, pair, target=5)
     with pytest.raises(ValueError, match="tolerance"):
