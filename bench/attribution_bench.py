@@ -26,7 +26,9 @@ torch threads, after a warm-up of every path, alternating the paths over --repea
 
 Optional, untimed: --reference-steps N compares every path's word weights with N-node Gauss-Legendre IG (256 is
 far past what any set needs): completeness bounds only their sum, this shows the words. --profile writes a
-cProfile of the stage. --report FILE reprints a results file.
+cProfile of the stage. --oracle POINTS finds, per set, the smallest Gauss-Legendre step count that would have
+been in bound (attributionbench/oracle.py): a floor under any Gauss-Legendre schedule's cost. --report FILE
+reprints a results file.
 
 f is P(positive); every completeness error is sum(attr) - (f(input) - f(baseline)) with f at both ends from one
 batched forward pass, bound max(tolerance * |f(input) - f(baseline)|, 1e-4), for Captum's sets as for ours.
@@ -91,6 +93,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-faithfulness", action="store_true", help="skip (b') the stage with AOPC")
     parser.add_argument(
         "--reference-steps", type=int, default=0, help="also compare word weights with N-node IG (0: skip; 256 ok)"
+    )
+    parser.add_argument(
+        "--oracle", type=int, default=0, metavar="POINTS", help="also the Gauss-Legendre oracle (257 ok)"
     )
     parser.add_argument("--profile", action="store_true", help="also write a cProfile of the stage to bench/results/")
     parser.add_argument("--seed", type=int, default=0)
@@ -200,11 +205,19 @@ def main(argv=None) -> int:
     if args.reference_steps:
         print(f"reference attributions at {args.reference_steps} steps (untimed) ...", flush=True)
         reference = reference_attributions(runner, jobs, args.reference_steps, args.internal_batch_size)
+    oracle_block = None
+    if args.oracle:
+        from attributionbench.oracle import oracle, token_integrands
+
+        print(f"oracle: every token's integrand at {args.oracle} alphas per set (untimed) ...", flush=True)
+        oracle_block = oracle(sets, token_integrands(runner, jobs, args.oracle, args.internal_batch_size))
     if args.profile:
         profile_stage(runner, pairs, lexicon, options, RESULTS_DIR / "attribution_profile.txt")
 
     results = assemble(meta, sets, ours_runs, ceiling, ceiling_s, captum_out, captum_rounds)
     results["contention"] = record
+    if oracle_block is not None:
+        results["oracle"] = oracle_block
     if reference is not None:
         add_reference(results, sets, reference, captum_out, ours_runs, args.reference_steps)
     if faith is not None:

@@ -41,8 +41,10 @@ $PY manage.py build_demo_models --out var/demo --text
 TEXT_AUDIT=(--workspace demo --user auditor --dataset var/demo/statements.csv --text-column text
   --protected orientation --protected gender --min-group-size 10 --n-boot 1000
   --probe text_counterfactual --lexicon sexual_orientation --lexicon gender --attributions)
-echo "Auditing the alt-profanity-check classifier on the statements (group metrics + text probes)…"
-$PY manage.py audit "${TEXT_AUDIT[@]}" --model builtin:profanity-check --out var/profanity-report.json
+echo "Auditing the alt-profanity-check classifier on the statements (group metrics + text probes, explained by"
+echo "SHAP's text explainer: the classifier exposes only scores)…"
+$PY manage.py audit "${TEXT_AUDIT[@]}" --model builtin:profanity-check --black-box-attributions shap \
+  --out var/profanity-report.json
 echo "Auditing the MiniLM sentiment classifier (a transformers folder) the same way…"
 $PY manage.py audit "${TEXT_AUDIT[@]}" --model builtin:minilm-sentiment --out var/minilm-report.json
 echo "WEAT on the all-MiniLM-L6-v2 encoder…"

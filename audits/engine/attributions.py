@@ -3,7 +3,8 @@
 Text probes: the pairs that matter (flipped first, then the largest |delta|, up to the plan's budget) are
 taken from the probe's own per-pair table (the same sample, scores and decisions), so only the attributions
 cost compute. Transformers classifiers get Integrated Gradients; models that
-only expose scores (skops text pipelines, built-in classifiers) get word occlusion. Tabular probes get SHAP.
+only expose scores (skops text pipelines, built-in classifiers) get word occlusion, or SHAP's text explainer with
+probe_settings.attribution_black_box = "shap". Tabular probes get SHAP.
 """
 
 from dataclasses import asdict
@@ -27,7 +28,7 @@ def _text_pairs(table) -> list[dict]:
 
 
 def _explain_text(spec: EngineInput, runner, table, lexicon, options: dict, progress) -> dict:
-    from explainers.attributions import explain_text_pairs, occlusion_pairs, select_pairs
+    from explainers.attributions import explain_text_pairs, occlusion_pairs, select_pairs, shap_text_pairs
 
     chosen = select_pairs(_text_pairs(table), options["attribution_budget"])
     if hasattr(runner, "model") and hasattr(runner, "tokenizer"):
@@ -45,7 +46,8 @@ def _explain_text(spec: EngineInput, runner, table, lexicon, options: dict, prog
         def score_texts(texts):
             return np.asarray(runner.predict(pd.DataFrame({spec.text_column: list(texts)}))[1])
 
-        result = occlusion_pairs(score_texts, chosen, lexicon=lexicon, seed=spec.seed)
+        method = shap_text_pairs if options.get("attribution_black_box") == "shap" else occlusion_pairs
+        result = method(score_texts, chosen, lexicon=lexicon, seed=spec.seed, progress=progress)
     return asdict(result)
 
 

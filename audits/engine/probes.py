@@ -28,6 +28,9 @@ DEFAULT_PROBE_SETTINGS = {
     "attributions": False,
     "attribution_budget": 20,
     "attribution_tolerance": 0.01,
+    # Models known only by their scores: "occlusion" (one text per word) or "shap" (SHAP's text explainer,
+    # about ten texts per word: the stated cost of Owen values that add up).
+    "attribution_black_box": "occlusion",
 }
 
 

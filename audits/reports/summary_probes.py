@@ -69,7 +69,8 @@ def attribution_lines(entry: dict) -> list[str]:
             f"protected share {_n(row['mean_protected_share'], '.2f')} "
             f"(neutral baseline {_n(row['mean_protected_share_neutral'], '.2f')})"
             if integrated
-            else f"protected share by occlusion {_n(row['mean_protected_share_neutral'], '.2f')}"
+            else f"protected share by {'SHAP' if entry['method'] == 'shap_partition' else 'occlusion'} "
+            f"{_n(row['mean_protected_share_neutral'], '.2f')}"
         )
         lines.append(
             f"  {row['source_group']} -> {row['target_group']}: {row['n_pairs']} pairs ({row['n_flipped']} flipped), "

@@ -131,6 +131,10 @@ def _check_probe_settings(settings: dict) -> dict:
     tolerance = settings.get("attribution_tolerance", 0.01)
     if not isinstance(tolerance, int | float) or not 0 < tolerance <= 0.5:
         raise ApplicationError("probe_settings.attribution_tolerance must be in (0, 0.5].", field="probe_settings")
+    if settings.get("attribution_black_box", "occlusion") not in ("occlusion", "shap"):
+        raise ApplicationError(
+            'probe_settings.attribution_black_box must be "occlusion" or "shap".', field="probe_settings"
+        )
     if not isinstance(settings.get("attributions", False), bool):
         raise ApplicationError("probe_settings.attributions must be true or false.", field="probe_settings")
     lexicons = settings.get("lexicons", ["gender"])

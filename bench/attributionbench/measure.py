@@ -398,41 +398,39 @@ class Ceiling:
         return time.perf_counter() - began
 
 
+def integrands(runner, jobs: list[Job], rows: list[tuple[int, float]], batch: int):
+    """Per-token integrands of (job index, alpha) rows, batched by token length (untimed analyses).
+
+    Yields ``(job index, alpha, integrand over the job's tokens)`` for every row: g_t = (x - b)_t . grad_t f at
+    b + alpha (x - b), through ``model(inputs_embeds=...)`` as the ceiling runs it.
+    """
+    model, target, layer = runner.model, runner.favourable_index, runner.model.get_input_embeddings()
+    rows = sorted(rows, key=lambda row: len(jobs[row[0]].ids))
+    for start in range(0, len(rows), int(batch)):
+        chunk = rows[start : start + int(batch)]
+        ids, mask = _padded([jobs[index].ids for index, _ in chunk], runner.pad_id, runner.device)
+        baseline, _ = _padded([jobs[index].baseline_ids for index, _ in chunk], runner.pad_id, runner.device)
+        alpha = torch.tensor([a for _, a in chunk], dtype=torch.float32, device=runner.device).view(-1, 1, 1)
+        with torch.no_grad():
+            x, b = layer(ids), layer(baseline)
+        scaled = (b + alpha * (x - b)).requires_grad_()
+        logits = model(inputs_embeds=scaled, attention_mask=mask).logits
+        (gradient,) = torch.autograd.grad(torch.softmax(logits.float(), dim=-1)[:, target].sum(), scaled)
+        values = (gradient * (x - b)).sum(dim=-1).detach().double().cpu().numpy()
+        for i, (index, a) in enumerate(chunk):
+            yield index, a, values[i, : len(jobs[index].ids)]
+
+
 def reference_attributions(runner, jobs: list[Job], steps: int, batch: int) -> dict[int, np.ndarray]:
     """Token attributions of every set at ``steps`` Gauss-Legendre nodes, batched (untimed): the accuracy yardstick.
 
     Completeness bounds only the sum of the attributions; this reference shows how far each path's individual
     word weights are from the integral itself.
     """
-    from captum.attr._utils.approximation_methods import approximation_parameters
-
-    weights_of, alphas_of = approximation_parameters("gausslegendre")
-    nodes = list(zip(weights_of(int(steps)), alphas_of(int(steps)), strict=True))
-    rows = sorted(
-        ((len(job.ids), index, weight, alpha) for index, job in enumerate(jobs) for weight, alpha in nodes),
-        key=lambda row: row[0],
-    )
-    model, target, layer = runner.model, runner.favourable_index, runner.model.get_input_embeddings()
+    nodes, weights = np.polynomial.legendre.leggauss(int(steps))
+    weight_of = dict(zip(((nodes + 1) / 2).tolist(), (weights / 2).tolist(), strict=True))
     out = {index: np.zeros(len(job.ids)) for index, job in enumerate(jobs)}
-    for start in range(0, len(rows), int(batch)):
-        chunk = rows[start : start + int(batch)]
-        longest = chunk[-1][0]
-        ids = torch.full((len(chunk), longest), runner.pad_id, dtype=torch.long)
-        baseline = torch.full((len(chunk), longest), runner.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(chunk), longest), dtype=torch.long)
-        for i, (length, index, _, _) in enumerate(chunk):
-            ids[i, :length] = torch.tensor(jobs[index].ids)
-            baseline[i, :length] = torch.tensor(jobs[index].baseline_ids)
-            mask[i, :length] = 1
-        alpha = torch.tensor([row[3] for row in chunk], dtype=torch.float32).view(-1, 1, 1)
-        ids, baseline, mask, alpha = (t.to(runner.device) for t in (ids, baseline, mask, alpha))
-        with torch.no_grad():
-            x, b = layer(ids), layer(baseline)
-        scaled = (b + alpha * (x - b)).requires_grad_()
-        logits = model(inputs_embeds=scaled, attention_mask=mask).logits
-        probabilities = torch.softmax(logits.float(), dim=-1)[:, target]
-        (gradient,) = torch.autograd.grad(probabilities.sum(), scaled)
-        integrand = (gradient * (x - b)).sum(dim=-1).detach().double().cpu().numpy()
-        for i, (length, index, weight, _) in enumerate(chunk):
-            out[index] += weight * integrand[i, :length]
+    rows = [(index, alpha) for index in range(len(jobs)) for alpha in weight_of]
+    for index, alpha, integrand in integrands(runner, jobs, rows, batch):
+        out[index] += weight_of[alpha] * integrand
     return out

@@ -4,7 +4,8 @@ Each attribution set is a :class:`Job`: the input's token ids, its baseline's id
 :class:`~explainers.attributions.quadrature.AdaptivePath` (nested adaptive Simpson, see ``quadrature.py``).
 :func:`integrate` runs rounds: every pending job asks for the nodes its units lack, all of them run as
 length-sorted batches of ``batch_size`` rows through the model (one forward and one backward pass per batch), and
-each job then converges or halves the units that carry its error.
+each job then converges or halves the units that carry its error. Paths from the neutral baseline start with
+two units (nine nodes): they rise and fall on the way from all-pad to x and need 36 nodes on average here.
 
 One evaluation is what Captum's ``LayerIntegratedGradients`` does at one alpha: the model runs on the input's ids
 with the output of ``model.get_input_embeddings()`` replaced (a forward hook) by b + alpha (x - b), where x and b
@@ -139,6 +140,9 @@ def integrate(
         The number of gradient evaluations (rows through a forward and a backward pass), shared nodes counted once.
     """
     pending, evaluations, round_index = [job for job in jobs], 0, 0
+    for job in jobs:
+        if job.baseline == "neutral" and not job.path.g and int(max_steps) >= 9:
+            job.path.units = [(0, GRID // 2), (GRID // 2, GRID)]
     while pending:
         rows = _rows(pending, runner.pad_id)
         low, high = 0.05 + 0.8 * (1 - 0.5**round_index), 0.05 + 0.8 * (1 - 0.5 ** (round_index + 1))

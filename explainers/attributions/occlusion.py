@@ -128,10 +128,70 @@ def occlusion_pairs(
         )
     report_progress(progress, 0.9, "occlusion: recording pairs")
 
+    report_progress(progress, 1.0, "occlusion done")
+    texts_scored = len(unique) + faith_texts
+    cost = AttributionCost(
+        gradient_evaluations=0,
+        forward_evaluations=texts_scored,
+        texts_scored=texts_scored,
+        model_calls=int(bool(unique)) + int(bool(faith_texts)),
+        seconds=time.perf_counter() - began,
+    )
+    return black_box_result(
+        method="occlusion",
+        implementation=f"word {'deletion' if replacement is None else f'replacement by {replacement!r}'}, one score "
+        "per perturbed text (explainers.attributions.occlusion)",
+        library_version=None,
+        baseline="occlusion",
+        pairs=pairs,
+        chosen=chosen,
+        words=words,
+        sets=sets,
+        scores=[(values[plan[0][0]], values[plan[1][0]]) for plan in plans],
+        span_values=[values[plan[2][0] : plan[2][0] + plan[2][1]] if plan[2][1] else None for plan in plans],
+        labels=labels,
+        target=target,
+        min_delta=min_delta,
+        max_spans=max_spans,
+        n_render=n_render,
+        seed=seed,
+        cost=cost,
+        notes=(
+            f"Occlusion scored {cost.texts_scored} distinct texts in {cost.model_calls} call(s) for "
+            f"{len(chosen)} pair(s); weights are f(x) - f(x without the word) and have no completeness property.",
+        ),
+    )
+
+
+def black_box_result(
+    *,
+    method,
+    implementation,
+    library_version,
+    baseline,
+    pairs,
+    chosen,
+    words,
+    sets,
+    scores,
+    span_values,
+    labels,
+    target,
+    min_delta,
+    max_spans,
+    n_render,
+    seed,
+    cost,
+    notes,
+) -> TextAttributionResult:
+    """Pair records and the result of a black-box method, from its attribution sets and the pairs' scores.
+
+    ``sets`` maps (pair index, "text" | "counterfactual") to an AttributionSet; ``scores`` holds f(x), f(x') and
+    ``span_values`` the scores of the span mixes (``span_mix_texts`` order, None without spans) per pair.
+    """
     records = []
-    for index, (pair, w, plan) in enumerate(zip(chosen, words, plans, strict=True)):
-        score, counterfactual_score = values[plan[0][0]], values[plan[1][0]]
-        start, size = plan[2]
+    for index, (pair, w) in enumerate(zip(chosen, words, strict=True)):
+        score, counterfactual_score = scores[index]
         flipped = pair_flipped(pair) if "decision" in pair else (score >= 0.5) != (counterfactual_score >= 0.5)
         records.append(
             pair_record(
@@ -143,23 +203,14 @@ def occlusion_pairs(
                 text_set=sets[index, "text"],
                 counterfactual_set=sets[index, "counterfactual"],
                 pair_set=None,
-                spans=span_decomposition(w, values[start : start + size] if size else None, max_spans),
+                spans=span_decomposition(w, span_values[index], max_spans),
                 min_delta=float(min_delta),
             )
         )
-    report_progress(progress, 1.0, "occlusion done")
-    cost = AttributionCost(
-        gradient_evaluations=0,
-        forward_evaluations=len(unique) + faith_texts,
-        texts_scored=len(unique) + faith_texts,
-        model_calls=int(bool(unique)) + int(bool(faith_texts)),
-        seconds=time.perf_counter() - began,
-    )
     return TextAttributionResult(
-        method="occlusion",
-        implementation=f"word {'deletion' if replacement is None else f'replacement by {replacement!r}'}, one score "
-        "per perturbed text (explainers.attributions.occlusion)",
-        library_version=None,
+        method=method,
+        implementation=implementation,
+        library_version=library_version,
         target=int(target),
         target_label=str(labels[int(target)]),
         integration_method=None,
@@ -168,7 +219,7 @@ def occlusion_pairs(
         absolute_tolerance=None,
         token_tolerance=None,
         internal_batch_size=None,
-        baselines=("occlusion",),
+        baselines=(baseline,),
         neutral_baseline=None,
         min_delta=float(min_delta),
         seed=int(seed),
@@ -180,10 +231,7 @@ def occlusion_pairs(
         non_converged=(),
         all_converged=None,
         cost=cost,
-        notes=(
-            f"Occlusion scored {cost.texts_scored} distinct texts in {cost.model_calls} call(s) for "
-            f"{len(chosen)} pair(s); weights are f(x) - f(x without the word) and have no completeness property.",
-        ),
+        notes=tuple(notes),
     )
 
 

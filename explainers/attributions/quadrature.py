@@ -47,6 +47,7 @@ class AdaptivePath:
     rounds: int = 0
     points_by_round: list[int] = field(default_factory=list)
     converged: bool = False
+    _units: dict[tuple[int, int], tuple[np.ndarray, float, float]] = field(default_factory=dict, repr=False)
 
     def wanted(self) -> list[int]:
         """Grid nodes the current units need and that have not been evaluated yet."""
@@ -58,19 +59,22 @@ class AdaptivePath:
         return len(self.g)
 
     def assess(self, bound: float, token_bound: float) -> bool:
-        """Boole values and error estimates of every unit; sets ``tokens``, the errors and ``converged``."""
-        values, estimates = [], []
+        """Boole values and error estimates of every unit; sets ``tokens``, the errors and ``converged``.
+
+        A unit's numbers are computed once, when it first appears (a refinement replaces a unit by its halves).
+        """
         for a, c in self.units:
-            value, estimate = _unit(self.g, a, c)
-            values.append(value)
-            estimates.append(estimate)
-        self.tokens = np.sum(values, axis=0)
+            if (a, c) not in self._units:
+                value, estimate = _unit(self.g, a, c)
+                exact = abs(float(value.sum()) - (self.f[c] - self.f[a]))
+                self._units[a, c] = (value, float(np.abs(estimate).sum()), exact)
+        rows = [self._units[unit] for unit in self.units]
+        self.tokens = np.sum([value for value, _, _ in rows], axis=0)
         self.error = float(self.tokens.sum() - (self.f[GRID] - self.f[0]))
-        self.token_error = float(sum(np.abs(e).sum() for e in estimates))
+        self.token_error = float(sum(estimate for _, estimate, _ in rows))
         self.rounds += 1
         self.points_by_round.append(self.points)
         self.converged = abs(self.error) <= bound and self.token_error <= token_bound
-        self._values, self._estimates = values, estimates
         return self.converged
 
     def refine(self, bound: float, token_bound: float, max_points: int) -> bool:
@@ -80,12 +84,10 @@ class AdaptivePath:
         ``max_points`` nodes is not made.
         """
         shares = []
-        for (a, c), value, estimate in zip(self.units, self._values, self._estimates, strict=True):
-            exact = abs(float(value.sum()) - (self.f[c] - self.f[a]))
+        for a, c in self.units:
+            _, estimate, exact = self._units[a, c]
             width = (c - a) / GRID
-            shares.append(
-                max(exact / max(bound, 1e-300), float(np.abs(estimate).sum()) / max(token_bound, 1e-300)) / width
-            )
+            shares.append(max(exact / max(bound, 1e-300), estimate / max(token_bound, 1e-300)) / width)
         divisible = [i for i, (a, c) in enumerate(self.units) if c - a > MIN_WIDTH]
         chosen = [i for i in divisible if shares[i] > 1.0] or sorted(divisible, key=lambda i: -shares[i])[:1]
         if not chosen or self.points + 4 * len(chosen) > max_points:

@@ -104,3 +104,41 @@ def test_shap_shows_the_protected_share_of_a_skops_model(
     assert attribution["probe"] == "tabular_counterfactual" and attribution["n_rows"] == 40
     assert attribution["protected_is_feature"] and attribution["protected_share"] > 0.2
     assert attribution["faithfulness"]["comprehensiveness"] is not None
+
+
+def test_a_score_only_text_model_gets_shaps_text_explainer_when_asked(
+    auditor_client, eager_celery, django_capture_on_commit_callbacks
+):
+    from tests.audits.test_text_probe_flow import _sentences, _text_model
+
+    frame = _sentences(n=400)
+    form = upload_form(
+        csv_upload(frame),
+        decision_column="",
+        favourable_decision=[],
+        outcome_column="label",
+        favourable_outcome=["ok"],
+        protected=["group"],
+        text_column="text",
+    )
+    dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
+    model = auditor_client.post(
+        "/api/v1/models/", {"file": _text_model(frame), "favourable": ["ok"], "dataset": dataset["id"]},
+        format="multipart",
+    ).json()  # fmt: skip
+    body = {"dataset": dataset["id"], "model": model["id"], "n_boot": 100, "probes": ["text_counterfactual"]}
+
+    refused = auditor_client.post(
+        "/api/v1/plans/", {**body, "probe_settings": {"attribution_black_box": "lime"}}, format="json"
+    )
+    assert refused.status_code == 400 and "attribution_black_box" in str(refused.json())
+
+    settings = {"attributions": True, "attribution_budget": 3, "attribution_black_box": "shap"}
+    document = _report(auditor_client, {**body, "probe_settings": settings}, django_capture_on_commit_callbacks)
+    (attribution,) = document["attributions"]
+    assert attribution["method"] == "shap_partition" and attribution["library_version"].startswith("shap ")
+    assert 1 <= attribution["n_pairs"] <= 3 and attribution["cost"]["texts_scored"] > 0
+    for pair in attribution["pairs"]:
+        for member in ("text_attribution", "counterfactual_attribution"):
+            assert abs(pair[member]["completeness_error"]) < 1e-9  # Owen values add up
+    assert any(note.startswith("SHAP scored") for note in attribution["notes"])

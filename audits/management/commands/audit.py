@@ -50,6 +50,12 @@ class Command(BaseCommand):
             "--attributions", action="store_true", help="explain the probes' findings (IG, occlusion or SHAP)"
         )
         parser.add_argument("--attribution-budget", type=int, default=None, help="pairs explained per probe")
+        parser.add_argument(
+            "--black-box-attributions",
+            choices=["occlusion", "shap"],
+            default=None,
+            help="score-only models: word occlusion (default) or SHAP's text explainer (about 10x the texts)",
+        )
         parser.add_argument("--max-templates", type=int, default=None, help="discrim-eval: seeded sample")
         parser.add_argument("--text-column", default="", help="column of texts the model reads (text probes)")
         parser.add_argument("--lexicon", action="append", default=[], help="lexicon of the text probe (default gender)")
@@ -246,6 +252,8 @@ def _probe_settings(options) -> dict | None:
             settings[key] = options[key]
     if options["attributions"]:
         settings["attributions"] = True
+    if options["black_box_attributions"]:
+        settings["attribution_black_box"] = options["black_box_attributions"]
     return settings or None
 
 

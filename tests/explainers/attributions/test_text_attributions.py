@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
-from explainers.attributions import explain_text_pairs, occlusion_pairs, select_pairs
+from explainers.attributions import explain_text_pairs, occlusion_pairs, select_pairs, shap_text_pairs
 from explainers.lexicons import load_lexicon
 from explainers.probes.text import text_counterfactual_probe
 from explainers.runners.device import resolve_device
@@ -138,7 +138,9 @@ def test_a_tighter_tolerance_raises_the_steps_and_an_unreachable_one_is_reported
     )
     assert not never.all_converged and len(never.non_converged) == 3
     assert all(entry["steps"] == 9 for entry in never.non_converged)
-    assert all(s.steps_by_round == (5, 9) for s in _sets(never))
+    pair = never.pairs[0]
+    assert pair.pair_attribution.steps_by_round == (5, 9)  # one unit, halved once
+    assert pair.text_attribution.steps_by_round == pair.counterfactual_attribution.steps_by_round == (9,)  # two
     assert any("within 9 path points" in note for note in never.notes)
     # x's path ends where x -> x' starts, x' ends both x' and x -> x', and both neutral paths start at the same
     # all-pad input: three of the 27 nodes are shared, and each runs once.
@@ -218,6 +220,35 @@ def test_occlusion_finds_the_pronoun_through_scores_alone(pronoun_runner, lexico
     # points at "she" in most pairs, x' ("he") less often.
     deleted = occlusion_pairs(black_box, pairs, lexicon=lexicon)
     assert sum(pair.top_word == "she" for pair in deleted.pairs) >= 12
+
+
+def test_shap_text_explainer_finds_the_pronoun_adds_up_and_states_its_cost(pronoun_runner, lexicon):
+    seen = []
+
+    def black_box(texts):
+        seen.append(list(texts))
+        return pronoun_runner.score_texts(texts)
+
+    pairs = select_pairs(_probe_pairs(pronoun_runner, lexicon), 4)
+    # The planted model reads positions, so masked words are replaced, as for occlusion (deleting shifts them).
+    result = shap_text_pairs(black_box, pairs, lexicon=lexicon, replacement="[PAD]", max_evals=60)
+    assert result.method == "shap_partition" and result.library_version.startswith("shap ")
+    assert "'[PAD]'" in result.implementation
+    for pair in result.pairs:
+        assert pair.flipped and pair.top_word == "she" and pair.counterfactual_top_word == "he"
+        assert pair.protected_share is None and pair.protected_share_neutral is not None
+        for s in (pair.text_attribution, pair.counterfactual_attribution):
+            assert s.baseline == "shap_masked" and len(s.weights) == len(s.words)
+            masked = " ".join(["[PAD]"] * len(s.words))
+            assert s.baseline_output == pytest.approx(float(pronoun_runner.score_texts([masked])[0]), abs=1e-6)
+            assert abs(s.completeness_error) < 1e-9  # Owen values add up to f(x) - f(every word masked)
+    texts = [text for call in seen for text in call]
+    assert result.cost.texts_scored == len(texts) and result.cost.model_calls == len(seen)
+    assert "xxshapmaskxx" not in " ".join(texts)  # masked words are deleted before the model sees the text
+    assert any("SHAP scored" in note for note in result.notes)
+    json.dumps(asdict(result), allow_nan=False)
+    with pytest.raises(ValueError, match="max_evals"):
+        shap_text_pairs(black_box, pairs, max_evals=5)
 
 
 def test_settings_out_of_range_are_refused(pronoun_runner):
