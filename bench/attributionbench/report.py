@@ -234,9 +234,9 @@ def diagnose(results: dict) -> list[str]:
         )
     if e["passes"] < TARGET_EFFICIENCY:
         lines.append(
-            f"IG passes at {e['passes']:.2f} of the ceiling: partial batches in late rounds, padding to the longest "
-            "set of each group, Captum's per-call overhead (two extra forward passes per group and round for the "
-            "layer outputs at both ends), and contention from other processes (see Machine)"
+            f"IG passes at {e['passes']:.2f} of the ceiling: {max(s['rounds'])} rounds against the ceiling's full "
+            "batches (each round ends in a partial batch, and the units are assessed between rounds), padding to "
+            "the longest row of a batch, and contention from other processes (see Machine)"
         )
     return lines
 
