@@ -3,6 +3,7 @@
 data       forty sentences written for this benchmark, each with a female word, and their counterfactual pairs;
 measure    the timed paths: Captum LayerIntegratedGradients per example with its defaults, our stage, the ceiling,
            and the untimed N-step reference attributions;
+oracle     the smallest Gauss-Legendre step count per set that would have been in bound, known ahead (untimed);
 system     CPU, load average, how busy the rest of the machine was during each timed step, code fingerprint;
 report     printing, targets and the results JSON.
 
