@@ -313,7 +313,7 @@ def ours_summary(result, min_difference: float) -> dict:
     errors = np.array([s.completeness_error for s in sets], dtype=np.float64)
     differences = np.array([s.output - s.baseline_output for s in sets], dtype=np.float64)
     bounds = np.array([s.error_bound for s in sets], dtype=np.float64)
-    token_over = [s.token_error / s.token_error_bound for s in sets]
+    token_over = [s.token_error / s.token_error_bound for s in sets if s.token_error_bound is not None]
     by_baseline = {}
     for baseline in ("neutral", "counterfactual"):
         chosen = [s for s in sets if s.baseline == baseline]

@@ -89,7 +89,7 @@ def print_report(results: dict) -> None:
     s = o["summary"]
     print(
         f"rounds per set: {_hist(s['rounds'])}; converged {s['converged']}/{s['n_sets']} (completeness and token "
-        f"bounds; max token error / bound {s['max_token_error_over_bound']:.2f})"
+        f"bounds; max token error / bound {_num(s['max_token_error_over_bound'], '.2f')})"
     )
     for baseline, b in s["by_baseline"].items():
         if b["n_sets"]:

@@ -153,7 +153,7 @@ def explain_text_pairs(
         max_steps=int(max_steps),
         tolerance=float(tolerance),
         absolute_tolerance=float(absolute_tolerance),
-        token_tolerance=float(tolerance if token_tolerance is None else token_tolerance),
+        token_tolerance=finite(float(tolerance if token_tolerance is None else token_tolerance)),  # inf: None
         internal_batch_size=int(internal_batch_size),
         baselines=("neutral", "counterfactual"),
         neutral_baseline=_neutral_description(runner),

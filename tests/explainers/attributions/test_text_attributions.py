@@ -5,6 +5,7 @@ the adjective and ignores the pronoun. Pairs come from the real text probe with 
 """
 
 import json
+import math
 from dataclasses import asdict
 
 import numpy as np
@@ -133,6 +134,11 @@ def test_a_tighter_tolerance_raises_the_steps_and_an_unreachable_one_is_reported
 
     assert sum(steps(tight)) > sum(steps(loose))
     assert tight.all_converged and all(s.token_error <= s.token_error_bound for s in _sets(tight))
+    # Completeness alone (no token bound) needs no more nodes, and the result still serialises.
+    sum_only = explain_text_pairs(pronoun_runner, pairs, token_tolerance=math.inf, faithfulness=False)
+    assert sum(steps(sum_only)) <= sum(steps(explain_text_pairs(pronoun_runner, pairs, faithfulness=False)))
+    assert sum_only.token_tolerance is None and all(s.token_error_bound is None for s in _sets(sum_only))
+    json.dumps(asdict(sum_only), allow_nan=False)
     never = explain_text_pairs(
         pronoun_runner, pairs[:1], tolerance=1e-9, absolute_tolerance=0.0, max_steps=9, faithfulness=False
     )
