@@ -139,7 +139,7 @@ def integrate(
     Returns:
         The number of gradient evaluations (rows through a forward and a backward pass), shared nodes counted once.
     """
-    pending, evaluations, round_index = [job for job in jobs], 0, 0
+    pending, evaluations, round_index = list(jobs), 0, 0
     for job in jobs:
         if job.baseline == "neutral" and not job.path.g and int(max_steps) >= 9:
             job.path.units = [(0, GRID // 2), (GRID // 2, GRID)]

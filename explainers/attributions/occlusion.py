@@ -119,14 +119,11 @@ def occlusion_pairs(
             sets[index, member] = _occlusion_set(member_words, protected, values[start : start + size])
         report_progress(progress, 0.5 * (index + 1) / len(chosen), f"occlusion of pair {index + 1}/{len(chosen)}")
 
-    faith_texts = 0
-    if faithfulness and sets:
-        rng = stream_rng(seed, _RANDOM_STREAM)
-        probabilities = probabilities or _two_classes(score_texts, int(target))
-        sets, faith_texts = with_faithfulness(
-            sets, words, probabilities, labels, target=int(target), rng=rng, n_random=n_random
-        )
-    report_progress(progress, 0.9, "occlusion: recording pairs")
+    if faithfulness:
+        report_progress(progress, 0.5, "occlusion: faithfulness")
+    sets, faith_texts = black_box_faithfulness(
+        sets, words, score_texts, probabilities, labels, target, seed, n_random, enabled=faithfulness
+    )
 
     report_progress(progress, 1.0, "occlusion done")
     texts_scored = len(unique) + faith_texts
@@ -161,6 +158,18 @@ def occlusion_pairs(
             f"{len(chosen)} pair(s); weights are f(x) - f(x without the word) and have no completeness property.",
         ),
     )
+
+
+def black_box_faithfulness(sets, words, score_texts, probabilities, labels, target, seed, n_random, *, enabled):
+    """AOPC of every set of a black-box method (``with_faithfulness``); (sets, texts scored for it).
+
+    Without ``probabilities`` the score is taken as class 1 of a two-class model.
+    """
+    if not enabled or not sets:
+        return sets, 0
+    probabilities = probabilities or _two_classes(score_texts, int(target))
+    rng = stream_rng(seed, _RANDOM_STREAM)
+    return with_faithfulness(sets, words, probabilities, labels, target=int(target), rng=rng, n_random=n_random)
 
 
 def black_box_result(

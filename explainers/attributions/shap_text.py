@@ -26,17 +26,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from explainers.attributions.occlusion import _two_classes, black_box_result
-from explainers.attributions.pairs import Progress, report_progress, select_pairs, with_faithfulness
+from explainers.attributions.occlusion import black_box_faithfulness, black_box_result
+from explainers.attributions.pairs import Progress, report_progress, select_pairs
 from explainers.attributions.results import AttributionCost, AttributionSet, finite
 from explainers.attributions.spans import MAX_SPANS, span_mix_texts
 from explainers.attributions.words import Words, pair_words, split_words
 from explainers.lexicons import Lexicon
-from explainers.probes.counterfactual import stream_rng
 
 MASK = "xxshapmaskxx"  # one word to the masker's tokenizer; deleted (with its space) before the model sees the text
 _MASKED = re.compile(rf"\s*{MASK}\s*")
-_RANDOM_STREAM = 7
 
 
 def _tokenize(text: str, return_offsets_mapping: bool = True) -> dict:
@@ -126,14 +124,11 @@ def shap_text_pairs(
         spans.append(cached(mixes) if mixes else None)
     shap_texts, shap_calls = len(cached.scores), cached.calls
 
-    faith_texts = 0
-    if faithfulness and sets:
+    if faithfulness:
         report_progress(progress, 0.8, "SHAP: faithfulness")
-        rng = stream_rng(seed, _RANDOM_STREAM)
-        probabilities = probabilities or _two_classes(score_texts, int(target))
-        sets, faith_texts = with_faithfulness(
-            sets, words, probabilities, labels, target=int(target), rng=rng, n_random=n_random
-        )
+    sets, faith_texts = black_box_faithfulness(
+        sets, words, score_texts, probabilities, labels, target, seed, n_random, enabled=faithfulness
+    )
     report_progress(progress, 1.0, "SHAP done")
     cost = AttributionCost(
         gradient_evaluations=0,

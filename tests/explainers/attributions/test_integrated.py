@@ -58,11 +58,21 @@ def test_nodes_are_nested_and_go_where_the_integrand_is_steep():
     assert np.abs(path.tokens - EXACT).max() < np.abs(looser.tokens - EXACT).max()
 
 
+def _cancelling(alpha):
+    """Two tokens with opposite steep steps at 0.4 (their sum is flat) and one that rises linearly."""
+    slope = 40 * _s(40 * (alpha - 0.4)) * (1 - _s(40 * (alpha - 0.4)))
+    return 0.3 * alpha, np.array([slope, -slope, 0.3])
+
+
 def test_completeness_alone_lets_token_errors_cancel_and_the_token_bound_does_not():
-    both = integrate_function(_function, tolerance=0.01)
-    sum_only = integrate_function(_function, tolerance=0.01, token_tolerance=math.inf)
-    assert sum_only.points <= both.points and sum_only.converged
-    assert np.abs(both.tokens - EXACT).sum() <= np.abs(sum_only.tokens - EXACT).sum()
+    exact = np.array([_s(24) - _s(-16), _s(-16) - _s(24), 0.3])
+    bound = 0.01 * 0.3
+    sum_only = integrate_function(_cancelling, tolerance=0.01, token_tolerance=math.inf)
+    assert sum_only.converged and sum_only.points == 5  # the sum is linear: Simpson is exact on it at once
+    assert abs(sum_only.error) <= bound and np.abs(sum_only.tokens - exact).max() > 10 * bound  # words are not
+    both = integrate_function(_cancelling, tolerance=0.01)
+    assert both.converged and both.points > sum_only.points
+    assert np.abs(both.tokens - exact).sum() <= bound
 
 
 def test_a_path_stops_at_max_points_unconverged():
