@@ -27,8 +27,9 @@ torch threads, after a warm-up of every path, alternating the paths over --repea
 Optional, untimed: --reference-steps N compares every path's word weights with N-node Gauss-Legendre IG (256 is
 far past what any set needs): completeness bounds only their sum, this shows the words. --profile writes a
 cProfile of the stage. --oracle POINTS finds, per set, the smallest Gauss-Legendre step count that would have
-been in bound (attributionbench/oracle.py): a floor under any Gauss-Legendre schedule's cost. --report FILE
-reprints a results file.
+been in bound (attributionbench/oracle.py): a floor under any Gauss-Legendre schedule's cost; on the same
+integrands it replays the stage's rule and Clenshaw-Curtis (attributionbench/rules.py). --report FILE reprints a
+results file.
 
 f is P(positive); every completeness error is sum(attr) - (f(input) - f(baseline)) with f at both ends from one
 batched forward pass, bound max(tolerance * |f(input) - f(baseline)|, 1e-4), for Captum's sets as for ours.
@@ -208,9 +209,12 @@ def main(argv=None) -> int:
     oracle_block = None
     if args.oracle:
         from attributionbench.oracle import oracle, token_integrands
+        from attributionbench.rules import replay
 
         print(f"oracle: every token's integrand at {args.oracle} alphas per set (untimed) ...", flush=True)
-        oracle_block = oracle(sets, token_integrands(runner, jobs, args.oracle, args.internal_batch_size))
+        integrands = token_integrands(runner, jobs, args.oracle, args.internal_batch_size)
+        oracle_block = oracle(sets, integrands)
+        oracle_block["rules"] = replay(sets, integrands)
     if args.profile:
         profile_stage(runner, pairs, lexicon, options, RESULTS_DIR / "attribution_profile.txt")
 

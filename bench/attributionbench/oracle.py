@@ -31,15 +31,22 @@ def token_integrands(runner, jobs, points: int, batch: int) -> list[np.ndarray]:
     return out
 
 
+def boole_weights(points: int) -> np.ndarray:
+    """Weights of the composite Boole rule on ``points`` equally spaced alphas in [0, 1] (the reference)."""
+    grid = np.linspace(0.0, 1.0, points)
+    weights = np.zeros(points)
+    for start in range(0, points - 1, 4):
+        weights[start : start + 5] += (grid[4] - grid[0]) / 90 * np.array([7, 32, 12, 32, 7])
+    return weights
+
+
 def oracle(sets, integrands: list[np.ndarray]) -> dict:
     """Smallest Gauss-Legendre n per set under each criterion, and what they add up to."""
     points = integrands[0].shape[0]
     if (points - 1) % 4:
         raise ValueError(f"--oracle needs POINTS - 1 divisible by 4 (composite Boole), got {points}")
+    boole = boole_weights(points)
     grid = np.linspace(0.0, 1.0, points)
-    boole = np.zeros(points)
-    for start in range(0, points - 1, 4):
-        boole[start : start + 5] += (grid[4] - grid[0]) / 90 * np.array([7, 32, 12, 32, 7])
     rules = {}
     for n in range(2, MAX_N + 1):
         nodes, weights = np.polynomial.legendre.leggauss(n)

@@ -150,6 +150,14 @@ def print_report(results: dict) -> None:
                 f"counterfactual {_num(b['counterfactual_mean'], '.1f')}, max {b['max']}): at most "
                 f"{b['work_ratio_vs_captum']:.2f}x less work than Captum's 50"
             )
+        if q.get("rules"):
+            print("Other rules on the same integrands (nodes per set, path ends counted in every set):")
+            for r in q["rules"]:
+                print(
+                    f"  {r['rule']:<46} {r['nodes']:5.1f} (neutral {_num(r['neutral'], '.1f')}, counterfactual "
+                    f"{_num(r['counterfactual'], '.1f')}); completeness in bound {r['completeness_in_bound']:.0%}, "
+                    f"every word {r['words_in_bound']:.0%}"
+                )
     print("\n== Machine ==")
     print(f"load average before {meta['load_before']}, after {meta['load_after']} ({meta['cpus']} CPUs)")
     contended = 0

@@ -5,7 +5,7 @@ Each attribution set is a :class:`Job`: the input's token ids, its baseline's id
 :func:`integrate` runs rounds: every pending job asks for the nodes its units lack, all of them run as
 length-sorted batches of ``batch_size`` rows through the model (one forward and one backward pass per batch), and
 each job then converges or halves the units that carry its error. Paths from the neutral baseline start with
-two units (nine nodes): they rise and fall on the way from all-pad to x and need 36 nodes on average here.
+two units (nine nodes): they rise and fall on the way from all-pad to x and need 34 nodes on average here.
 
 One evaluation is what Captum's ``LayerIntegratedGradients`` does at one alpha: the model runs on the input's ids
 with the output of ``model.get_input_embeddings()`` replaced (a forward hook) by b + alpha (x - b), where x and b

@@ -51,7 +51,7 @@ from explainers.attributions.words import PairWords, pair_words, word_weights
 from explainers.lexicons import Lexicon
 from explainers.probes.counterfactual import stream_rng
 
-MAX_STEPS = 257  # nodes per path at most: 64 units of five nodes, far past what a set needs here (about 36)
+MAX_STEPS = 257  # nodes per path at most: 64 units of five nodes, far past what a set needs here (about 34)
 _RANDOM_STREAM = 7  # stream_rng stream of the random rankings of the faithfulness check
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from explainers.attributions import quadrature
 from explainers.attributions.integrated import Job, integrate, make_jobs
 from explainers.attributions.quadrature import GRID, integrate_function
 from explainers.attributions.words import pair_words
@@ -56,6 +57,20 @@ def test_nodes_are_nested_and_go_where_the_integrand_is_steep():
     looser = integrate_function(_function, tolerance=1e-2)
     assert looser.points < path.points
     assert np.abs(path.tokens - EXACT).max() < np.abs(looser.tokens - EXACT).max()
+
+
+@pytest.mark.parametrize("tolerance", [1e-2, 1e-3])
+def test_the_split_threshold_trades_rounds_for_nodes_never_accuracy(monkeypatch, tolerance):
+    difference = abs(_function(1.0)[0] - _function(0.0)[0])
+    paths = {}
+    for share in (1.0, 2.0, 4.0):
+        monkeypatch.setattr(quadrature, "SPLIT_SHARE", share)
+        path = paths[share] = integrate_function(_function, tolerance=tolerance)
+        assert path.converged and np.abs(path.tokens - EXACT).sum() <= tolerance * difference
+    assert paths[4.0].points <= paths[2.0].points <= paths[1.0].points
+    assert paths[4.0].rounds >= paths[1.0].rounds
+    if tolerance == 1e-3:  # the lazier threshold halves fewer units where the errors are spread
+        assert paths[2.0].points < paths[1.0].points
 
 
 def _cancelling(alpha):
