@@ -109,19 +109,10 @@ def test_shap_shows_the_protected_share_of_a_skops_model(
 def test_a_score_only_text_model_gets_shaps_text_explainer_when_asked(
     auditor_client, eager_celery, django_capture_on_commit_callbacks
 ):
-    from tests.audits.test_text_probe_flow import _sentences, _text_model
+    from tests.audits.test_text_probe_flow import _sentences, _text_model, upload_text_dataset
 
     frame = _sentences(n=400)
-    form = upload_form(
-        csv_upload(frame),
-        decision_column="",
-        favourable_decision=[],
-        outcome_column="label",
-        favourable_outcome=["ok"],
-        protected=["group"],
-        text_column="text",
-    )
-    dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
+    dataset = upload_text_dataset(auditor_client, frame)
     model = auditor_client.post(
         "/api/v1/models/", {"file": _text_model(frame), "favourable": ["ok"], "dataset": dataset["id"]},
         format="multipart",

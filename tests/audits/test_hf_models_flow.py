@@ -12,9 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from audits.models import AuditEvent, AuditReport, ModelArtifact
 from audits.reports.schema import report_errors
 from explainers.runners.hf_files import inspect_hf_directory
-from tests.audits.test_text_probe_flow import _sentences
+from tests.audits.test_text_probe_flow import _sentences, upload_text_dataset
 from tests.explainers.runners.hf_fixtures import make_causal_lm, make_text_classifier, marker_pickle
-from tests.factories import csv_upload, upload_form
 
 
 def _zip_folder(folder: Path, name: str = "model.zip", extra: dict | None = None) -> SimpleUploadedFile:
@@ -30,18 +29,7 @@ def _zip_folder(folder: Path, name: str = "model.zip", extra: dict | None = None
 
 @pytest.fixture
 def text_dataset(auditor_client):
-    form = upload_form(
-        csv_upload(_sentences(n=400)),
-        decision_column="",
-        favourable_decision=[],
-        outcome_column="label",
-        favourable_outcome=["ok"],
-        protected=["group"],
-        text_column="text",
-    )
-    response = auditor_client.post("/api/v1/datasets/", form, format="multipart")
-    assert response.status_code == 201, response.json()
-    return response.json()
+    return upload_text_dataset(auditor_client, _sentences(n=400))
 
 
 def _register(client, upload, **fields):

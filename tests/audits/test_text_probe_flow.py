@@ -38,8 +38,8 @@ def _text_model(frame):
     return SimpleUploadedFile("text.skops", sio.dumps(model.fit(frame[["text"]], frame["label"])))
 
 
-def test_text_probe_finds_the_planted_gender_bias(auditor_client, eager_celery, django_capture_on_commit_callbacks):
-    frame = _sentences()
+def upload_text_dataset(client, frame) -> dict:
+    """``frame`` (text, group, label) as a text dataset: outcome "label" ("ok" favourable), "group" protected."""
     form = upload_form(
         csv_upload(frame),
         decision_column="",
@@ -49,7 +49,14 @@ def test_text_probe_finds_the_planted_gender_bias(auditor_client, eager_celery, 
         protected=["group"],
         text_column="text",
     )
-    dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
+    response = client.post("/api/v1/datasets/", form, format="multipart")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_text_probe_finds_the_planted_gender_bias(auditor_client, eager_celery, django_capture_on_commit_callbacks):
+    frame = _sentences()
+    dataset = upload_text_dataset(auditor_client, frame)
     model = auditor_client.post(
         "/api/v1/models/",
         {"file": _text_model(frame), "favourable": ["ok"], "dataset": dataset["id"]},
