@@ -54,3 +54,70 @@ class ReviewAction(models.TextChoices):
     REJECT = "reject", "Rejected"
     REQUEST_CHANGES = "request_changes", "Changes requested"
     COMMENT = "comment", "Comment"
+
+
+class ExportFormat(models.TextChoices):
+    """Every export of a report (design.md section 7); all are rendered from the one canonical JSON."""
+
+    JSON = "json", "Canonical JSON (the signed bytes)"
+    MODEL_CARD = "model_card", "Model Card Toolkit JSON (v0.0.2)"
+    HF_CARD = "hf_card", "Hugging Face model card (README.md)"
+    CSV = "csv", "Findings (CSV)"
+    DSSE = "dsse", "Signed DSSE envelope(s)"
+    HTML = "html", "Self-contained HTML"
+    PDF = "pdf", "PDF"
+
+
+class EventAction(models.TextChoices):
+    """The trail's vocabulary: every action an AuditEvent may record (services.events.event_record refuses others)."""
+
+    WORKSPACE_CREATED = "workspace.created", "Workspace created"
+    MEMBERSHIP_SET = "membership.set", "Membership set"
+    DATASET_CREATED = "dataset.created", "Dataset uploaded"
+    MODEL_REGISTERED = "model.registered", "Model registered"
+    LEXICON_CREATED = "lexicon.created", "Lexicon created"
+    PLAN_CREATED = "plan.created", "Plan created"
+    RUN_QUEUED = "run.queued", "Run queued"
+    RUN_STARTED = "run.started", "Run started"
+    RUN_SUCCEEDED = "run.succeeded", "Run succeeded"
+    RUN_FAILED = "run.failed", "Run failed"
+    RUN_REQUEUED = "run.requeued", "Run requeued after a lost worker"
+    RUN_ARTIFACT_DOWNLOADED = "run.artifact_downloaded", "Run artifact downloaded"
+    REPORT_CREATED = "report.created", "Report created"
+    REPORT_VIEWED = "report.viewed", "Report viewed"
+    REPORT_EXPORTED = "report.exported", "Report exported"
+    REPORT_SIGNED = "report.signed", "Report signed"
+    REPORT_APPROVAL_SIGNED = "report.approval_signed", "Approval signed"
+    REVIEW_SUBMIT = "review.submit", "Submitted for review"
+    REVIEW_START = "review.start", "Review started"
+    REVIEW_APPROVE = "review.approve", "Approved"
+    REVIEW_REJECT = "review.reject", "Rejected"
+    REVIEW_REQUEST_CHANGES = "review.request_changes", "Changes requested"
+    REVIEW_COMMENT = "review.comment", "Review comment"
+    REVIEW_REFUSED = "review.refused", "Review action refused"
+
+
+# The trail event of each review step (services.reviews).
+REVIEW_EVENTS = {
+    ReviewAction.SUBMIT: EventAction.REVIEW_SUBMIT,
+    ReviewAction.START: EventAction.REVIEW_START,
+    ReviewAction.APPROVE: EventAction.REVIEW_APPROVE,
+    ReviewAction.REJECT: EventAction.REVIEW_REJECT,
+    ReviewAction.REQUEST_CHANGES: EventAction.REVIEW_REQUEST_CHANGES,
+    ReviewAction.COMMENT: EventAction.REVIEW_COMMENT,
+}
+
+
+class EventObjectType(models.TextChoices):
+    """What a trail event is about. The values are stable labels kept in the hash chain, so renaming a model class
+    never changes the trail's vocabulary (they equal the class names the trail has always stored)."""
+
+    WORKSPACE = "Workspace", "Workspace"
+    MEMBERSHIP = "Membership", "Membership"
+    DATASET = "Dataset", "Dataset"
+    MODEL = "ModelArtifact", "Model"
+    LEXICON = "WorkspaceLexicon", "Lexicon"
+    PLAN = "AuditPlan", "Plan"
+    RUN = "AuditRun", "Run"
+    REPORT = "AuditReport", "Report"
+    REVIEW = "ReportReview", "Review"

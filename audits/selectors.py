@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from audits.choices import ReviewStatus
 from audits.models import (
     AuditEvent,
     AuditPlan,
@@ -73,7 +74,7 @@ def previous_approved_report(*, report: AuditReport) -> AuditReport | None:
     """The latest approved report of the same plan, older than `report` (what a reviewer compares against)."""
     return (
         AuditReport.objects.filter(
-            run__plan_id=report.run.plan_id, review__status="approved", created_at__lt=report.created_at
+            run__plan_id=report.run.plan_id, review__status=ReviewStatus.APPROVED, created_at__lt=report.created_at
         )
         .exclude(pk=report.pk)
         .order_by("-created_at", "-id")

@@ -8,21 +8,22 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audits import selectors
-from audits.exceptions import ApplicationError
+from audits.choices import ExportFormat
 from audits.reports.diff import report_diff
-from audits.services.reports import report_record_access
+from audits.services.report_exports import report_export
+from audits.services.reports import report_record_view
 from audits.services.reviews import review_comment, review_decide, review_start, review_submit
 
 from . import serializers as s
 from .views import request_id
 
-EXPORT_FORMATS = ("json", "model_card", "hf_card", "csv", "dsse", "html", "pdf")
 
-
-def _record(request, action_name: str, report, **after) -> None:
-    report_record_access(
-        user=request.user, report=report, action=action_name, via="api", request_id=request_id(request), **after
-    )
+def _export_response(request, report, fmt: str) -> HttpResponse:
+    exported = report_export(actor=request.user, report=report, fmt=fmt, via="api", request_id=request_id(request))
+    response = HttpResponse(exported.content, content_type=exported.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+    response["X-Report-SHA256"] = report.sha256
+    return response
 
 
 class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
@@ -37,39 +38,23 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
-        _record(request, "report.viewed", self.get_object())
+        report_record_view(user=request.user, report=self.get_object(), via="api", request_id=request_id(request))
         return response
 
     @extend_schema(responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT)})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        report = self.get_object()
-        _record(request, "report.exported", report, format="json")
-        response = HttpResponse(report.canonical_json.encode("utf-8"), content_type="application/json")
-        response["Content-Disposition"] = f'attachment; filename="audit-report-{report.pk}.json"'
-        response["X-Report-SHA256"] = report.sha256
-        return response
+        return _export_response(request, self.get_object(), ExportFormat.JSON)
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=EXPORT_FORMATS, description="export format")],
+        parameters=[OpenApiParameter("format", str, enum=ExportFormat.values, description="export format")],
         responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
     )
     @action(detail=True, methods=["get"], url_path="export")
     def export(self, request, pk=None):
         """json, model_card (Model Card Toolkit v0.0.2), hf_card (README.md), csv, dsse (signed envelope),
         html (self-contained) or pdf."""
-        from audits.services.report_exports import report_export
-
-        report = self.get_object()
-        fmt = request.query_params.get("format", "json")
-        if fmt not in EXPORT_FORMATS:
-            raise ApplicationError(f"Unknown format '{fmt}'; use one of {', '.join(EXPORT_FORMATS)}.", field="format")
-        exported = report_export(report=report, fmt=fmt)
-        _record(request, "report.exported", report, format=fmt)
-        response = HttpResponse(exported.content, content_type=exported.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
-        response["X-Report-SHA256"] = report.sha256
-        return response
+        return _export_response(request, self.get_object(), request.query_params.get("format", ExportFormat.JSON))
 
     @extend_schema(request=s.ReviewCommentInputSerializer, responses={201: s.ReportReviewSerializer})
     @action(detail=True, methods=["post"])

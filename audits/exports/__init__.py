@@ -1,17 +1,38 @@
 """Exports of one canonical report (design.md section 7): JSON, Model Card Toolkit, Hugging Face card, CSV of
 findings, the DSSE envelope, HTML and PDF. Every format is computed from the stored document; none is stored.
+
+``export_report`` is the one renderer of every format (``audits.choices.ExportFormat``); the service
+``audits.services.report_exports.report_export`` feeds it a stored report and records the export in the trail.
 """
 
 import json
 from dataclasses import dataclass
 
 from audits.canonical import canonical_dumps, sha256_hex
+from audits.choices import ExportFormat
 
 from .findings_csv import findings_csv
 from .hf_card import hf_model_card
 from .model_card import model_card
 
-FORMATS = ("json", "model_card", "hf_card", "csv", "dsse", "html", "pdf")
+MEDIA_TYPES = {
+    ExportFormat.JSON: "application/json",
+    ExportFormat.MODEL_CARD: "application/json",
+    ExportFormat.HF_CARD: "text/markdown; charset=utf-8",
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.DSSE: "application/json",
+    ExportFormat.HTML: "text/html; charset=utf-8",
+    ExportFormat.PDF: "application/pdf",
+}
+SUFFIXES = {
+    ExportFormat.JSON: ".json",
+    ExportFormat.MODEL_CARD: ".model-card.json",
+    ExportFormat.HF_CARD: ".README.md",
+    ExportFormat.CSV: ".csv",
+    ExportFormat.DSSE: ".dsse.json",
+    ExportFormat.HTML: ".html",
+    ExportFormat.PDF: ".pdf",
+}
 
 
 @dataclass(frozen=True)
@@ -19,6 +40,14 @@ class ExportFile:
     content: bytes
     content_type: str
     filename: str
+
+
+def export_format(value: str) -> ExportFormat:
+    """The ExportFormat named by `value`; ValueError listing every format otherwise."""
+    try:
+        return ExportFormat(value)
+    except ValueError:
+        raise ValueError(f"unknown export format {value!r}; formats: {', '.join(ExportFormat.values)}") from None
 
 
 def _json_bytes(document: dict, sha256: str, canonical_json: str | None) -> bytes:
@@ -29,13 +58,39 @@ def _json_bytes(document: dict, sha256: str, canonical_json: str | None) -> byte
     return data
 
 
+def _is_envelope(value) -> bool:
+    return isinstance(value, dict) and {"payloadType", "payload", "signatures"} <= set(value)
+
+
 def _dsse_bytes(envelope_json: str | None) -> bytes:
+    """One DSSE envelope, or {"envelopes": [...]} when an approval was signed after the report."""
     if envelope_json is None:
         raise ValueError("the dsse export needs the report's signature envelope (the report is not signed yet)")
     envelope = json.loads(envelope_json)
-    if not {"payloadType", "payload", "signatures"} <= set(envelope):
+    envelopes = envelope.get("envelopes") if isinstance(envelope, dict) and "envelopes" in envelope else [envelope]
+    if not envelopes or not all(_is_envelope(e) for e in envelopes):
         raise ValueError("not a DSSE envelope: payloadType, payload and signatures are required")
     return envelope_json.encode("utf-8")
+
+
+def _render(document, sha256, fmt, *, envelope_json, canonical_json, review, signatures) -> bytes:
+    if fmt == ExportFormat.JSON:
+        return _json_bytes(document, sha256, canonical_json)
+    if fmt == ExportFormat.MODEL_CARD:
+        return (json.dumps(model_card(document, sha256), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if fmt == ExportFormat.HF_CARD:
+        return hf_model_card(document, sha256).encode("utf-8")
+    if fmt == ExportFormat.CSV:
+        return findings_csv(document).encode("utf-8")
+    if fmt == ExportFormat.DSSE:
+        return _dsse_bytes(envelope_json)
+    if fmt == ExportFormat.HTML:
+        from audits.renderings.html import render_report_html
+
+        return render_report_html(document, sha256, review=review, signatures=signatures).encode("utf-8")
+    from audits.renderings.pdf import render_report_pdf  # WeasyPrint loads only when a PDF is asked for
+
+    return render_report_pdf(document, sha256, review=review, signatures=signatures)
 
 
 def export_report(
@@ -45,34 +100,27 @@ def export_report(
     *,
     envelope_json: str | None = None,
     canonical_json: str | None = None,
+    review: dict | None = None,
+    signatures: list[dict] | None = None,
+    stem: str = "",
 ) -> ExportFile:
-    """One export of a report. ``canonical_json`` (the stored bytes) is served as is for "json"; without it the
-    canonical form is recomputed. Raises ValueError for an unknown format, a missing envelope for "dsse", or a
-    document or canonical text that does not hash to ``sha256`` (an export never claims a hash it does not carry).
+    """One export of a report, named ``{stem}{suffix}`` (default stem ``report-<sha256 prefix>``).
+
+    ``canonical_json`` (the stored bytes) is served as is for "json"; without it the canonical form is recomputed.
+    ``review`` and ``signatures`` add the review appendix to HTML and PDF. Raises ValueError for an unknown format,
+    a missing envelope for "dsse", or a document or canonical text that does not hash to ``sha256`` (an export
+    never claims a hash it does not carry).
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; formats: {', '.join(FORMATS)}")
+    fmt = export_format(fmt)
     if sha256_hex(canonical_dumps(report_document)) != sha256:
         raise ValueError("the report document does not hash to the given sha256")
-    stem = f"report-{sha256[:12]}"
-    if fmt == "json":
-        data = _json_bytes(report_document, sha256, canonical_json)
-        return ExportFile(data, "application/json", f"{stem}.json")
-    if fmt == "model_card":
-        text = json.dumps(model_card(report_document, sha256), indent=2, ensure_ascii=False) + "\n"
-        return ExportFile(text.encode("utf-8"), "application/json", f"{stem}.model-card.json")
-    if fmt == "hf_card":
-        data = hf_model_card(report_document, sha256).encode("utf-8")
-        return ExportFile(data, "text/markdown; charset=utf-8", f"{stem}.README.md")
-    if fmt == "csv":
-        return ExportFile(findings_csv(report_document).encode("utf-8"), "text/csv; charset=utf-8", f"{stem}.csv")
-    if fmt == "dsse":
-        return ExportFile(_dsse_bytes(envelope_json), "application/json", f"{stem}.dsse.json")
-    if fmt == "html":
-        from audits.renderings.html import render_report_html
-
-        html = render_report_html(report_document, sha256)
-        return ExportFile(html.encode("utf-8"), "text/html; charset=utf-8", f"{stem}.html")
-    from audits.renderings.pdf import render_report_pdf  # WeasyPrint loads only when a PDF is asked for
-
-    return ExportFile(render_report_pdf(report_document, sha256), "application/pdf", f"{stem}.pdf")
+    content = _render(
+        report_document,
+        sha256,
+        fmt,
+        envelope_json=envelope_json,
+        canonical_json=canonical_json,
+        review=review,
+        signatures=signatures,
+    )
+    return ExportFile(content, MEDIA_TYPES[fmt], f"{stem or f'report-{sha256[:12]}'}{SUFFIXES[fmt]}")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audits.choices import ModelKind, RunStatus
+from audits.choices import EventAction, ModelKind, RunStatus
 from audits.engine import (
     AttributeSpec,
     ChunkCounts,
@@ -125,18 +125,10 @@ def audit_run_execute(*, run_id: int, worker: str, task_id: str = "") -> AuditRu
     is fanned out as a chord (chunk counts on any worker, then audit_run_finish). Writes events
     run.started, then (here or in audit_run_finish) report.created and run.succeeded, or run.failed.
     """
-    run = audit_run_claim(run_id=run_id, worker=worker)
+    run = audit_run_claim(run_id=run_id, worker=worker, task_id=task_id)
     if run is None:
         logger.info("run %s is not queued any more; nothing to do", run_id)
         return None
-    event_record(
-        action="run.started",
-        obj=run,
-        actor_label="system",
-        workspace=run.workspace,
-        task_id=task_id,
-        after={"worker": worker, "attempt": run.attempts},
-    )
     try:
         spec = engine_input(run.plan)
         if spec.model_only:
@@ -271,7 +263,7 @@ def _audit_run_succeed(*, run: AuditRun, document: dict, finished, timings: dict
     )
     run.refresh_from_db()
     event_record(
-        action="run.succeeded",
+        action=EventAction.RUN_SUCCEEDED,
         obj=run,
         actor_label="system",
         workspace=run.workspace,

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audits.choices import GPU_MODEL_KINDS, RunStatus
+from audits.choices import GPU_MODEL_KINDS, EventAction, RunStatus
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, AuditRun
 
@@ -40,7 +40,7 @@ def audit_run_create(*, user, plan: AuditPlan, request_id: str = "") -> AuditRun
     workspace_require_role(user=user, workspace=plan.workspace)
     run = AuditRun.objects.create(workspace=plan.workspace, plan=plan, requested_by=user, stage="queued")
     event_record(
-        action="run.queued",
+        action=EventAction.RUN_QUEUED,
         obj=run,
         actor=user,
         workspace=plan.workspace,
@@ -51,8 +51,12 @@ def audit_run_create(*, user, plan: AuditPlan, request_id: str = "") -> AuditRun
     return run
 
 
-def audit_run_claim(*, run_id: int, worker: str) -> AuditRun | None:
-    """Move a run QUEUED -> RUNNING only if it is still queued; None when another delivery got there first."""
+@transaction.atomic
+def audit_run_claim(*, run_id: int, worker: str, task_id: str = "") -> AuditRun | None:
+    """Move a run QUEUED -> RUNNING only if it is still queued; None when another delivery got there first.
+
+    The claim and its event run.started commit together, so a claimed run always has its trail entry.
+    """
     now = timezone.now()
     claimed = AuditRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
         status=RunStatus.RUNNING,
@@ -63,7 +67,18 @@ def audit_run_claim(*, run_id: int, worker: str) -> AuditRun | None:
         stage="starting",
         progress=0,
     )
-    return AuditRun.objects.select_related("plan", "workspace").get(pk=run_id) if claimed else None
+    if not claimed:
+        return None
+    run = AuditRun.objects.select_related("plan", "workspace").get(pk=run_id)
+    event_record(
+        action=EventAction.RUN_STARTED,
+        obj=run,
+        actor_label="system",
+        workspace=run.workspace,
+        task_id=task_id,
+        after={"worker": worker, "attempt": run.attempts},
+    )
+    return run
 
 
 def audit_run_progress(*, run_id: int, fraction: float, stage: str) -> None:
@@ -85,7 +100,7 @@ def audit_run_fail(*, run_id: int, error: str, task_id: str = "") -> AuditRun:
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "error", "stage", "finished_at"])
     event_record(
-        action="run.failed",
+        action=EventAction.RUN_FAILED,
         obj=run,
         actor_label="system",
         workspace=run.workspace,
@@ -116,7 +131,7 @@ def audit_runs_sweep(*, now=None) -> dict[str, list[int]]:
             run.status, run.stage = RunStatus.QUEUED, "requeued after a lost worker"
             run.save(update_fields=["status", "stage"])
             event_record(
-                action="run.requeued",
+                action=EventAction.RUN_REQUEUED,
                 obj=run,
                 actor_label="system",
                 workspace=run.workspace,

@@ -6,11 +6,36 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audits.canonical import canonical_dumps, sha256_hex
+from audits.choices import EventAction, EventObjectType
 from audits.constants import GENESIS_HASH
-from audits.models import AuditEvent, Workspace
+from audits.models import (
+    AuditEvent,
+    AuditPlan,
+    AuditReport,
+    AuditRun,
+    Dataset,
+    Membership,
+    ModelArtifact,
+    ReportReview,
+    Workspace,
+    WorkspaceLexicon,
+)
 
 # Any constant works: it names the one advisory lock that serialises writers of the chain.
 _CHAIN_LOCK_KEY = 724_911_001
+
+# The trail label of each kind of object an event can be about (explicit: a renamed class keeps its label).
+OBJECT_TYPES: dict[type, EventObjectType] = {
+    Workspace: EventObjectType.WORKSPACE,
+    Membership: EventObjectType.MEMBERSHIP,
+    Dataset: EventObjectType.DATASET,
+    ModelArtifact: EventObjectType.MODEL,
+    WorkspaceLexicon: EventObjectType.LEXICON,
+    AuditPlan: EventObjectType.PLAN,
+    AuditRun: EventObjectType.RUN,
+    AuditReport: EventObjectType.REPORT,
+    ReportReview: EventObjectType.REVIEW,
+}
 
 
 def event_payload(event: AuditEvent) -> dict[str, Any]:
@@ -38,7 +63,7 @@ def event_hash(event: AuditEvent) -> str:
 @transaction.atomic
 def event_record(
     *,
-    action: str,
+    action: EventAction,
     obj: Any,
     actor=None,
     actor_label: str = "",
@@ -52,7 +77,14 @@ def event_record(
 
     Call it inside the transaction that makes the change, so the change and its entry commit together.
     Concurrent writers are serialised (advisory lock on PostgreSQL; SQLite's write lock elsewhere).
+    Raises ValueError for an action outside EventAction or an object of a kind the trail does not name
+    (a programming error: the trail's vocabulary is closed).
     """
+    if action not in EventAction.values:
+        raise ValueError(f"{action!r} is not a trail action (audits.choices.EventAction)")
+    object_type = OBJECT_TYPES.get(type(obj))
+    if object_type is None:
+        raise ValueError(f"the trail names no object of type {type(obj).__name__}")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
@@ -61,8 +93,8 @@ def event_record(
         workspace=workspace,
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label=actor_label or (actor.get_username() if actor is not None else "system"),
-        action=action,
-        object_type=type(obj).__name__,
+        action=str(action),
+        object_type=str(object_type),
         object_id=str(obj.pk),
         request_id=request_id,
         task_id=task_id,

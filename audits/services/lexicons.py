@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from audits.canonical import canonical_dumps, sha256_hex
+from audits.choices import EventAction
 from audits.exceptions import ApplicationError
 from audits.models import Workspace, WorkspaceLexicon
 from explainers.lexicons import available_lexicons, lexicon_from_dict
@@ -43,7 +44,7 @@ def lexicon_create(*, user, workspace: Workspace, content: dict, request_id: str
         created_by=user,
     )
     event_record(
-        action="lexicon.created",
+        action=EventAction.LEXICON_CREATED,
         obj=stored,
         actor=user,
         workspace=workspace,

@@ -2,8 +2,14 @@
 
 import json
 
+from django.db import transaction
+
+from audits.choices import EventAction, ExportFormat
 from audits.exceptions import ApplicationError
+from audits.exports import ExportFile, export_format, export_report
 from audits.models import AuditReport
+
+from .events import event_record
 
 
 def _review(report: AuditReport) -> dict | None:
@@ -35,32 +41,51 @@ def _signatures(report: AuditReport) -> list[dict]:
 
 
 def report_envelope(report: AuditReport) -> str:
-    """The signed envelope of the report (and of its approval, when approved) as JSON text."""
+    """The signed envelope of the report (and of its approval, when approved) as JSON text.
+
+    Raises ApplicationError when the report has no signature."""
     envelopes = [json.loads(sig.envelope_json) for sig in report.signatures.order_by("created_at", "id")]
     if not envelopes:
         raise ApplicationError("This report has no signature.", field="format")
-    return envelopes[0] if len(envelopes) == 1 else {"envelopes": envelopes}
+    document = envelopes[0] if len(envelopes) == 1 else {"envelopes": envelopes}
+    return json.dumps(document, sort_keys=True, indent=2)
 
 
-def report_export(*, report: AuditReport, fmt: str):
-    """The export file (content, content_type, filename). Reads only; the caller records report.exported."""
-    from audits.exports import ExportFile, export_report
+@transaction.atomic
+def report_export(*, actor, report: AuditReport, fmt: str, via: str, request_id: str = "") -> ExportFile:
+    """Render `report` as `fmt` (one of ExportFormat) and record who exported it, in one transaction.
 
-    if fmt == "json":
-        content = report.canonical_json.encode("utf-8")
-        return ExportFile(content, "application/json", f"audit-report-{report.pk}.json")
-    if fmt == "dsse":
-        content = json.dumps(report_envelope(report), sort_keys=True, indent=2).encode("utf-8")
-        return ExportFile(content, "application/json", f"audit-report-{report.pk}.dsse.json")
-    if fmt in ("html", "pdf"):
-        from audits.renderings import render_report_html, render_report_pdf
-
-        render = render_report_html if fmt == "html" else render_report_pdf
-        body = render(report.document, report.sha256, review=_review(report), signatures=_signatures(report))
-        content = body.encode("utf-8") if isinstance(body, str) else body
-        media = "text/html; charset=utf-8" if fmt == "html" else "application/pdf"
-        return ExportFile(content, media, f"audit-report-{report.pk}.{fmt}")
+    `actor` is the user, or None for the operator's CLI (the event then names `via`). Writes event
+    report.exported {sha256, format, via}. Raises ApplicationError (field "format") for an unknown format or an
+    export the report cannot back (a DSSE envelope of an unsigned report); nothing is recorded then.
+    """
     try:
-        return export_report(report.document, report.sha256, fmt)
+        fmt = export_format(fmt)
+    except ValueError:
+        raise ApplicationError(
+            f"Unknown format '{fmt}'; use one of {', '.join(ExportFormat.values)}.", field="format"
+        ) from None
+    appendix = fmt in (ExportFormat.HTML, ExportFormat.PDF)
+    try:
+        exported = export_report(
+            report.document,
+            report.sha256,
+            fmt,
+            canonical_json=report.canonical_json,
+            envelope_json=report_envelope(report) if fmt == ExportFormat.DSSE else None,
+            review=_review(report) if appendix else None,
+            signatures=_signatures(report) if appendix else None,
+            stem=f"audit-report-{report.pk}",
+        )
     except ValueError as exc:
         raise ApplicationError(str(exc), field="format") from exc
+    event_record(
+        action=EventAction.REPORT_EXPORTED,
+        obj=report,
+        actor=actor,
+        actor_label="" if actor is not None else via,
+        workspace=report.workspace,
+        request_id=request_id,
+        after={"sha256": report.sha256, "format": str(fmt), "via": via},
+    )
+    return exported

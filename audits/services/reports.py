@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from audits.canonical import canonical_dumps, sha256_hex
+from audits.choices import EventAction
 from audits.constants import REPORT_SCHEMA_VERSION
 from audits.exceptions import ApplicationError
 from audits.models import AuditReport, AuditRun
@@ -31,7 +32,7 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
         sha256=sha256_hex(text),
     )
     event_record(
-        action="report.created",
+        action=EventAction.REPORT_CREATED,
         obj=report,
         actor_label="system",
         workspace=run.workspace,
@@ -42,15 +43,13 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
 
 
 @transaction.atomic
-def report_record_access(*, user, report: AuditReport, action: str, via: str, request_id: str = "", **after):
-    """Record that `user` viewed or exported `report` (events report.viewed / report.exported)."""
-    if action not in ("report.viewed", "report.exported"):
-        raise ApplicationError(f"Unknown report access '{action}'.")
+def report_record_view(*, user, report: AuditReport, via: str, request_id: str = "") -> None:
+    """Record that `user` opened `report` (event report.viewed). Exports are recorded by report_export."""
     event_record(
-        action=action,
+        action=EventAction.REPORT_VIEWED,
         obj=report,
         actor=user,
         workspace=report.workspace,
         request_id=request_id,
-        after={"sha256": report.sha256, "via": via, **after},
+        after={"sha256": report.sha256, "via": via},
     )

@@ -5,7 +5,7 @@ Every step, refused attempts included, is in the trail; an approval adds a signe
 from django.db import transaction
 from django.utils import timezone
 
-from audits.choices import ReviewAction, ReviewStatus, Role
+from audits.choices import REVIEW_EVENTS, EventAction, ReviewAction, ReviewStatus, Role
 from audits.exceptions import ApplicationError, PermissionDeniedError
 from audits.models import AuditReport, ReportReview, ReviewEntry
 
@@ -25,7 +25,7 @@ MAX_COMMENT = 10_000
 def _entry(review: ReportReview, action: str, user, comment: str, request_id: str, after: dict) -> ReviewEntry:
     entry = ReviewEntry.objects.create(review=review, action=action, actor=user, comment=comment[:MAX_COMMENT])
     event_record(
-        action=f"review.{action}",
+        action=REVIEW_EVENTS[action],
         obj=review,
         actor=user,
         workspace=review.workspace,
@@ -53,7 +53,7 @@ def _refuse(review: ReportReview, user, action: str, reason: str, request_id: st
     """Record a refused attempt in the trail (its own transaction, so the refusal survives) and return the error."""
     with transaction.atomic():
         event_record(
-            action="review.refused",
+            action=EventAction.REVIEW_REFUSED,
             obj=review,
             actor=user,
             workspace=review.workspace,

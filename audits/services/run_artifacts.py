@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from audits.choices import EventAction
 from audits.exceptions import ApplicationError, NotFoundError
 from audits.models import AuditReport, AuditRun
 
@@ -32,7 +33,7 @@ def run_artifact_open(*, user, run: AuditRun, name: str, request_id: str = "") -
     if not path.is_file():
         raise NotFoundError(f"The artifact '{name}' of run {run.pk} is no longer stored.", field="name")
     event_record(
-        action="run.artifact_downloaded",
+        action=EventAction.RUN_ARTIFACT_DOWNLOADED,
         obj=run,
         actor=user,
         workspace=run.workspace,

@@ -7,7 +7,7 @@ the decision. Both are append-only rows; the key comes from settings (audits.sig
 from django.db import transaction
 
 from audits.canonical import canonical_dumps, sha256_hex
-from audits.choices import ReviewAction
+from audits.choices import EventAction, ReviewAction
 from audits.exceptions import ApplicationError
 from audits.models import AuditReport, ReportSignature, ReviewEntry
 from audits.signing import dsse
@@ -111,7 +111,7 @@ def _sign(*, report: AuditReport, kind: str, statement: dict, review_entry: Revi
         review_entry=review_entry,
     )
     event_record(
-        action="report.signed" if kind == "report" else "report.approval_signed",
+        action=EventAction.REPORT_SIGNED if kind == "report" else EventAction.REPORT_APPROVAL_SIGNED,
         obj=report,
         actor_label="system",
         workspace=report.workspace,

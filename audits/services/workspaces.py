@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from audits.choices import Role
+from audits.choices import EventAction, Role
 from audits.exceptions import NotFoundError, PermissionDeniedError
 from audits.models import Membership, Workspace
 
@@ -34,7 +34,9 @@ def workspace_require_role(*, user, workspace: Workspace, roles=WRITE_ROLES) -> 
 def workspace_create(*, name: str, slug: str, owner) -> Workspace:
     """Create a workspace with `owner` as admin. Writes events workspace.created and membership.set."""
     workspace = Workspace.objects.create(name=name, slug=slug)
-    event_record(action="workspace.created", obj=workspace, actor=owner, workspace=workspace, after={"slug": slug})
+    event_record(
+        action=EventAction.WORKSPACE_CREATED, obj=workspace, actor=owner, workspace=workspace, after={"slug": slug}
+    )
     membership_set(workspace=workspace, user=owner, role=Role.ADMIN, actor=owner)
     return workspace
 
@@ -50,7 +52,7 @@ def membership_set(*, workspace: Workspace, user, role: str, actor) -> Membershi
         membership.role = role
         membership.save(update_fields=["role"])
     event_record(
-        action="membership.set",
+        action=EventAction.MEMBERSHIP_SET,
         obj=membership,
         actor=actor,
         workspace=workspace,

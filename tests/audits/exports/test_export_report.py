@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from audits.exports import FORMATS, export_report
+from audits.choices import ExportFormat
+from audits.exports import export_report
 from tests.audits.exports.documents import load_report
 
 
@@ -66,7 +67,7 @@ def test_unknown_format_lists_the_formats(report):
     with pytest.raises(ValueError) as error:
         export_report(document, sha256, "docx")
 
-    assert all(fmt in str(error.value) for fmt in FORMATS)
+    assert all(fmt in str(error.value) for fmt in ExportFormat.values)
 
 
 def test_a_document_or_canonical_text_that_does_not_match_the_sha256_is_refused(report):
@@ -76,3 +77,21 @@ def test_a_document_or_canonical_text_that_does_not_match_the_sha256_is_refused(
         export_report({**document, "plan": {**document["plan"], "seed": 1}}, sha256, "html")
     with pytest.raises(ValueError, match="does not hash"):
         export_report(document, sha256, "json", canonical_json=canonical + " ")
+
+
+def test_dsse_export_takes_the_report_and_approval_envelopes_together(report):
+    document, _, sha256 = report
+    one = {"payloadType": "application/vnd.in-toto+json", "payload": "e30=", "signatures": []}
+    both = json.dumps({"envelopes": [one, one]})
+
+    assert export_report(document, sha256, "dsse", envelope_json=both).content == both.encode()
+    with pytest.raises(ValueError, match="not a DSSE envelope"):
+        export_report(document, sha256, "dsse", envelope_json=json.dumps({"envelopes": [one, {}]}))
+    with pytest.raises(ValueError, match="not a DSSE envelope"):
+        export_report(document, sha256, "dsse", envelope_json=json.dumps({"envelopes": []}))
+
+
+def test_a_stem_names_every_format(report):
+    document, _, sha256 = report
+
+    assert export_report(document, sha256, "csv", stem="audit-report-7").filename == "audit-report-7.csv"

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from audits.choices import RunStatus
@@ -20,6 +21,25 @@ def test_claim_moves_queued_run_to_running_once(auditor, workspace):
     assert first.status == RunStatus.RUNNING and first.worker == "w1" and first.attempts == 1
     assert second is None
     assert AuditRun.objects.get(pk=run.pk).worker == "w1"
+    started = AuditEvent.objects.get(action="run.started", object_id=str(run.pk))
+    assert (started.object_type, started.actor_label, started.after) == (
+        "AuditRun",
+        "system",
+        {"worker": "w1", "attempt": 1},
+    )
+
+
+def test_a_claim_whose_event_cannot_be_written_leaves_the_run_queued(auditor, workspace, monkeypatch):
+    run = make_run(auditor, workspace)
+
+    def broken(**kwargs):
+        raise RuntimeError("the trail is unavailable")
+
+    monkeypatch.setattr("audits.services.audit_runs.event_record", broken)
+    with pytest.raises(RuntimeError):
+        audit_run_claim(run_id=run.pk, worker="w1")
+
+    assert AuditRun.objects.get(pk=run.pk).status == RunStatus.QUEUED
 
 
 def test_redelivered_message_does_not_run_the_audit_twice(auditor, workspace):
