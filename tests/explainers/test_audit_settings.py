@@ -148,9 +148,17 @@ def test_probe_settings_must_be_an_object():
         ),
         ({"max_n_boot": 99}, "max_n_boot", "probe_settings.max_n_boot must be between 100 and 100000."),
         ({"max_text_rows": 50}, "max_text_rows", "probe_settings.max_text_rows must be between 100 and 1000000."),
-        ({"sample_read_factor": 0}, "sample_read_factor", "probe_settings.sample_read_factor must be between 1 and 100."),
+        (
+            {"sample_read_factor": 0},
+            "sample_read_factor",
+            "probe_settings.sample_read_factor must be between 1 and 100.",
+        ),
         ({"attributions": 1}, "attributions", "probe_settings.attributions must be true or false."),
-        ({"attribution_budget": 0}, "attribution_budget", "probe_settings.attribution_budget must be between 1 and 500."),
+        (
+            {"attribution_budget": 0},
+            "attribution_budget",
+            "probe_settings.attribution_budget must be between 1 and 500.",
+        ),
         (
             {"attribution_tolerance": 0},
             "attribution_tolerance",
