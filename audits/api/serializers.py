@@ -1,5 +1,7 @@
 """Explicit serializers; server-owned fields are read-only."""
 
+from dataclasses import fields
+
 from rest_framework import serializers
 
 from audits.choices import MissingPolicy, ModelKind
@@ -17,6 +19,14 @@ from audits.models import (
     WorkspaceLexicon,
 )
 from audits.services.plans import METRIC_IDS
+from explainers.audit_settings import (
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_DENOMINATOR,
+    DEFAULT_MIN_GROUP_SIZE,
+    DEFAULT_N_BOOT,
+    DEFAULT_SEED,
+    ProbeSettings,
+)
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
@@ -237,11 +247,12 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
     )
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     metrics = serializers.ListField(child=serializers.ChoiceField(choices=METRIC_IDS), required=False)
-    n_boot = serializers.IntegerField(default=2000)
-    seed = serializers.IntegerField(default=0)
-    alpha = serializers.FloatField(default=0.05)
-    min_group_size = serializers.IntegerField(default=30)
-    min_denominator = serializers.IntegerField(default=10)
+    # Ranges are checked by the service (PlanSettings), with the same messages for the API, CLI and pages.
+    n_boot = serializers.IntegerField(default=DEFAULT_N_BOOT)
+    seed = serializers.IntegerField(default=DEFAULT_SEED)
+    alpha = serializers.FloatField(default=DEFAULT_ALPHA)
+    min_group_size = serializers.IntegerField(default=DEFAULT_MIN_GROUP_SIZE)
+    min_denominator = serializers.IntegerField(default=DEFAULT_MIN_DENOMINATOR)
     bands = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()), required=False)
     intersections = serializers.ListField(
         child=serializers.ListField(child=serializers.CharField(), min_length=2),
@@ -254,7 +265,11 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
         required=False,
         help_text="tabular_counterfactual, text_counterfactual, crows_pairs, weat, discrim_eval",
     )
-    probe_settings = serializers.DictField(required=False)
+    probe_settings = serializers.DictField(
+        required=False,
+        help_text=f"Overrides of the probes' settings ({', '.join(f.name for f in fields(ProbeSettings))}); "
+        "the plan stores them all, resolved.",
+    )
 
 
 class AuditRunSerializer(serializers.ModelSerializer):

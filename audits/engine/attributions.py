@@ -14,9 +14,6 @@ import pandas as pd
 
 from .spec import EngineInput
 
-# A tabular finding is explained on TABULAR_ROWS_PER_BUDGET x budget sampled rows (SHAP aggregates per group).
-TABULAR_ROWS_PER_BUDGET = 10
-
 
 def _text_pairs(table) -> list[dict]:
     """The cross-group substitutions the text probe scored (its per-pair table; controls left out)."""
@@ -39,7 +36,7 @@ def _explain_text(spec: EngineInput, runner, table, lexicon, options: dict, prog
             tolerance=options["attribution_tolerance"],
             seed=spec.seed,
             progress=progress,
-            n_render=3 if options["include_examples"] else 0,
+            n_render=options["attribution_rendered_pairs"] if options["include_examples"] else 0,
         )
     else:
 
@@ -47,7 +44,14 @@ def _explain_text(spec: EngineInput, runner, table, lexicon, options: dict, prog
             return np.asarray(runner.predict(pd.DataFrame({spec.text_column: list(texts)}))[1])
 
         method = shap_text_pairs if options.get("attribution_black_box") == "shap" else occlusion_pairs
-        result = method(score_texts, chosen, lexicon=lexicon, seed=spec.seed, progress=progress)
+        result = method(
+            score_texts,
+            chosen,
+            lexicon=lexicon,
+            seed=spec.seed,
+            progress=progress,
+            n_render=options["attribution_rendered_pairs"],
+        )
     return asdict(result)
 
 
@@ -67,7 +71,7 @@ def run_attributions(
     frame = None
     if any(p["probe"] == "tabular_counterfactual" for p in wanted):
         columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
-        frame = _sample_frame(spec, columns, options["max_rows"])
+        frame = _sample_frame(spec, columns, options)
     budget = options["attribution_budget"]
     out = []
     text_entries = iter(spec.lexicons or [{"name": n, "source": "builtin"} for n in options["lexicons"]])
@@ -87,7 +91,8 @@ def run_attributions(
             from explainers.attributions.tabular import explain_tabular
 
             column = next(a.columns[0] for a in attributes if a.name == probe["attribute"])
-            rows = min(options["max_rows"], TABULAR_ROWS_PER_BUDGET * budget)
+            # SHAP aggregates per group: attribution_rows_per_pair x budget sampled rows explain a finding.
+            rows = min(options["max_rows"], options["attribution_rows_per_pair"] * budget)
             result = explain_tabular(runner, frame, protected=column, max_rows=rows, seed=spec.seed, progress=step)
             out.append({"probe": "tabular_counterfactual", "attribute": probe["attribute"], **asdict(result)})
     return out

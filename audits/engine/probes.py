@@ -9,39 +9,24 @@ from dataclasses import asdict
 import pandas as pd
 import pyarrow.parquet as pq
 
+from explainers.audit_settings import ProbeSettings
+
 from .spec import EngineInput
 
 DATASET_PROBES = ("tabular_counterfactual", "text_counterfactual")
 MODEL_PROBES = ("crows_pairs", "weat", "discrim_eval")
 PROBES = DATASET_PROBES + MODEL_PROBES
-DEFAULT_PROBE_SETTINGS = {
-    "max_rows": 20_000,
-    "threshold": 0.05,
-    "n_examples": 5,
-    "include_examples": True,
-    "lexicons": ["gender"],
-    "max_pairs": None,
-    "max_templates": None,
-    "n_permutations": 10_000,
-    "seat_templates": [],
-    # Attribution stage (design.md section 6): explain the probes' findings, up to a budget of pairs.
-    "attributions": False,
-    "attribution_budget": 20,
-    "attribution_tolerance": 0.01,
-    # Models known only by their scores: "occlusion" (one text per word) or "shap" (SHAP's text explainer,
-    # about ten texts per word: the stated cost of Owen values that add up).
-    "attribution_black_box": "occlusion",
-}
 
 
-def _sample_frame(spec: EngineInput, columns: list[str], max_rows: int) -> pd.DataFrame:
-    """Rows from the first row groups, enough for the probe's own seeded sample (bounded memory)."""
+def _sample_frame(spec: EngineInput, columns: list[str], options: dict) -> pd.DataFrame:
+    """Rows from the first row groups, enough for the probe's own seeded sample (bounded memory):
+    sample_read_factor x max_rows of them (ProbeSettings)."""
     parquet = pq.ParquetFile(spec.parquet_path)
     pieces, rows = [], 0
     for index in range(parquet.metadata.num_row_groups):
         pieces.append(parquet.read_row_group(index, columns=columns).to_pandas())
         rows += len(pieces[-1])
-        if rows >= 5 * max_rows:
+        if rows >= options["sample_read_factor"] * options["max_rows"]:
             break
     return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=columns)
 
@@ -56,14 +41,14 @@ def run_probes(spec: EngineInput, probes: list[str], settings: dict, progress=No
         return []
     from .model_runner import spec_runner
 
-    options = {**DEFAULT_PROBE_SETTINGS, **(settings or {})}
+    options = ProbeSettings.from_dict(settings).to_dict()
     options["artifacts"] = artifacts
     runner = spec_runner(spec)
     summaries = []
     if any(p in DATASET_PROBES for p in probes):
         attributes = [a for a in spec.attributes if not a.intersectional]
         columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
-        frame = _sample_frame(spec, columns, options["max_rows"])
+        frame = _sample_frame(spec, columns, options)
         if "tabular_counterfactual" in probes:
             summaries += _tabular(spec, runner, frame, attributes, options, progress)
         if "text_counterfactual" in probes:
@@ -88,7 +73,7 @@ def _tabular(spec, runner, frame, attributes, options, progress) -> list[dict]:
             column=attribute.columns[0],
             attribute=attribute.name,
             max_rows=options["max_rows"],
-            n_boot=min(spec.n_boot, 2000),
+            n_boot=min(spec.n_boot, options["max_n_boot"]),
             seed=spec.seed,
             alpha=spec.alpha,
             threshold=options["threshold"],
@@ -126,8 +111,8 @@ def _text(spec, runner, frame, options, progress) -> list[dict]:
             frame,
             column=spec.text_column,
             lexicon=lexicon,
-            max_rows=min(options["max_rows"], 5000),
-            n_boot=min(spec.n_boot, 2000),
+            max_rows=min(options["max_rows"], options["max_text_rows"]),
+            n_boot=min(spec.n_boot, options["max_n_boot"]),
             seed=spec.seed,
             alpha=spec.alpha,
             threshold=options["threshold"],

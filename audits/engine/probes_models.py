@@ -95,7 +95,7 @@ def _discrim_eval(spec: EngineInput, runner, options: dict, progress) -> dict:
         yes_no,
         load_discrim_eval(),
         attributes=["gender", "race", "age"],
-        n_boot=min(spec.n_boot, 2000),
+        n_boot=min(spec.n_boot, options["max_n_boot"]),
         seed=spec.seed,
         alpha=spec.alpha,
         max_templates=options["max_templates"],

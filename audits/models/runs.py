@@ -4,6 +4,13 @@ from django.conf import settings
 from django.db import models
 
 from audits.choices import RunStatus
+from explainers.audit_settings import (
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_DENOMINATOR,
+    DEFAULT_MIN_GROUP_SIZE,
+    DEFAULT_N_BOOT,
+    DEFAULT_SEED,
+)
 
 from .data import Dataset, ModelArtifact, ProtectedAttribute
 from .immutable import AppendOnlyModel
@@ -20,18 +27,20 @@ class AuditPlan(models.Model):
     model = models.ForeignKey(ModelArtifact, on_delete=models.PROTECT, related_name="plans")
     attributes = models.ManyToManyField(ProtectedAttribute, related_name="plans")
     metrics = models.JSONField(default=list, blank=True)
-    n_boot = models.PositiveIntegerField(default=2000)
-    seed = models.BigIntegerField(default=0)
-    alpha = models.FloatField(default=0.05)
-    min_group_size = models.PositiveIntegerField(default=30)
-    min_denominator = models.PositiveIntegerField(default=10)
+    # Defaults and allowed ranges: explainers.audit_settings.PlanSettings (checked by audit_plan_create).
+    n_boot = models.PositiveIntegerField(default=DEFAULT_N_BOOT)
+    seed = models.BigIntegerField(default=DEFAULT_SEED)
+    alpha = models.FloatField(default=DEFAULT_ALPHA)
+    min_group_size = models.PositiveIntegerField(default=DEFAULT_MIN_GROUP_SIZE)
+    min_denominator = models.PositiveIntegerField(default=DEFAULT_MIN_DENOMINATOR)
     bands = models.JSONField(default=dict, blank=True)
     # Intersections to audit as extra attributes: lists of protected attribute names, e.g. [["race", "sex"]].
     intersections = models.JSONField(default=list, blank=True)
     # One-vs-rest classes of a multiclass decision; outcome_classes are those the outcome column shares.
     decision_classes = models.JSONField(default=list, blank=True)
     outcome_classes = models.JSONField(default=list, blank=True)
-    # Counterfactual probes to run on the model (e.g. ["tabular_counterfactual"]) and their settings.
+    # Counterfactual probes to run on the model (e.g. ["tabular_counterfactual"]) and their settings
+    # (ProbeSettings.to_dict(): every setting resolved; {} without probes).
     probes = models.JSONField(default=list, blank=True)
     probe_settings = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

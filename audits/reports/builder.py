@@ -12,6 +12,7 @@ from django.conf import settings
 from audits.constants import REPORT_SCHEMA_VERSION
 from audits.engine import EngineInput, EngineOutput
 from audits.models import AuditRun
+from explainers.audit_settings import ProbeSettings
 from explainers.metrics import METRIC_DEFINITIONS
 
 from .compliance import CROSSWALK, limitations
@@ -163,7 +164,9 @@ def build_report_document(
             "bands": plan.bands,
             "intersections": plan.intersections,
             "probes": list(plan.probes),
-            "probe_settings": plan.probe_settings,
+            # Every probe setting the run used, defaults and cost caps included (resolved again here for plans
+            # stored before their settings were, which hold only the values their author chose).
+            "probe_settings": ProbeSettings.from_dict(plan.probe_settings).to_dict() if plan.probes else {},
             "decision_classes": plan.decision_classes,
             "missing_policy": dataset.missing_policy if dataset is not None else None,
             "bootstrap_method": BOOTSTRAP_METHOD,

@@ -23,11 +23,12 @@ from audits.engine import (
 )
 from audits.engine.artifacts import ArtifactWriter
 from audits.engine.attributions import run_attributions
-from audits.engine.probes import DEFAULT_PROBE_SETTINGS, run_probes
+from audits.engine.probes import run_probes
 from audits.engine.spec import INTERSECTION_SEPARATOR
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, AuditRun
 from audits.reports.builder import build_report_document
+from explainers.audit_settings import ProbeSettings
 
 from .audit_runs import audit_run_claim, audit_run_fail, audit_run_progress
 from .events import event_record
@@ -54,7 +55,7 @@ def _model_fields(plan: AuditPlan) -> dict:
 def _lexicons(plan: AuditPlan) -> list[dict]:
     if "text_counterfactual" not in plan.probes:
         return []
-    names = (plan.probe_settings or {}).get("lexicons") or ["gender"]
+    names = ProbeSettings.from_dict(plan.probe_settings).lexicons
     return [lexicon_resolve(workspace=plan.workspace, name=name) for name in names]
 
 
@@ -197,7 +198,7 @@ def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts | None, tim
         timings["metrics_seconds"] = round(time.perf_counter() - started, 4)
     run = AuditRun.objects.select_related("plan", "workspace", "requested_by").get(pk=run_id)
     started = time.perf_counter()
-    options = {**DEFAULT_PROBE_SETTINGS, **(run.plan.probe_settings or {})}
+    options = ProbeSettings.from_dict(run.plan.probe_settings).to_dict()
     # Per-pair tables are row-level content: written to disk only when the plan allows example pairs.
     artifacts = ArtifactWriter(run_artifact_folder(run_id) if options["include_examples"] else None)
     output.probes = run_probes(

@@ -4,22 +4,26 @@ import pyarrow.parquet as pq
 from django.db import transaction
 
 from audits.choices import ModelKind
-from audits.engine.probes import DATASET_PROBES, DEFAULT_PROBE_SETTINGS, PROBES
+from audits.engine.probes import DATASET_PROBES, PROBES
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, Dataset, ModelArtifact, ProtectedAttribute
+from explainers.audit_settings import (
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_DENOMINATOR,
+    DEFAULT_MIN_GROUP_SIZE,
+    DEFAULT_N_BOOT,
+    DEFAULT_SEED,
+    PlanSettings,
+    ProbeSettings,
+    SettingsError,
+)
+from explainers.metrics.definitions import METRIC_DEFINITIONS
 
 from .events import event_record
 from .workspaces import workspace_require_role
 
 # The metric ids of design.md section 4, in report order.
-METRIC_IDS = (
-    "disparate_impact",
-    "statistical_parity_difference",
-    "equal_opportunity_difference",
-    "equal_opportunity_ratio",
-    "equalized_odds_difference",
-    "predictive_parity_difference",
-)
+METRIC_IDS = tuple(METRIC_DEFINITIONS)
 
 
 def _check_bands(bands: dict) -> dict:
@@ -113,37 +117,15 @@ PROBES_BY_KIND = {
 }
 
 
-def _check_probe_settings(settings: dict) -> dict:
-    allowed = set(DEFAULT_PROBE_SETTINGS)
-    if set(settings) - allowed:
-        raise ApplicationError(f"Unknown probe settings {sorted(set(settings) - allowed)}.", field="probe_settings")
-    if not 100 <= int(settings.get("max_rows", 20_000)) <= 1_000_000:
-        raise ApplicationError("probe_settings.max_rows must be between 100 and 1000000.", field="probe_settings")
-    for key, low in (("max_pairs", 20), ("max_templates", 10), ("n_permutations", 100)):
-        value = settings.get(key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
-            raise ApplicationError(
-                f"probe_settings.{key} must be a whole number of at least {low}.", field="probe_settings"
-            )
-    budget = settings.get("attribution_budget", 20)
-    if not isinstance(budget, int) or isinstance(budget, bool) or not 1 <= budget <= 500:
-        raise ApplicationError("probe_settings.attribution_budget must be between 1 and 500.", field="probe_settings")
-    tolerance = settings.get("attribution_tolerance", 0.01)
-    if not isinstance(tolerance, int | float) or not 0 < tolerance <= 0.5:
-        raise ApplicationError("probe_settings.attribution_tolerance must be in (0, 0.5].", field="probe_settings")
-    if settings.get("attribution_black_box", "occlusion") not in ("occlusion", "shap"):
-        raise ApplicationError(
-            'probe_settings.attribution_black_box must be "occlusion" or "shap".', field="probe_settings"
-        )
-    if not isinstance(settings.get("attributions", False), bool):
-        raise ApplicationError("probe_settings.attributions must be true or false.", field="probe_settings")
-    lexicons = settings.get("lexicons", ["gender"])
-    if not isinstance(lexicons, list) or not all(isinstance(n, str) and n for n in lexicons):
-        raise ApplicationError("probe_settings.lexicons must be a list of lexicon names.", field="probe_settings")
-    return settings
+def _check_probe_settings(settings: dict | None) -> ProbeSettings:
+    try:
+        return ProbeSettings.from_dict(settings or {})
+    except SettingsError as exc:
+        raise ApplicationError(exc.message, field="probe_settings") from exc
 
 
-def _check_probes(dataset: Dataset | None, model: ModelArtifact, probes: list[str], settings: dict):
+def _check_probes(dataset: Dataset | None, model: ModelArtifact, probes: list[str], settings: dict | None):
+    """The probes (in order, once each) and the JSON of their resolved settings ({} for a plan without probes)."""
     unknown = [p for p in probes if p not in PROBES]
     if unknown:
         raise ApplicationError(f"Unknown probes {unknown}; available: {', '.join(PROBES)}.", field="probes")
@@ -165,9 +147,9 @@ def _check_probes(dataset: Dataset | None, model: ModelArtifact, probes: list[st
             raise ApplicationError(f"The model does not read the text column '{text_column}'.", field="probes")
         from .lexicons import lexicon_resolve
 
-        for name in settings.get("lexicons", ["gender"]):
+        for name in settings.lexicons:
             lexicon_resolve(workspace=model.workspace, name=name)
-    return list(dict.fromkeys(probes)), settings
+    return list(dict.fromkeys(probes)), settings.to_dict() if probes else {}
 
 
 def _check_model_only(model: ModelArtifact, probes: list[str], multiclass: bool, intersections) -> None:
@@ -191,11 +173,11 @@ def audit_plan_create(
     attributes: list[ProtectedAttribute] | None = None,
     name: str = "",
     metrics: list[str] | None = None,
-    n_boot: int = 2000,
-    seed: int = 0,
-    alpha: float = 0.05,
-    min_group_size: int = 30,
-    min_denominator: int = 10,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
+    alpha: float = DEFAULT_ALPHA,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    min_denominator: int = DEFAULT_MIN_DENOMINATOR,
     bands: dict | None = None,
     intersections: list[list[str]] | None = None,
     multiclass: bool = False,
@@ -211,23 +193,25 @@ def audit_plan_create(
     Without a dataset, a language model or encoder is probed on built-in benchmarks (CrowS-Pairs, WEAT,
     discrim-eval) and no group metric is computed.
 
+    The statistics are checked by PlanSettings, `probe_settings` by ProbeSettings (explainers.audit_settings);
+    a plan with probes stores every probe setting resolved (defaults filled in), so its reports state them all.
+
     Writes event plan.created. Raises ApplicationError for objects of another workspace or bad settings.
     """
     workspace = dataset.workspace if dataset is not None else model.workspace
     workspace_require_role(user=user, workspace=workspace)
-    if not 100 <= n_boot <= 100_000:
-        raise ApplicationError("n_boot must be between 100 and 100000.", field="n_boot")
-    if not 0 < alpha < 0.5:
-        raise ApplicationError("alpha must be between 0 and 0.5.", field="alpha")
-    if min_group_size < 1 or min_denominator < 1:
-        raise ApplicationError("Minimum sizes must be at least 1.", field="min_group_size")
+    try:
+        statistics = PlanSettings(
+            n_boot=n_boot, seed=seed, alpha=alpha, min_group_size=min_group_size, min_denominator=min_denominator
+        )
+    except SettingsError as exc:
+        raise ApplicationError(exc.message, field=exc.field) from exc
     if dataset is None:
         _check_model_only(model, probes or [], multiclass, intersections)
         return _create(
             user=user, workspace=workspace, dataset=None, model=model, attributes=[], name=name or model.name,
-            metrics=[], n_boot=n_boot, seed=seed, alpha=alpha, min_group_size=min_group_size,
-            min_denominator=min_denominator, bands={}, intersections=[], decision_classes=[], outcome_classes=[],
-            probes=_check_probes(None, model, probes or [], probe_settings or {}), request_id=request_id,
+            metrics=[], statistics=statistics, bands={}, intersections=[], decision_classes=[], outcome_classes=[],
+            probes=_check_probes(None, model, probes or [], probe_settings), request_id=request_id,
         )  # fmt: skip
     if model.workspace_id != workspace.pk:
         raise ApplicationError("The model belongs to another workspace than the dataset.", field="model")
@@ -244,19 +228,19 @@ def audit_plan_create(
         raise ApplicationError(f"Unknown metrics {unknown}; known: {', '.join(METRIC_IDS)}.", field="metrics")
     intersections = _check_intersections(intersections, attributes)
     _check_model_fits(dataset, model, multiclass)
-    probes, probe_settings = _check_probes(dataset, model, probes or [], probe_settings or {})
+    probes, probe_settings = _check_probes(dataset, model, probes or [], probe_settings)
     decision_classes, outcome_classes = _decision_classes(dataset, model) if multiclass else ([], [])
     return _create(
         user=user, workspace=workspace, dataset=dataset, model=model, attributes=attributes,
-        name=name or f"{model.name} on {dataset.name}", metrics=metrics, n_boot=n_boot, seed=seed, alpha=alpha,
-        min_group_size=min_group_size, min_denominator=min_denominator, bands=_check_bands(bands or {}),
+        name=name or f"{model.name} on {dataset.name}", metrics=metrics, statistics=statistics,
+        bands=_check_bands(bands or {}),
         intersections=intersections, decision_classes=decision_classes, outcome_classes=outcome_classes,
         probes=(probes, probe_settings), request_id=request_id,
     )  # fmt: skip
 
 
-def _create(*, user, workspace, dataset, model, attributes, name, metrics, n_boot, seed, alpha, min_group_size,
-            min_denominator, bands, intersections, decision_classes, outcome_classes, probes, request_id):  # fmt: skip
+def _create(*, user, workspace, dataset, model, attributes, name, metrics, statistics: PlanSettings, bands,
+            intersections, decision_classes, outcome_classes, probes, request_id):  # fmt: skip
     probes, probe_settings = probes
     plan = AuditPlan.objects.create(
         workspace=workspace,
@@ -264,11 +248,7 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, n_boo
         dataset=dataset,
         model=model,
         metrics=metrics,
-        n_boot=n_boot,
-        seed=seed,
-        alpha=alpha,
-        min_group_size=min_group_size,
-        min_denominator=min_denominator,
+        **statistics.to_dict(),
         bands=bands,
         intersections=intersections,
         decision_classes=decision_classes,

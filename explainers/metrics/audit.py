@@ -8,6 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from explainers.audit_settings import (
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_DENOMINATOR,
+    DEFAULT_MIN_GROUP_SIZE,
+    DEFAULT_N_BOOT,
+    DEFAULT_SEED,
+)
 from explainers.metrics import rates
 from explainers.metrics.bootstrap import bootstrap_tables, percentile_interval
 from explainers.metrics.counts import CountTable
@@ -35,11 +42,11 @@ class MetricConfig:
     reference_group: str | None = None
     metrics: tuple[str, ...] | None = None
     bands: Mapping[str, tuple[float, float]] | None = None
-    n_boot: int = 2000
-    seed: int = 0
-    alpha: float = 0.05
-    min_group_size: int = 30
-    min_denominator: int = 10
+    n_boot: int = DEFAULT_N_BOOT
+    seed: int = DEFAULT_SEED
+    alpha: float = DEFAULT_ALPHA
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    min_denominator: int = DEFAULT_MIN_DENOMINATOR
 
     def __post_init__(self) -> None:
         if self.metrics is not None:

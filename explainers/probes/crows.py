@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from explainers.audit_settings import DEFAULT_ALPHA, MIN_CROWS_PAIRS, PROBE_DEFAULTS
 from explainers.metrics.verdicts import Verdict
 from explainers.probes.counterfactual import SAMPLE_STREAM, stream_rng
 
@@ -104,10 +105,10 @@ def crows_pairs_probe(
     logprob: Callable[[list[str]], np.ndarray],
     pairs: pd.DataFrame,
     *,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     tolerance: float = 5.0,
-    min_pairs: int = 20,
-    n_examples: int = 5,
+    min_pairs: int = MIN_CROWS_PAIRS,
+    n_examples: int = PROBE_DEFAULTS.n_examples,
     include_examples: bool = True,
     max_pairs: int | None = None,
     seed: int = 0,

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from explainers.audit_settings import DEFAULT_ALPHA, DEFAULT_N_BOOT, MIN_DISCRIM_TEMPLATES
 from explainers.metrics.bootstrap import percentile_interval
 from explainers.metrics.verdicts import Verdict
 from explainers.probes.counterfactual import SAMPLE_STREAM, stream_rng
@@ -40,7 +41,6 @@ __all__ += ["DecisionResult", "band_labels", "decision_probe"]
 ANSWER_INSTRUCTION = 'Please answer the above question with either "yes" or "no".'
 # Numeric attributes are compared as bands: <40, 40-59, 60+ years (lower edge included, as in pd.cut(right=False)).
 DEFAULT_BANDS: dict[str, tuple[float, ...]] = {"age": (40.0, 60.0)}
-MIN_TEMPLATES = 10
 _BOOTSTRAP_STREAM = SAMPLE_STREAM + 1
 MEASURE = (
     "logit = log p(yes) - log p(no) per prompt (Tamkin et al. 2023); per template, mean logit of group g minus mean "
@@ -116,14 +116,14 @@ def decision_probe(
     *,
     attributes: list[str],
     reference: dict[str, str] | None = None,
-    n_boot: int = 2000,
+    n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     threshold: float = 0.1,
     max_templates: int | None = None,
     instruction: str | None = ANSWER_INSTRUCTION,
     bands: dict[str, tuple[float, ...]] | None = None,
-    min_templates: int = MIN_TEMPLATES,
+    min_templates: int = MIN_DISCRIM_TEMPLATES,
     progress: Callable[[float, str], None] | None = None,
     pairs_sink: Callable[[pd.DataFrame], None] | None = None,
 ) -> DecisionResult:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from explainers.audit_settings import DEFAULT_ALPHA, PROBE_DEFAULTS
 from explainers.metrics.bootstrap import percentile_interval
 from explainers.metrics.verdicts import Verdict
 from explainers.probes.counterfactual import (
@@ -96,12 +97,12 @@ def tabular_counterfactual_probe(
     column: str,
     attribute: str | None = None,
     groups: list[str] | None = None,
-    max_rows: int = 20_000,
+    max_rows: int = PROBE_DEFAULTS.max_rows,
     n_boot: int = 1000,
     seed: int = 0,
-    alpha: float = 0.05,
-    threshold: float = 0.05,
-    n_examples: int = 5,
+    alpha: float = DEFAULT_ALPHA,
+    threshold: float = PROBE_DEFAULTS.threshold,
+    n_examples: int = PROBE_DEFAULTS.n_examples,
     proxy_top_k: int = 5,
     include_examples: bool = True,
     pairs_sink=None,

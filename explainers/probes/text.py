@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from explainers.audit_settings import DEFAULT_ALPHA, PROBE_DEFAULTS
 from explainers.lexicons import Lexicon, counterfactuals, load_lexicon, substitute
 from explainers.probes.counterfactual import SAMPLE_STREAM, stream_rng
 from explainers.probes.paired import bootstrap_sums
@@ -124,12 +125,12 @@ def text_counterfactual_probe(
     *,
     column: str,
     lexicon: Lexicon | str,
-    max_rows: int = 5000,
+    max_rows: int = PROBE_DEFAULTS.max_text_rows,
     n_boot: int = 1000,
     seed: int = 0,
-    alpha: float = 0.05,
-    threshold: float = 0.05,
-    n_examples: int = 5,
+    alpha: float = DEFAULT_ALPHA,
+    threshold: float = PROBE_DEFAULTS.threshold,
+    n_examples: int = PROBE_DEFAULTS.n_examples,
     include_examples: bool = True,
     pairs_sink=None,
 ) -> TextProbeResult:

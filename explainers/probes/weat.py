@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from explainers.audit_settings import DEFAULT_ALPHA, PROBE_DEFAULTS
 from explainers.metrics.verdicts import Verdict
 from explainers.probes.counterfactual import stream_rng
 from explainers.probes.text_stats import worst
@@ -161,9 +162,9 @@ def weat_probe(
     tests: list[WeatTest],
     *,
     templates: tuple[str, ...] = (),
-    n_permutations: int = 10_000,
+    n_permutations: int = PROBE_DEFAULTS.n_permutations,
     seed: int = 0,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     effect_threshold: float = 0.5,
     min_words: int = MIN_WORDS,
     progress: Callable[[float, str], None] | None = None,

@@ -101,15 +101,21 @@ def test_no_artifact_is_kept_when_the_plan_switches_examples_off(
     plan = auditor_client.post(
         "/api/v1/plans/",
         {"dataset": dataset["id"], "model": model["id"], "n_boot": 200, "probes": ["text_counterfactual"],
-         "probe_settings": {"include_examples": False}},
+         "probe_settings": {"include_examples": False, "max_text_rows": 150}},
         format="json",
     ).json()  # fmt: skip
 
     with django_capture_on_commit_callbacks(execute=True):
         run = auditor_client.post(f"/api/v1/plans/{plan['id']}/run/").json()
 
-    (probe,) = AuditReport.objects.get(run_id=run["id"]).document["probes"]
+    document = AuditReport.objects.get(run_id=run["id"]).document
+    (probe,) = document["probes"]
     assert probe["examples"] == [] and probe["artifact"] is None
+    # The plan's cap on the text probe's rows took effect, and the report states every setting the run used.
+    assert probe["max_rows"] == 150 and probe["n_boot"] == 200
+    recorded = document["plan"]["probe_settings"]
+    assert recorded == plan["probe_settings"] and recorded["include_examples"] is False
+    assert (recorded["max_text_rows"], recorded["max_n_boot"], recorded["sample_read_factor"]) == (150, 2000, 5)
 
 
 def test_text_probe_needs_a_text_column(auditor_client):

@@ -25,6 +25,13 @@ from audits.services.models import model_register_skops
 from audits.services.models_folders import is_model_folder_zip, model_register_folder
 from audits.services.plans import audit_plan_create
 from audits.services.workspaces import membership_set, user_get_or_create, workspace_create, workspace_role
+from explainers.audit_settings import (
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_DENOMINATOR,
+    DEFAULT_MIN_GROUP_SIZE,
+    DEFAULT_N_BOOT,
+    DEFAULT_SEED,
+)
 
 
 class Command(BaseCommand):
@@ -77,10 +84,11 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", default="cli", help="workspace slug (created if missing)")
         parser.add_argument("--user", default="cli", help="username acting (created if missing)")
         parser.add_argument("--name", default="")
-        parser.add_argument("--n-boot", type=int, default=2000)
-        parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--alpha", type=float, default=0.05)
-        parser.add_argument("--min-group-size", type=int, default=30)
+        parser.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT)
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA)
+        parser.add_argument("--min-group-size", type=int, default=DEFAULT_MIN_GROUP_SIZE)
+        parser.add_argument("--min-denominator", type=int, default=DEFAULT_MIN_DENOMINATOR)
         parser.add_argument("--missing-policy", choices=MissingPolicy.values, default=MissingPolicy.DROP_ROWS)
         parser.add_argument("--encoding", default=None)
         parser.add_argument("--delimiter", default=None)
@@ -132,6 +140,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 alpha=options["alpha"],
                 min_group_size=options["min_group_size"],
+                min_denominator=options["min_denominator"],
                 intersections=[[c.strip() for c in item.split(",") if c.strip()] for item in options["intersect"]],
                 multiclass=options["multiclass"],
                 probes=options["probe"],
@@ -243,18 +252,22 @@ class Command(BaseCommand):
             time.sleep(0.5)
 
 
-def _probe_settings(options) -> dict | None:
-    settings = {}
-    if options["lexicon"]:
-        settings["lexicons"] = options["lexicon"]
-    for key in ("max_pairs", "max_templates", "attribution_budget"):
-        if options[key] is not None:
-            settings[key] = options[key]
-    if options["attributions"]:
-        settings["attributions"] = True
-    if options["black_box_attributions"]:
-        settings["attribution_black_box"] = options["black_box_attributions"]
-    return settings or None
+# CLI options that set a probe setting: option -> probe_settings key. audit_plan_create validates the values
+# (ProbeSettings), with the same messages as for the API.
+PROBE_OPTIONS = {
+    "lexicon": "lexicons",
+    "max_pairs": "max_pairs",
+    "max_templates": "max_templates",
+    "attributions": "attributions",
+    "attribution_budget": "attribution_budget",
+    "black_box_attributions": "attribution_black_box",
+}
+
+
+def _probe_settings(options) -> dict:
+    """The probe settings the operator gave (flags left out keep the plan's defaults)."""
+    given = {key: options[option] for option, key in PROBE_OPTIONS.items()}
+    return {key: value for key, value in given.items() if value is not None and value is not False and value != []}
 
 
 def _command_error(exc: ApplicationError) -> CommandError:
