@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from audits.choices import EventAction, EventObjectType
+
 from .immutable import AppendOnlyModel
 from .workspaces import Workspace
 
@@ -16,8 +18,8 @@ class AuditEvent(AppendOnlyModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=255)
-    action = models.CharField(max_length=100, db_index=True)
-    object_type = models.CharField(max_length=100)
+    action = models.CharField(max_length=100, db_index=True, choices=EventAction.choices)
+    object_type = models.CharField(max_length=100, choices=EventObjectType.choices)
     object_id = models.CharField(max_length=100)
     request_id = models.CharField(max_length=100, blank=True)
     task_id = models.CharField(max_length=255, blank=True)

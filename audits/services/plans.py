@@ -3,7 +3,7 @@
 import pyarrow.parquet as pq
 from django.db import transaction
 
-from audits.choices import ModelKind
+from audits.choices import EventAction, ModelKind
 from audits.engine.probes import DATASET_PROBES, PROBES
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, Dataset, ModelArtifact, ProtectedAttribute
@@ -259,7 +259,7 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
     )
     plan.attributes.set(attributes)
     event_record(
-        action="plan.created",
+        action=EventAction.PLAN_CREATED,
         obj=plan,
         actor=user,
         workspace=workspace,
