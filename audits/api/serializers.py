@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from audits.choices import MissingPolicy, ModelKind
-from audits.engine.builtins import BUILTINS
+from audits.execution.builtins import BUILTINS
 from audits.models import (
     AuditPlan,
     AuditReport,
