@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from explainers.pipeline.spec import MISSING_AS_GROUP, MISSING_DROP_ROWS, MISSING_GROUP_LABEL
+
 
 class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
@@ -34,9 +36,9 @@ class RunStatus(models.TextChoices):
 
 class MissingPolicy(models.TextChoices):
     # Rows with a missing decision, outcome or protected value are left out and counted in the report.
-    DROP_ROWS = "drop_rows", "Drop rows with a missing value in an audited column (counted)"
+    DROP_ROWS = MISSING_DROP_ROWS, "Drop rows with a missing value in an audited column (counted)"
     # Missing protected values become their own group, so nobody silently disappears from the audit.
-    GROUP = "as_group", "Treat a missing protected value as its own group '(missing)'"
+    GROUP = MISSING_AS_GROUP, f"Treat a missing protected value as its own group '{MISSING_GROUP_LABEL}'"
 
 
 class ReviewStatus(models.TextChoices):

@@ -1,6 +1,5 @@
 """Constants of the audit domain."""
 
-MISSING_GROUP_LABEL = "(missing)"
 REPORT_SCHEMA_VERSION = "1.0.0"
 REPORT_SCHEMA_FILE = "report.v1.schema.json"
 MAX_GROUPS_PER_ATTRIBUTE = 200

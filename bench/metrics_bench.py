@@ -12,7 +12,7 @@ and their intersection (40 groups), see bench/README.md for the details:
 (b) engine      explainers.metrics: count_table + audit_attribute (six metrics, B bootstrap replicates);
 (c) fairlearn   MetricFrame with the same per-group rates, once without and once with n_boot;
 (d) agreement   our percentile intervals against fairlearn's bootstrap intervals, within Monte-Carlo error;
-(e) parquet     the app's streaming engine (audits.engine.compute_group_metrics) over a Parquet file,
+(e) parquet     the app's streaming engine (explainers.pipeline.local.compute_group_metrics) over a Parquet file,
                 in a fresh child process whose peak RSS (VmHWM) is reported.
 
 It is a benchmark, not a test: targets are marked PASS/MISS and never fail the run; exceptions do.

@@ -5,7 +5,7 @@ from dataclasses import fields
 from rest_framework import serializers
 
 from audits.choices import MissingPolicy, ModelKind
-from audits.engine.builtins import BUILTINS
+from audits.execution.builtins import BUILTINS
 from audits.models import (
     AuditPlan,
     AuditReport,

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from audits.constants import MAX_GROUPS_PER_ATTRIBUTE
+from explainers.pipeline.columns import favourable_mask, group_labels, normalise_values
 
-from .columns import favourable_mask, group_labels, normalise_values
 from .reader import IngestionError
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from django.conf import settings
 
 from audits.constants import REPORT_SCHEMA_VERSION
-from audits.engine import EngineInput, EngineOutput
 from audits.models import AuditRun
 from explainers.audit_settings import ProbeSettings
 from explainers.metrics import METRIC_DEFINITIONS
+from explainers.pipeline.finish import EngineOutput
+from explainers.pipeline.spec import EngineInput
 
 from .compliance import CROSSWALK, limitations
 

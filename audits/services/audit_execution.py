@@ -10,25 +10,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.choices import EventAction, ModelKind, RunStatus
-from audits.engine import (
-    AttributeSpec,
-    ChunkCounts,
-    EngineInput,
-    EngineOutput,
-    count_chunks,
-    count_row_groups,
-    finish,
-    merge_chunks,
-    row_group_chunks,
-)
-from audits.engine.artifacts import ArtifactWriter
-from audits.engine.attributions import run_attributions
-from audits.engine.probes import run_probes
-from audits.engine.spec import INTERSECTION_SEPARATOR
 from audits.exceptions import ApplicationError
+from audits.execution.artifacts import ArtifactWriter
+from audits.execution.attributions import run_attributions
+from audits.execution.model_runner import spec_runner
+from audits.execution.probes import run_probes
 from audits.models import AuditPlan, AuditRun
 from audits.reports.builder import build_report_document
 from explainers.audit_settings import ProbeSettings
+from explainers.pipeline.counting import ChunkCounts, count_row_groups, merge_chunks, row_group_chunks
+from explainers.pipeline.finish import EngineOutput, finish
+from explainers.pipeline.local import count_chunks
+from explainers.pipeline.spec import INTERSECTION_SEPARATOR, AttributeSpec, EngineInput
 
 from .audit_runs import audit_run_claim, audit_run_fail, audit_run_progress
 from .events import event_record
@@ -107,6 +100,12 @@ def engine_input(plan: AuditPlan) -> EngineInput:
     )
 
 
+def counting_runner(spec: EngineInput):
+    """The registered model that makes the plan's decisions, loaded and checked in this process; None when the
+    decisions are a column of the dataset."""
+    return spec_runner(spec) if spec.model_path else None
+
+
 def _describe_error(exc: Exception) -> str:
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     tail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -140,7 +139,10 @@ def audit_run_execute(*, run_id: int, worker: str, task_id: str = "") -> AuditRu
             return run
         started = time.perf_counter()
         counts = count_chunks(
-            spec, chunks, progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage)
+            spec,
+            chunks,
+            progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=f, stage=stage),
+            runner=counting_runner(spec),
         )
         timings = {"counting_seconds": round(time.perf_counter() - started, 4), "chunks": len(chunks)}
         return _complete(run_id=run_id, spec=spec, counts=counts, timings=timings, task_id=task_id)
@@ -162,7 +164,8 @@ def _dispatch_chord(run_id: int, spec: EngineInput, chunks: list[list[int]]) -> 
 def audit_chunk_count(*, run_id: int, spec: dict, row_groups: list[int]) -> dict:
     """Count one chunk for a fanned-out run (pure apart from the heartbeat). Errors fail the run."""
     try:
-        counts = count_row_groups(EngineInput.from_dict(spec), row_groups).to_dict()
+        engine_spec = EngineInput.from_dict(spec)
+        counts = count_row_groups(engine_spec, row_groups, runner=counting_runner(engine_spec)).to_dict()
     except Exception as exc:
         logger.exception("chunk %s of run %s failed", row_groups, run_id)
         audit_run_fail(run_id=run_id, error=f"Counting row groups {row_groups} failed: {_describe_error(exc)}")
@@ -250,8 +253,6 @@ def _device(spec: EngineInput) -> str:
     """Where the model ran (cpu, cuda:0), for the report's fingerprints."""
     if not spec.model_kind or spec.model_kind in (ModelKind.SKOPS_PIPELINE, ModelKind.BUILTIN_TEXT):
         return "cpu"
-    from audits.engine.model_runner import spec_runner
-
     return str(getattr(spec_runner(spec), "device", "cpu"))
 
 

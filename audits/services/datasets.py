@@ -11,8 +11,9 @@ from django.db import transaction
 from audits.canonical import canonical_dumps, sha256_hex
 from audits.choices import MissingPolicy, ModelKind
 from audits.exceptions import ApplicationError
-from audits.ingestion import AuditColumns, IngestionError, normalise_values, read_table, validate_audit_columns
+from audits.ingestion import AuditColumns, IngestionError, read_table, validate_audit_columns
 from audits.models import Dataset, ModelArtifact, ProtectedAttribute, Workspace
+from explainers.pipeline.columns import normalise_values
 
 from .events import event_record
 from .workspaces import workspace_require_role

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import transaction
 
 from audits.choices import ModelKind
-from audits.engine.builtins import builtin_model, builtin_path
 from audits.exceptions import ApplicationError
+from audits.execution.builtins import builtin_model, builtin_path
 from audits.ingestion.model_folders import allowed_server_path, extract_model_zip, remove_tree
 from audits.ingestion.reader import IngestionError
 from audits.models import Dataset, ModelArtifact, Workspace
@@ -46,7 +46,7 @@ def _smoke_frame(dataset: Dataset | None, text_column: str):
 
 def _load_and_smoke(kind: str, path: Path, sha: str, favourable: str, text_column: str, dataset):
     """Load through the same code the workers use, and predict a little; ApplicationError if anything fails."""
-    from audits.engine.model_runner import model_runner
+    from audits.execution.model_runner import model_runner
 
     try:
         runner = model_runner(kind, str(path), sha, favourable, text_column)

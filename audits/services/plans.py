@@ -4,8 +4,8 @@ import pyarrow.parquet as pq
 from django.db import transaction
 
 from audits.choices import EventAction, ModelKind
-from audits.engine.probes import DATASET_PROBES, PROBES
 from audits.exceptions import ApplicationError
+from audits.execution.probes import DATASET_PROBES, PROBES
 from audits.models import AuditPlan, Dataset, ModelArtifact, ProtectedAttribute
 from explainers.audit_settings import (
     DEFAULT_ALPHA,
@@ -64,7 +64,7 @@ def _check_intersections(intersections, attributes) -> list[list[str]]:
 
 
 def _distinct_values(dataset: Dataset, column: str) -> list[str]:
-    from audits.ingestion.columns import group_labels
+    from explainers.pipeline.columns import group_labels
 
     series = pq.read_table(dataset.file.path, columns=[column]).to_pandas()[column]
     return sorted(str(v) for v in group_labels(series).dropna().unique())

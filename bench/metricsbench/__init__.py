@@ -1,15 +1,14 @@
 """The pieces of bench/metrics_bench.py, the group-metrics benchmark (run that script, not this package).
 
 data           seeded synthetic population and its string columns;
-app_engine     imports of the app's engine (audits.engine), whichever layout the installed version has;
 measure        timing of the floor, the explainers.metrics engine and the app's counting path;
 fairlearn_ref  fairlearn MetricFrame pass/bootstrap and the interval agreement check;
 parquet_child  the app's streaming engine over a Parquet file in a fresh child process;
 system         machine, code fingerprint and peak RSS;
 report         printing, targets and the results JSON.
 
-Importing the package puts the repository root on sys.path, so that ``explainers`` and ``audits`` import
-however the script was started.
+Importing the package puts the repository root on sys.path, so that ``explainers`` imports however the
+script was started.
 """
 
 from __future__ import annotations

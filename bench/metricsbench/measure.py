@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import cProfile
-import inspect
 import io
 import pstats
 import time
@@ -14,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from explainers.metrics import MetricConfig, audit_attribute, count_table
-from metricsbench.app_engine import attribute_spec, import_engine_module
-from metricsbench.data import ATTRIBUTE_COLUMNS, INTERSECTION_COLUMN, SEPARATOR
+from explainers.pipeline.counting import attribute_group_codes
+from explainers.pipeline.spec import AttributeSpec
+from metricsbench.data import ATTRIBUTE_COLUMNS, INTERSECTION_COLUMN
 
 
 def best_time(fn, repeats: int):
@@ -84,37 +84,20 @@ def bench_size(pop: dict, frame: pd.DataFrame, n_boot: int, seed: int, repeats: 
 
 
 def app_count_table(frame: pd.DataFrame, columns, decision: np.ndarray, outcome: np.ndarray):
-    """The app's per-chunk counting step (audits.engine.counting) on in-memory rows, without the Parquet read.
-
-    Follows whichever labelling the installed engine has: integer codes per column combined for an
-    intersection (``_group_codes``), or one string label per row (``_labels``, the first engine package),
-    or the single-module engine's ``group_labels``. No missing values in the synthetic data, so the missing
-    policy does not matter.
+    """The app's per-chunk counting step (explainers.pipeline.counting) on in-memory rows, without the Parquet read:
+    integer codes per column, combined for an intersection, then count_table on a Categorical. No missing values
+    in the synthetic data, so the missing policy does not matter.
     """
-    counting = import_engine_module("counting")
-    if counting is not None and hasattr(counting, "_group_codes"):
-        spec = attribute_spec(counting, "bench", list(columns))
-        # Newer engines share a per-chunk cache of column codes between attributes: a fresh one per call here.
-        cache = ({},) if "cache" in inspect.signature(counting._group_codes).parameters else ()
-        codes, labels = counting._group_codes(frame, spec, *cache)
-        return count_table(pd.Categorical.from_codes(codes, categories=labels), decision, outcome)
-    if counting is not None and hasattr(counting, "_labels"):
-        labels = counting._labels(frame, attribute_spec(counting, "bench", list(columns)))
-        return count_table(labels.to_numpy(dtype=object), decision, outcome)
-    from audits.ingestion.columns import group_labels  # single-module engine: one column per attribute
-
-    parts = [group_labels(frame[c]) for c in columns]
-    joined = parts[0] if len(parts) == 1 else parts[0].str.cat(parts[1:], sep=SEPARATOR)
-    return count_table(joined.to_numpy(dtype=object), decision, outcome)
+    spec = AttributeSpec(name="bench", columns=list(columns))
+    # The app shares a per-chunk cache of column codes between attributes: a fresh one per call here.
+    codes, labels = attribute_group_codes(frame, spec, {})
+    return count_table(pd.Categorical.from_codes(codes, categories=labels), decision, outcome)
 
 
 def app_counting_path() -> str:
-    counting = import_engine_module("counting")
-    if counting is not None and hasattr(counting, "_group_codes"):
-        return "integer codes per column (audits.engine.counting._group_codes) + count_table on a Categorical"
-    if counting is not None and hasattr(counting, "_labels"):
-        return "one string label per row (audits.engine.counting._labels) + count_table on objects"
-    return "group_labels strings + count_table on objects (single-module engine)"
+    return (
+        "integer codes per column (explainers.pipeline.counting.attribute_group_codes) + count_table on a Categorical"
+    )
 
 
 def profile_in_memory(frame: pd.DataFrame, pop: dict, n_boot: int, seed: int, path: Path) -> None:

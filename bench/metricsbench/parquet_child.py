@@ -1,4 +1,5 @@
-"""The app's streaming engine (audits.engine.compute_group_metrics) over a Parquet file, in a fresh child process.
+"""The app's streaming engine (explainers.pipeline.local.compute_group_metrics) over a Parquet file, in a
+fresh child process.
 
 The parent writes the file and re-invokes the entry script ``bench/metrics_bench.py --_parquet-child FILE``;
 the child runs ``parquet_child`` and prints its result as one JSON line.
@@ -21,8 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from explainers.metrics.definitions import METRIC_DEFINITIONS
+from explainers.pipeline.local import compute_group_metrics
+from explainers.pipeline.spec import INTERSECTION_SEPARATOR, MISSING_DROP_ROWS, AttributeSpec, EngineInput
 from metricsbench import ENTRY_SCRIPT, REPO_ROOT
-from metricsbench.app_engine import attribute_spec, engine_supports_intersections, import_engine
 from metricsbench.data import ATTRIBUTE_COLUMNS, INTERSECTION_COLUMN, SEPARATOR, protected_arrow
 from metricsbench.system import peak_rss_bytes
 
@@ -40,24 +42,18 @@ def write_parquet(pop: dict, path: Path, row_group_rows: int) -> None:
 
 def parquet_child(path: str, n_boot: int, seed: int, profile_path: str | None) -> dict:
     """Runs in the fresh child process: audit the file with the app's engine, report time and VmHWM."""
-    engine = import_engine()
-    from audits.choices import MissingPolicy
-
     baseline_rss = peak_rss_bytes()
-    native = engine_supports_intersections(engine)
-    attributes = [attribute_spec(engine, a, [a]) for a in ("sex", "race", "age_band")]
-    # The intersection: the engine's own multi-column attribute when it has one, else the file's 4th column.
-    intersection_columns = list(ATTRIBUTE_COLUMNS[INTERSECTION_COLUMN]) if native else [INTERSECTION_COLUMN]
-    attributes.append(attribute_spec(engine, INTERSECTION_COLUMN, intersection_columns))
-    separator = getattr(sys.modules.get("audits.engine.spec"), "INTERSECTION_SEPARATOR", SEPARATOR)
-    spec = engine.EngineInput(
+    attributes = [AttributeSpec(name=a, columns=[a]) for a in ("sex", "race", "age_band")]
+    # The intersection: the engine's own multi-column attribute over the three columns.
+    attributes.append(AttributeSpec(name=INTERSECTION_COLUMN, columns=list(ATTRIBUTE_COLUMNS[INTERSECTION_COLUMN])))
+    spec = EngineInput(
         parquet_path=path,
         decision_column="decision",
         decision_favourable=["approve"],
         outcome_column="outcome",
         outcome_favourable=[OUTCOME_FAVOURABLE],
         attributes=attributes,
-        missing_policy=MissingPolicy.DROP_ROWS,
+        missing_policy=MISSING_DROP_ROWS,
         metrics=list(METRIC_DEFINITIONS),
         n_boot=n_boot,
         seed=seed,
@@ -75,7 +71,7 @@ def parquet_child(path: str, n_boot: int, seed: int, profile_path: str | None) -
     start = time.perf_counter()
     if profiler:
         profiler.enable()
-    output = engine.compute_group_metrics(spec, progress=progress)
+    output = compute_group_metrics(spec, progress=progress)
     if profiler:
         profiler.disable()
     wall = time.perf_counter() - start
@@ -92,9 +88,10 @@ def parquet_child(path: str, n_boot: int, seed: int, profile_path: str | None) -
         "metrics_s": wall - (marks.get("counting_done", start) - start),
         "peak_rss_bytes": peak_rss_bytes(),
         "baseline_rss_bytes_after_imports": baseline_rss,
-        "intersection": "engine multi-column attribute" if native else "precomputed column in the file",
+        "intersection": "engine multi-column attribute",
         "group_sizes": {
-            r.attribute: {s.group.replace(separator, SEPARATOR): s.n for s in r.groups} for r in output.attributes
+            r.attribute: {s.group.replace(INTERSECTION_SEPARATOR, SEPARATOR): s.n for s in r.groups}
+            for r in output.attributes
         },
         "n_results": sum(len(r.results) for r in output.attributes),
         "rows_dropped": output.rows_missing_decision_or_outcome,

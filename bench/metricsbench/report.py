@@ -41,7 +41,7 @@ def print_size(block: dict) -> None:
     print(
         "engine = count_table + audit_attribute(B replicates, six metrics); us/replicate = boot+metrics / B.\n"
         "The floor of 'intersection' factorizes the 3 columns; the engine counts a precomputed intersection column.\n"
-        "app count = the app's own per-chunk labelling of the same rows (audits.engine.counting) + count_table;\n"
+        "app count = the app's own per-chunk labelling of the same rows (explainers.pipeline.counting) + count_table;\n"
         "app/floor adds boot+metrics."
     )
 
@@ -93,7 +93,7 @@ def print_parquet(p: dict | None) -> None:
         print("\n== Parquet streaming engine: not run ==")
         return
     print(
-        f"\n== Parquet streaming engine (audits.engine.compute_group_metrics), fresh child process, "
+        f"\n== Parquet streaming engine (explainers.pipeline.local.compute_group_metrics), fresh child process, "
         f"{p['rows']:,} rows, "
         f"{p['row_groups']} row groups, {p['file_bytes'] / 1e6:.0f} MB file =="
     )

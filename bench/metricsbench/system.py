@@ -15,10 +15,7 @@ def source_fingerprint() -> dict:
     import hashlib
 
     digest = hashlib.sha256()
-    files = sorted(
-        [*REPO_ROOT.glob("explainers/metrics/**/*.py"), *REPO_ROOT.glob("audits/engine/**/*.py")]
-        + [REPO_ROOT / "audits/engine.py", REPO_ROOT / "audits/ingestion/columns.py"]
-    )
+    files = sorted([*REPO_ROOT.glob("explainers/metrics/**/*.py"), *REPO_ROOT.glob("explainers/pipeline/**/*.py")])
     for path in files:
         if path.is_file():
             digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
@@ -27,7 +24,7 @@ def source_fingerprint() -> dict:
         done = subprocess.run(["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
         return done.stdout.strip() if done.returncode == 0 else None
 
-    status = git("status", "--porcelain", "--", "explainers", "audits")
+    status = git("status", "--porcelain", "--", "explainers/metrics", "explainers/pipeline")
     return {
         "git_head": git("rev-parse", "HEAD"),
         "engine_sources_dirty": bool(status) if status is not None else None,

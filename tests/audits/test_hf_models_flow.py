@@ -148,7 +148,7 @@ def test_probes_that_do_not_fit_the_model_kind_are_refused(auditor_client, text_
 def test_a_causal_lm_is_probed_without_a_dataset_and_the_cache_serves_the_re_audit(
     auditor_client, tmp_path, eager_celery, django_capture_on_commit_callbacks
 ):
-    from audits.engine.model_runner import model_runner
+    from audits.execution.model_runner import model_runner
 
     folder = make_causal_lm(tmp_path / "lm")
     model = _register(auditor_client, _zip_folder(folder))
@@ -199,7 +199,7 @@ def test_a_model_folder_edited_after_registration_is_refused_by_the_worker(
 ):
     import json
 
-    from audits.engine.model_runner import model_runner
+    from audits.execution.model_runner import model_runner
 
     folder = make_text_classifier(tmp_path / "clf")
     model = _register(auditor_client, _zip_folder(folder), favourable=["positive"], dataset=text_dataset["id"]).json()

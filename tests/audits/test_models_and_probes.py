@@ -213,7 +213,7 @@ def test_cli_registers_a_model_file_and_runs_the_probe(tmp_path, eager_celery, t
 
 
 def test_worker_refuses_a_model_file_changed_after_registration(auditor_client, dataset):
-    from audits.engine.model_runner import tabular_runner
+    from audits.execution.model_runner import tabular_runner
 
     model = ModelArtifact.objects.get(pk=_register(auditor_client, dataset, _skops_upload(_applicants())).json()["id"])
     Path(model.file.path).write_bytes(sio.dumps(LogisticRegression()))

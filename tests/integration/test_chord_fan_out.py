@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from audits.engine import compute_group_metrics
 from audits.models import AuditReport, AuditRun
 from audits.services.audit_execution import engine_input
+from explainers.pipeline.local import compute_group_metrics
 from tests.factories import credit_frame, csv_upload, upload_form
 
 pytestmark = pytest.mark.integration

@@ -10,15 +10,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from explainers.audit_settings import ProbeSettings
-
-from .spec import EngineInput
+from explainers.pipeline.spec import EngineInput
 
 DATASET_PROBES = ("tabular_counterfactual", "text_counterfactual")
 MODEL_PROBES = ("crows_pairs", "weat", "discrim_eval")
 PROBES = DATASET_PROBES + MODEL_PROBES
 
 
-def _sample_frame(spec: EngineInput, columns: list[str], options: dict) -> pd.DataFrame:
+def sample_frame(spec: EngineInput, columns: list[str], options: dict) -> pd.DataFrame:
     """Rows from the first row groups, enough for the probe's own seeded sample (bounded memory):
     sample_read_factor x max_rows of them (ProbeSettings)."""
     parquet = pq.ParquetFile(spec.parquet_path)
@@ -48,7 +47,7 @@ def run_probes(spec: EngineInput, probes: list[str], settings: dict, progress=No
     if any(p in DATASET_PROBES for p in probes):
         attributes = [a for a in spec.attributes if not a.intersectional]
         columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
-        frame = _sample_frame(spec, columns, options)
+        frame = sample_frame(spec, columns, options)
         if "tabular_counterfactual" in probes:
             summaries += _tabular(spec, runner, frame, attributes, options, progress)
         if "text_counterfactual" in probes:
@@ -89,7 +88,7 @@ def _tabular(spec, runner, frame, attributes, options, progress) -> list[dict]:
     return summaries
 
 
-def _lexicon(entry: dict):
+def resolve_lexicon(entry: dict):
     from explainers.lexicons import lexicon_from_dict, load_lexicon
 
     if entry.get("source") == "workspace":
@@ -103,7 +102,7 @@ def _text(spec, runner, frame, options, progress) -> list[dict]:
     entries = spec.lexicons or [{"name": name, "source": "builtin"} for name in options["lexicons"]]
     summaries = []
     for index, entry in enumerate(entries):
-        lexicon = _lexicon(entry)
+        lexicon = resolve_lexicon(entry)
         name = f"text_counterfactual-{entry['name']}"
         writer = options["artifacts"]
         result = text_counterfactual_probe(

@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .spec import EngineInput
+from explainers.pipeline.spec import EngineInput
 
 # discrim-eval: the probe appends the dataset's own instruction ("Please answer the above question with either
 # "yes" or "no"."); the answer is read as the next token after this cue, both capitalisations pooled.

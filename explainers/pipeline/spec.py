@@ -1,9 +1,13 @@
 """What the engine is asked to compute, in a JSON-ready form that travels inside Celery messages."""
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 INTERSECTION_SEPARATOR = " × "
+
+# Values of EngineInput.missing_policy (the app's MissingPolicy choices use the same strings).
+MISSING_DROP_ROWS = "drop_rows"  # rows with a missing audited value are left out, and counted
+MISSING_AS_GROUP = "as_group"  # a missing protected value becomes its own group, MISSING_GROUP_LABEL
+MISSING_GROUP_LABEL = "(missing)"
 
 
 @dataclass
@@ -71,25 +75,3 @@ class EngineInput:
     def slices(self) -> list[str]:
         """Decision classes audited: "" is the declared favourable set, then each one-vs-rest class."""
         return ["", *self.decision_classes]
-
-
-def count_chunks(spec: EngineInput, chunks: list[list[int]], progress: Callable[[float, str], None] | None = None):
-    """Count chunks of row groups one after another in this process and merge them."""
-    from .counting import count_row_groups
-
-    merged = None
-    for index, row_groups in enumerate(chunks):
-        counts = count_row_groups(spec, row_groups)
-        merged = counts if merged is None else merged.merge(counts)
-        if progress:
-            progress(0.6 * (index + 1) / len(chunks), "counting")
-    return merged
-
-
-def compute_group_metrics(spec: EngineInput, progress: Callable[[float, str], None] | None = None):
-    """Count every row group in this process, then compute (the in-process path of the chord)."""
-    from .counting import row_group_chunks
-    from .finish import finish
-
-    counts = count_chunks(spec, row_group_chunks(spec.parquet_path, chunk_row_groups=1), progress)
-    return finish(spec, counts, progress=progress)

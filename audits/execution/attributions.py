@@ -12,7 +12,7 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
-from .spec import EngineInput
+from explainers.pipeline.spec import EngineInput
 
 
 def _text_pairs(table) -> list[dict]:
@@ -61,7 +61,7 @@ def run_attributions(
     """JSON-ready attribution summaries, one per explained probe finding; `tables` are the probes' per-pair
     tables by artifact name (ArtifactWriter.frames)."""
     from .model_runner import spec_runner
-    from .probes import _lexicon, _sample_frame
+    from .probes import resolve_lexicon, sample_frame
 
     wanted = [p for p in probe_summaries if p["probe"] in ("text_counterfactual", "tabular_counterfactual")]
     if not wanted:
@@ -71,7 +71,7 @@ def run_attributions(
     frame = None
     if any(p["probe"] == "tabular_counterfactual" for p in wanted):
         columns = list(dict.fromkeys([*runner.feature_columns, *(a.columns[0] for a in attributes)]))
-        frame = _sample_frame(spec, columns, options)
+        frame = sample_frame(spec, columns, options)
     budget = options["attribution_budget"]
     out = []
     text_entries = iter(spec.lexicons or [{"name": n, "source": "builtin"} for n in options["lexicons"]])
@@ -85,7 +85,7 @@ def run_attributions(
         if probe["probe"] == "text_counterfactual":
             entry = next(text_entries)
             table = tables.get(f"text_counterfactual-{entry['name']}")
-            summary = _explain_text(spec, runner, table, _lexicon(entry), options, step)
+            summary = _explain_text(spec, runner, table, resolve_lexicon(entry), options, step)
             out.append({"probe": "text_counterfactual", "attribute": probe["attribute"], **summary})
         else:
             from explainers.attributions.tabular import explain_tabular

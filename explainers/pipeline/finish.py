@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from explainers.metrics import AttributeResult, MetricConfig, audit_attribute, conventions_side_by_side, holm_adjust
+from explainers.metrics.scores import score_analysis, threshold_optimizer_whatif
 
 from .counting import ChunkCounts, score_normalisation, slice_key
 from .spec import AttributeSpec, EngineInput
@@ -98,8 +99,6 @@ def _holm_across_audit(slices: list[SliceResult]) -> int:
 def _scores(spec: EngineInput, counts: ChunkCounts, slices: list[SliceResult]) -> dict | None:
     if not counts.histograms:
         return None
-    from explainers.metrics.scores import score_analysis, threshold_optimizer_whatif
-
     references = {s.spec.name: s.result.reference_group for s in slices if s.decision_class == ""}
     analysis = {}
     sample = counts.sample

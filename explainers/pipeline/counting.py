@@ -1,21 +1,29 @@
 """Count one chunk of Parquet row groups: a pure function of (spec, row groups), JSON in and out."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from audits.choices import MissingPolicy
-from audits.constants import MISSING_GROUP_LABEL
-from audits.ingestion.columns import favourable_mask, group_codes
 from explainers.metrics import CountTable, count_table
 from explainers.metrics.scores import ScoreHistogram, score_histogram
 
-from .model_runner import spec_runner
-from .spec import INTERSECTION_SEPARATOR, AttributeSpec, EngineInput
+from .columns import favourable_mask, group_codes
+from .spec import INTERSECTION_SEPARATOR, MISSING_AS_GROUP, MISSING_GROUP_LABEL, AttributeSpec, EngineInput
 
 SCORE_BINS = 1000
+
+
+class DecisionRunner(Protocol):
+    """The model of a spec with a model_path, as the caller loaded it (e.g. explainers.runners.TabularRunner)."""
+
+    feature_columns: Sequence[str]
+
+    def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(favourable decision, P(favourable)) per row."""
 
 
 def slice_key(attribute: str, decision_class: str) -> str:
@@ -89,7 +97,7 @@ def row_group_chunks(parquet_path: str, *, chunk_row_groups: int = 1) -> list[li
     return chunks or [[]]
 
 
-def _group_codes(frame: pd.DataFrame, attribute: AttributeSpec, cache: dict) -> tuple[np.ndarray, list[str]]:
+def attribute_group_codes(frame: pd.DataFrame, attribute: AttributeSpec, cache: dict) -> tuple[np.ndarray, list[str]]:
     """Codes (-1 = missing in any column) and labels; intersections combine the codes, not the strings.
 
     `cache` keeps each column's codes for the chunk: a column is factorized once, however many
@@ -135,32 +143,41 @@ def normalised_scores(spec: EngineInput, column: pd.Series) -> np.ndarray:
     return np.clip(scaled, 0.0, 1.0)
 
 
-def _columns(spec: EngineInput) -> list[str]:
+def _columns(spec: EngineInput, runner: DecisionRunner | None) -> list[str]:
     wanted = [spec.outcome_column, spec.score_column]
-    if spec.model_path:
-        wanted += list(spec_runner(spec).feature_columns)
+    if runner is not None:
+        wanted += list(runner.feature_columns)
     else:
         wanted.append(spec.decision_column)
     wanted += [c for a in spec.attributes for c in a.columns]
     return list(dict.fromkeys(c for c in wanted if c))
 
 
-def _decisions(spec: EngineInput, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _decisions(
+    spec: EngineInput, frame: pd.DataFrame, runner: DecisionRunner | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(favourable decision, rows with a decision, model scores or None) for the chunk."""
-    if spec.model_path:
-        decisions, scores = spec_runner(spec).predict(frame)
+    if runner is not None:
+        decisions, scores = runner.predict(frame)
         return decisions.astype(bool), np.ones(len(frame), dtype=bool), scores
     decision = frame[spec.decision_column]
     return favourable_mask(decision, spec.decision_favourable), decision.notna().to_numpy(copy=True), None
 
 
-def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
-    """Read `row_groups` of the dataset and count them. Pure: the same input gives the same counts."""
+def count_row_groups(spec: EngineInput, row_groups: list[int], *, runner: DecisionRunner | None = None) -> ChunkCounts:
+    """Read `row_groups` of the dataset and count them. Pure: the same input gives the same counts.
+
+    A spec with a model_path needs `runner`, the loaded model that makes the decisions (the caller loads it
+    and checks it is the registered one); otherwise the decisions are read from spec.decision_column.
+    """
+    if spec.model_path and runner is None:
+        raise ValueError("This audit's decisions come from a model: pass its loaded runner to count the rows.")
+    runner = runner if spec.model_path else None
     parquet = pq.ParquetFile(spec.parquet_path)
-    frame = parquet.read_row_groups(row_groups, columns=_columns(spec)).to_pandas() if row_groups else None
+    frame = parquet.read_row_groups(row_groups, columns=_columns(spec, runner)).to_pandas() if row_groups else None
     if frame is None or frame.empty:
         return ChunkCounts(tables={}, missing={a.name: 0 for a in spec.attributes})
-    yhat_main, keep, model_scores = _decisions(spec, frame)
+    yhat_main, keep, model_scores = _decisions(spec, frame, runner)
     outcome = frame[spec.outcome_column] if spec.outcome_column else None
     if outcome is not None:
         keep &= outcome.notna().to_numpy()
@@ -178,9 +195,9 @@ def count_row_groups(spec: EngineInput, row_groups: list[int]) -> ChunkCounts:
     labels_by_attribute = {}
     column_cache: dict = {}
     for attribute in spec.attributes:
-        codes, labels = _group_codes(frame, attribute, column_cache)
+        codes, labels = attribute_group_codes(frame, attribute, column_cache)
         missing = codes < 0
-        if spec.missing_policy == MissingPolicy.GROUP:
+        if spec.missing_policy == MISSING_AS_GROUP:
             codes = np.where(missing, len(labels), codes)
             labels, rows = [*labels, MISSING_GROUP_LABEL], keep
             counts.missing[attribute.name] = 0
