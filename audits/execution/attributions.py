@@ -28,6 +28,8 @@ def _explain_text(spec: EngineInput, runner, table, lexicon, options: dict, prog
     from explainers.attributions import explain_text_pairs, occlusion_pairs, select_pairs, shap_text_pairs
 
     chosen = select_pairs(_text_pairs(table), options["attribution_budget"])
+    # Rendered pairs show the texts: only when the plan keeps example pairs at all (design.md section 8).
+    n_render = options["attribution_rendered_pairs"] if options["include_examples"] else 0
     if hasattr(runner, "model") and hasattr(runner, "tokenizer"):
         result = explain_text_pairs(
             runner,
@@ -36,7 +38,7 @@ def _explain_text(spec: EngineInput, runner, table, lexicon, options: dict, prog
             tolerance=options["attribution_tolerance"],
             seed=spec.seed,
             progress=progress,
-            n_render=options["attribution_rendered_pairs"] if options["include_examples"] else 0,
+            n_render=n_render,
         )
     else:
 
@@ -50,7 +52,7 @@ def _explain_text(spec: EngineInput, runner, table, lexicon, options: dict, prog
             lexicon=lexicon,
             seed=spec.seed,
             progress=progress,
-            n_render=options["attribution_rendered_pairs"],
+            n_render=n_render,
         )
     return asdict(result)
 

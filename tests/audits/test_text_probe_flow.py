@@ -101,7 +101,8 @@ def test_no_artifact_is_kept_when_the_plan_switches_examples_off(
     plan = auditor_client.post(
         "/api/v1/plans/",
         {"dataset": dataset["id"], "model": model["id"], "n_boot": 200, "probes": ["text_counterfactual"],
-         "probe_settings": {"include_examples": False, "max_text_rows": 150}},
+         "probe_settings": {"include_examples": False, "max_text_rows": 150, "attributions": True,
+                            "attribution_budget": 3}},
         format="json",
     ).json()  # fmt: skip
 
@@ -111,6 +112,10 @@ def test_no_artifact_is_kept_when_the_plan_switches_examples_off(
     document = AuditReport.objects.get(run_id=run["id"]).document
     (probe,) = document["probes"]
     assert probe["examples"] == [] and probe["artifact"] is None
+    # The score-only model is explained by occlusion; without example pairs no text is rendered either.
+    (attribution,) = document["attributions"]
+    assert attribution["method"] == "occlusion" and attribution["n_pairs"] >= 1
+    assert attribution["rendered"] == []
     # The plan's cap on the text probe's rows took effect, and the report states every setting the run used.
     assert probe["max_rows"] == 150 and probe["n_boot"] == 200
     recorded = document["plan"]["probe_settings"]
