@@ -16,7 +16,7 @@ from audits.services.signatures import report_sign
 from audits.signing import dsse, keys
 from tests.audits.services.helpers import make_run
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
