@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 
 from audits.choices import ModelKind, Role
 from audits.models import (
+    AuditEvent,
     AuditPlan,
     AuditReport,
     AuditRun,
@@ -34,8 +35,8 @@ _PASS_DOWN = {"workspace": factory.SelfAttribute("..workspace"), "user": factory
 
 
 def workspace_owner(workspace: Workspace):
-    """The first admin of `workspace` (workspace_create makes its owner one)."""
-    return Membership.objects.filter(workspace=workspace, role=Role.ADMIN).order_by("id").first().user
+    """Who created `workspace` (the actor of its workspace.created event), whatever their role is now."""
+    return AuditEvent.objects.get(action="workspace.created", object_id=str(workspace.pk)).actor
 
 
 def decisions_model(dataset: Dataset) -> ModelArtifact:
