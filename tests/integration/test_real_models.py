@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from audits.demo_statements import write_statements
 from audits.models import AuditReport
-from tests.audits.test_hf_models_flow import _zip_folder
+from tests.audits.flows.test_hf_models_flow import _zip_folder
 from tests.explainers.runners.hf_fixtures import make_text_classifier
 from tests.factories import upload_form
 from tests.integration.test_worker_end_to_end import _wait_for

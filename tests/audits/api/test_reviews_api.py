@@ -1,20 +1,18 @@
-"""Review and sign-off: the author cannot approve, a reviewer can; every step and attempt is in the trail;
-a re-audit is compared with the previous approved report."""
+"""Review and sign-off over the API: the author cannot approve, a reviewer can; every step and attempt is in the
+trail; outsiders see nothing; a re-audit is compared with the previous approved report."""
 
 import pytest
 
-from audits.models import AuditEvent, AuditReport, ReportSignature
-from audits.services.audit_runs import audit_run_create
-from tests.audits.services.helpers import make_plan
+from audits.models import AuditEvent, ReportSignature
+from tests.audits.factories import AuditPlanFactory, AuditReportFactory
 
 
 @pytest.fixture
-def report_of(auditor, workspace, eager_celery, django_capture_on_commit_callbacks):
-    def run(plan=None, **plan_fields):
-        plan = plan or make_plan(auditor, workspace, **plan_fields)
-        with django_capture_on_commit_callbacks(execute=True):
-            created = audit_run_create(user=auditor, plan=plan)
-        return AuditReport.objects.get(run=created)
+def report_of(auditor, workspace):
+    """A report of `plan` (default: a new one) whose run the auditor requested."""
+
+    def run(plan=None):
+        return AuditReportFactory(user=auditor, run__plan=plan or AuditPlanFactory(user=auditor, workspace=workspace))
 
     return run
 
@@ -55,7 +53,7 @@ def test_a_reviewer_who_requested_the_audit_cannot_decide_it(reviewer, workspace
     from audits.services.workspaces import membership_set
 
     membership_set(workspace=workspace, user=reviewer, role=Role.ADMIN, actor=reviewer)
-    plan = make_plan(reviewer, workspace)
+    plan = AuditPlanFactory(user=reviewer, workspace=workspace)
     report = report_of(plan=plan)
     review = _submit(reviewer_client, report)
 
@@ -94,7 +92,7 @@ def test_outsiders_see_no_reviews_and_viewers_of_reports_are_recorded(
 def test_a_re_audit_is_compared_with_the_previous_approved_report(
     auditor, workspace, auditor_client, reviewer_client, report_of
 ):
-    plan = make_plan(auditor, workspace)
+    plan = AuditPlanFactory(user=auditor, workspace=workspace)
     first = report_of(plan=plan)
     review = _submit(auditor_client, first)
     reviewer_client.post(f"/api/v1/reviews/{review['id']}/decide/", {"decision": "approve"}, format="json")
@@ -107,24 +105,3 @@ def test_a_re_audit_is_compared_with_the_previous_approved_report(
     assert diff["verdict_changes"] == [] and diff["new_findings"] == [] and diff["resolved_findings"] == []
     assert all(row["delta"] in (0, None) for row in diff["metrics"])  # same data, same seed: identical numbers
     assert auditor_client.get(f"/api/v1/reports/{first.pk}/diff/").json()["previous_report"] is None
-
-
-def test_diff_names_new_and_resolved_findings():
-    from audits.reports.diff import report_diff
-
-    def document(verdicts):
-        results = [
-            {"attribute": "sex", "decision_class": "", "group": g, "metric": "disparate_impact", "value": v,
-             "verdict": verdict}
-            for g, (v, verdict) in verdicts.items()
-        ]  # fmt: skip
-        return {"results": results, "probes": [], "fingerprints": {"model_sha256": "m", "dataset_sha256": "d"}}
-
-    diff = report_diff(
-        document({"female": (0.7, "fail"), "other": (0.95, "pass")}),
-        document({"female": (0.9, "pass"), "other": (0.7, "fail")}),
-    )
-
-    assert diff["new_findings"] == ["disparate_impact:sex=female"]
-    assert diff["resolved_findings"] == ["disparate_impact:sex=other"]
-    assert [round(r["delta"], 3) for r in diff["metrics"]] == [-0.2, 0.25]

@@ -7,8 +7,8 @@ import pytest
 
 from audits.models import AuditReport
 from audits.reports.schema import report_errors
-from tests.audits.test_hf_models_flow import _zip_folder
-from tests.audits.test_models_and_probes import _applicants, _register, _skops_upload
+from tests.audits.flows.test_hf_models_flow import _zip_folder
+from tests.audits.flows.test_models_and_probes import _applicants, _register, _skops_upload
 from tests.explainers.attributions.planted import make_planted_classifier, sentences
 from tests.factories import csv_upload, upload_form
 
@@ -109,7 +109,7 @@ def test_shap_shows_the_protected_share_of_a_skops_model(
 def test_a_score_only_text_model_gets_shaps_text_explainer_when_asked(
     auditor_client, eager_celery, django_capture_on_commit_callbacks
 ):
-    from tests.audits.test_text_probe_flow import _sentences, _text_model, upload_text_dataset
+    from tests.audits.flows.test_text_probe_flow import _sentences, _text_model, upload_text_dataset
 
     frame = _sentences(n=400)
     dataset = upload_text_dataset(auditor_client, frame)

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from audits.models import AuditEvent, AuditReport, ModelArtifact
 from audits.reports.schema import report_errors
 from explainers.runners.hf_files import inspect_hf_directory
-from tests.audits.test_text_probe_flow import _sentences, upload_text_dataset
+from tests.audits.flows.test_text_probe_flow import _sentences, upload_text_dataset
 from tests.explainers.runners.hf_fixtures import make_causal_lm, make_text_classifier, marker_pickle
 
 

@@ -5,15 +5,12 @@ from django.db import DatabaseError, connection, transaction
 
 from audits.models import AuditEvent, AuditReport
 from audits.models.immutable import ImmutableRecordError
-from audits.services.audit_execution import audit_run_execute
-from tests.audits.services.helpers import make_run
+from tests.audits.factories import AuditReportFactory
 
 
 @pytest.fixture
 def report(auditor, workspace):
-    run = make_run(auditor, workspace)
-    audit_run_execute(run_id=run.pk, worker="w")
-    return AuditReport.objects.get(run=run)
+    return AuditReportFactory(user=auditor, workspace=workspace)
 
 
 def test_orm_refuses_to_save_update_or_delete_a_report(report):

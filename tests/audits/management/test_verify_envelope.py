@@ -1,4 +1,4 @@
-"""`verify_envelope` checks a downloaded envelope with only the public key; `signing_key` prints that key."""
+"""`verify_envelope` checks a downloaded envelope and report file with only the public key."""
 
 import os
 import subprocess
@@ -7,24 +7,20 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
 
-from audits.models import AuditReport
-from audits.services.audit_execution import audit_run_execute
 from audits.services.signatures import report_sign
 from audits.signing import dsse, keys
-from tests.audits.services.helpers import make_run
+from tests.audits.factories import AuditReportFactory
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
 def downloaded(auditor, workspace, tmp_path, capsys):
     """What a third party holds: the envelope, the report JSON and the public key printed by `signing_key`."""
-    run = make_run(auditor, workspace)
-    audit_run_execute(run_id=run.pk, worker="w")
-    report = AuditReport.objects.get(run=run)
+    report = AuditReportFactory(user=auditor, workspace=workspace)
     signature = report_sign(report=report)
     capsys.readouterr()
     call_command("signing_key", "--public")
@@ -97,26 +93,3 @@ def test_the_command_line_exits_non_zero_on_failure(downloaded):
 
     assert done.returncode == 1 and "Envelope NOT verified: malformed JSON" in done.stderr
     assert "verified" not in done.stdout
-
-
-def test_signing_key_prints_only_the_public_key(capsys):
-    call_command("signing_key", "--public")
-
-    captured = capsys.readouterr()
-    assert isinstance(serialization.load_pem_public_key(captured.out.encode()), Ed25519PublicKey)
-    assert dsse.key_id(captured.out) == keys.current_key_id() and f"key id: {keys.current_key_id()}" in captured.err
-    private_pem = keys.private_key_pem(keys.signing_key()).decode()
-    assert "PRIVATE" not in captured.out + captured.err and private_pem not in captured.out
-
-
-def test_signing_key_generates_a_private_key_file_and_never_overwrites_it(tmp_path, capsys):
-    path = tmp_path / "prod" / "signing.pem"
-
-    call_command("signing_key", "--generate", str(path))
-
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    assert isinstance(key, Ed25519PrivateKey) and path.stat().st_mode & 0o777 == 0o600
-    assert f"key id {dsse.key_id(key.public_key())}" in capsys.readouterr().out
-    with pytest.raises(CommandError, match="never overwritten"):
-        call_command("signing_key", "--generate", str(path))
-    assert serialization.load_pem_private_key(path.read_bytes(), password=None).public_key() == key.public_key()

@@ -3,7 +3,6 @@
 from html import escape
 
 from audits.models import AuditReport
-from audits.reports.compliance import limitations
 from audits.reports.schema import report_errors
 from audits.services.audit_runs import audit_run_create
 from tests.audits.services.helpers import make_plan
@@ -30,19 +29,3 @@ def test_a_report_carries_its_crosswalk_and_limitations(
     html = render_report_html(document, "0" * 64)
     assert "Compliance crosswalk" in html and "MEASURE 2.11" in html
     assert escape(document["limitations"][0].split(":")[0]) in html
-
-
-def test_limitations_name_each_gap_once_in_a_stable_order():
-    results = [
-        {"metric": "disparate_impact", "attribute": "sex", "group": "f", "verdict": "insufficient_data"},
-        {"metric": "equal_opportunity_difference", "attribute": "sex", "group": "f", "verdict": "not_computable"},
-        {"metric": "disparate_impact", "attribute": "sex", "group": "m", "verdict": "pass"},
-    ]
-    probes = [{"probe": "text_counterfactual", "attribute": "lexicon:age", "verdict": "insufficient_data"}]
-    attributions = [{"attribute": "lexicon:age", "all_converged": False}]
-
-    lines = limitations(results, probes, attributions)
-
-    assert lines == sorted(lines) and len(lines) == 4
-    assert any(line.startswith("disparate_impact for sex=f") for line in lines)
-    assert not any("sex=m" in line for line in lines)

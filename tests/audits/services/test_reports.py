@@ -1,0 +1,74 @@
+"""Report services: a report is stored once per run as canonical JSON with its sha256 and report.created;
+who viewed or exported it is recorded."""
+
+import pytest
+
+from audits.canonical import canonical_dumps, sha256_hex
+from audits.exceptions import ApplicationError
+from audits.models import AuditEvent, AuditReport
+from audits.services.reports import report_create, report_record_access
+from tests.audits.factories import AuditRunFactory
+
+
+def _state() -> tuple[int, int]:
+    return AuditEvent.objects.count(), AuditReport.objects.count()
+
+
+def test_executing_a_run_stores_its_report_with_the_created_event(report):
+    event = AuditEvent.objects.get(action="report.created", object_id=str(report.pk))
+
+    assert report.sha256 == sha256_hex(report.canonical_json) and report.workspace_id == report.run.workspace_id
+    assert (event.object_type, event.workspace_id, event.actor_id, event.actor_label) == (
+        "AuditReport",
+        report.workspace_id,
+        None,
+        "system",
+    )
+    assert event.after == {"run": report.run_id, "sha256": report.sha256}
+
+
+def test_report_create_stores_a_valid_document_for_a_run_without_report(report, auditor):
+    run = AuditRunFactory(user=auditor, plan=report.run.plan)
+    document = {**report.document, "provenance": {**report.document["provenance"], "run_id": run.pk}}
+
+    created = report_create(run=run, document=document, task_id="task-1")
+
+    assert created.canonical_json == canonical_dumps(document) and created.document == document
+    assert (created.run, created.workspace, created.sha256) == (run, run.workspace, sha256_hex(created.canonical_json))
+    event = AuditEvent.objects.get(action="report.created", object_id=str(created.pk))
+    assert (event.task_id, event.workspace_id, event.actor_label) == ("task-1", run.workspace_id, "system")
+    assert event.after == {"run": run.pk, "sha256": created.sha256}
+
+
+def test_a_second_report_for_a_run_and_an_invalid_document_are_refused(report, auditor):
+    run = AuditRunFactory(user=auditor, plan=report.run.plan)
+    before = _state()
+
+    with pytest.raises(ApplicationError, match="already has a report"):
+        report_create(run=report.run, document=report.document)
+    with pytest.raises(ApplicationError, match="does not match its schema"):
+        report_create(run=run, document={**report.document, "results": "none"})
+
+    assert _state() == before
+    assert not AuditReport.objects.filter(run=run).exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "via", "extra"), [("report.viewed", "api", {}), ("report.exported", "cli", {"format": "csv"})]
+)
+def test_each_access_is_recorded_with_who_and_how(report, auditor, action, via, extra):
+    report_record_access(user=auditor, report=report, action=action, via=via, request_id="req-1", **extra)
+
+    event = AuditEvent.objects.get(action=action)
+    assert (event.object_type, event.object_id) == ("AuditReport", str(report.pk))
+    assert (event.actor_id, event.workspace_id, event.request_id) == (auditor.pk, report.workspace_id, "req-1")
+    assert event.after == {"sha256": report.sha256, "via": via, **extra}
+
+
+def test_an_unknown_kind_of_access_is_refused_and_not_recorded(report, auditor):
+    before = _state()
+
+    with pytest.raises(ApplicationError, match="Unknown report access 'report.deleted'"):
+        report_record_access(user=auditor, report=report, action="report.deleted", via="api")
+
+    assert _state() == before
