@@ -6,18 +6,9 @@ import pytest
 
 from audits.choices import EventAction, ExportFormat
 from audits.exceptions import ApplicationError
-from audits.models import AuditEvent, AuditReport
-from audits.services.audit_runs import audit_run_create
+from audits.models import AuditEvent
 from audits.services.report_exports import report_export
 from audits.services.reviews import review_decide, review_start, review_submit
-from tests.audits.services.helpers import make_plan
-
-
-@pytest.fixture
-def report(auditor, workspace, eager_celery, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        run = audit_run_create(user=auditor, plan=make_plan(auditor, workspace))
-    return AuditReport.objects.get(run=run)
 
 
 @pytest.mark.parametrize("fmt", [f for f in ExportFormat.values if f != "pdf"])

@@ -6,7 +6,7 @@ import pytest
 from audits.canonical import canonical_dumps, sha256_hex
 from audits.exceptions import ApplicationError
 from audits.models import AuditEvent, AuditReport
-from audits.services.reports import report_create, report_record_access
+from audits.services.reports import report_create, report_record_view
 from tests.audits.factories import AuditRunFactory
 
 
@@ -53,22 +53,10 @@ def test_a_second_report_for_a_run_and_an_invalid_document_are_refused(report, a
     assert not AuditReport.objects.filter(run=run).exists()
 
 
-@pytest.mark.parametrize(
-    ("action", "via", "extra"), [("report.viewed", "api", {}), ("report.exported", "cli", {"format": "csv"})]
-)
-def test_each_access_is_recorded_with_who_and_how(report, auditor, action, via, extra):
-    report_record_access(user=auditor, report=report, action=action, via=via, request_id="req-1", **extra)
+def test_a_view_is_recorded_with_who_and_how(report, auditor):
+    report_record_view(user=auditor, report=report, via="web", request_id="req-1")
 
-    event = AuditEvent.objects.get(action=action)
+    event = AuditEvent.objects.get(action="report.viewed")
     assert (event.object_type, event.object_id) == ("AuditReport", str(report.pk))
     assert (event.actor_id, event.workspace_id, event.request_id) == (auditor.pk, report.workspace_id, "req-1")
-    assert event.after == {"sha256": report.sha256, "via": via, **extra}
-
-
-def test_an_unknown_kind_of_access_is_refused_and_not_recorded(report, auditor):
-    before = _state()
-
-    with pytest.raises(ApplicationError, match="Unknown report access 'report.deleted'"):
-        report_record_access(user=auditor, report=report, action="report.deleted", via="api")
-
-    assert _state() == before
+    assert event.after == {"sha256": report.sha256, "via": "web"}
