@@ -10,6 +10,7 @@ from audits.exports import ExportFile, export_format, export_report
 from audits.models import AuditReport
 
 from .events import event_record
+from .workspaces import READ_ROLES, workspace_require_role
 
 
 def _review(report: AuditReport) -> dict | None:
@@ -57,8 +58,11 @@ def report_export(*, actor, report: AuditReport, fmt: str, via: str, request_id:
 
     `actor` is the user, or None for the operator's CLI (the event then names `via`). Writes event
     report.exported {sha256, format, via}. Raises ApplicationError (field "format") for an unknown format or an
-    export the report cannot back (a DSSE envelope of an unsigned report); nothing is recorded then.
+    export the report cannot back (a DSSE envelope of an unsigned report), and NotFoundError for a user outside the
+    report's workspace; nothing is recorded then.
     """
+    if actor is not None:
+        workspace_require_role(user=actor, workspace=report.workspace, roles=READ_ROLES)
     try:
         fmt = export_format(fmt)
     except ValueError:

@@ -10,6 +10,7 @@ from audits.models import AuditReport, AuditRun
 from audits.reports.schema import report_errors
 
 from .events import event_record
+from .workspaces import READ_ROLES, workspace_require_role
 
 
 @transaction.atomic
@@ -44,7 +45,10 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
 
 @transaction.atomic
 def report_record_view(*, user, report: AuditReport, via: str, request_id: str = "") -> None:
-    """Record that `user` opened `report` (event report.viewed). Exports are recorded by report_export."""
+    """Record that `user` opened `report` (event report.viewed). Exports are recorded by report_export.
+
+    Raises NotFoundError for a user outside the report's workspace."""
+    workspace_require_role(user=user, workspace=report.workspace, roles=READ_ROLES)
     event_record(
         action=EventAction.REPORT_VIEWED,
         obj=report,

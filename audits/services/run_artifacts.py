@@ -10,6 +10,7 @@ from audits.models import AuditReport, AuditRun
 
 from .audit_execution import run_artifact_folder
 from .events import event_record
+from .workspaces import READ_ROLES, workspace_require_role
 
 
 @transaction.atomic
@@ -17,8 +18,10 @@ def run_artifact_open(*, user, run: AuditRun, name: str, request_id: str = "") -
     """The Parquet file of artifact `name` of `run` (row-level content: texts and scores of every pair).
 
     Raises NotFoundError unless the run's report names the artifact (no path is ever built from user input
-    alone) and ApplicationError when no name is given. Writes event run.artifact_downloaded.
+    alone) and ApplicationError when no name is given. Raises NotFoundError for a user outside the run's workspace.
+    Writes event run.artifact_downloaded.
     """
+    workspace_require_role(user=user, workspace=run.workspace, roles=READ_ROLES)
     if not name:
         raise ApplicationError("Name the artifact (see the report's probes: artifact.name).", field="name")
     report = AuditReport.objects.filter(run=run).first()

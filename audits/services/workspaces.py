@@ -4,13 +4,15 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from audits.choices import EventAction, Role
-from audits.exceptions import NotFoundError, PermissionDeniedError
+from audits.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from audits.models import Membership, Workspace
 
 from .events import event_record
 
 # Roles allowed to create datasets, models, plans and runs.
 WRITE_ROLES = (Role.AUDITOR, Role.ADMIN)
+# Every member reads: reports, their exports and the run's artifacts.
+READ_ROLES = tuple(Role)
 
 
 def workspace_role(*, user, workspace: Workspace) -> str | None:
@@ -32,7 +34,11 @@ def workspace_require_role(*, user, workspace: Workspace, roles=WRITE_ROLES) -> 
 
 @transaction.atomic
 def workspace_create(*, name: str, slug: str, owner) -> Workspace:
-    """Create a workspace with `owner` as admin. Writes events workspace.created and membership.set."""
+    """Create a workspace with `owner` as admin. Writes events workspace.created and membership.set.
+
+    Raises ApplicationError (field "slug") when the slug is taken; nothing is written then."""
+    if Workspace.objects.filter(slug=slug).exists():
+        raise ApplicationError(f"The workspace slug '{slug}' is taken.", field="slug")
     workspace = Workspace.objects.create(name=name, slug=slug)
     event_record(
         action=EventAction.WORKSPACE_CREATED, obj=workspace, actor=owner, workspace=workspace, after={"slug": slug}

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from audits.choices import EventAction, ExportFormat
-from audits.exceptions import ApplicationError
+from audits.exceptions import ApplicationError, NotFoundError
 from audits.models import AuditEvent
 from audits.services.report_exports import report_export
 from audits.services.reviews import review_decide, review_start, review_submit
@@ -57,3 +57,10 @@ def test_an_approved_report_exports_both_envelopes_and_html_carries_the_review(a
     assert all({"payloadType", "payload", "signatures"} <= set(e) for e in dsse["envelopes"])
     assert "checked the intervals" in html
     assert AuditEvent.objects.filter(action=EventAction.REPORT_EXPORTED).count() == 2
+
+
+def test_an_outsider_cannot_export_even_by_calling_the_service(outsider, other_workspace, report):
+    with pytest.raises(NotFoundError):
+        report_export(actor=outsider, report=report, fmt="json", via="api")
+
+    assert not AuditEvent.objects.filter(action=EventAction.REPORT_EXPORTED).exists()

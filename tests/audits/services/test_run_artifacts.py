@@ -61,3 +61,12 @@ def test_unnamed_unknown_and_vanished_artifacts_are_refused_and_not_recorded(pro
         run_artifact_open(user=auditor, run=report.run, name=artifact["name"])
 
     assert AuditEvent.objects.filter(action="run.artifact_downloaded").count() == 1
+
+
+def test_an_outsider_cannot_open_an_artifact_even_by_calling_the_service(probed, outsider, other_workspace):
+    report, artifact = probed
+
+    with pytest.raises(NotFoundError, match="Workspace not found"):
+        run_artifact_open(user=outsider, run=report.run, name=artifact["name"])
+
+    assert not AuditEvent.objects.filter(action="run.artifact_downloaded").exists()

@@ -2,10 +2,9 @@
 before and after, and the role checks answer 404 to outsiders and 403 to the wrong role."""
 
 import pytest
-from django.db import IntegrityError
 
 from audits.choices import Role
-from audits.exceptions import NotFoundError, PermissionDeniedError
+from audits.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from audits.models import AuditEvent, Membership, Workspace
 from audits.services.workspaces import membership_set, workspace_create, workspace_require_role
 from tests.audits.factories import MembershipFactory, UserFactory
@@ -31,8 +30,10 @@ def test_a_taken_slug_is_refused_and_nothing_is_written(workspace):
     owner = UserFactory()
     events, workspaces = AuditEvent.objects.count(), Workspace.objects.count()
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ApplicationError, match="is taken") as error:
         workspace_create(name="Another", slug=workspace.slug, owner=owner)
+
+    assert error.value.field == "slug"
 
     assert (AuditEvent.objects.count(), Workspace.objects.count()) == (events, workspaces)
     assert not Membership.objects.filter(user=owner).exists()
