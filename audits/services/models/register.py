@@ -5,6 +5,7 @@ decide it (content, not file names; favourable class required for a classifier; 
 live here only.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +67,7 @@ def model_register(
     source: ModelSource,
     workspace: Workspace | None = None,
     dataset: Dataset | None = None,
-    favourable=(),
+    favourable: str | Sequence[str] = (),
     name: str = "",
     text_column: str = "",
     kind: str = "",
@@ -82,9 +83,10 @@ def model_register(
     - ModelServerPath, ModelBuiltin: a transformers folder on the server, or a built-in model.
 
     `favourable` holds one class for a runnable model. `kind` optionally names a transformers folder's kind.
-    Side effects: the file or folder in storage (runnable models); event model.registered in the same
-    transaction. Raises ApplicationError (400, nothing stored, no event) naming the input at fault, or
-    PermissionDeniedError when the actor may not register models in the workspace.
+    Side effects: the file or folder in storage (runnable models); the record and its event model.registered in
+    one transaction (loading and smoke-testing a model happen before it, so no transaction waits on them).
+    Raises ApplicationError (400, nothing stored, no event) naming the input at fault, or PermissionDeniedError
+    when the actor may not register models in the workspace.
     """
     workspace = _workspace(workspace, dataset)
     workspace_require_role(user=actor, workspace=workspace)
