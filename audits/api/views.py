@@ -15,10 +15,9 @@ from rest_framework.views import APIView
 from audits import selectors
 from audits.exceptions import ApplicationError
 from audits.services.audit_runs import audit_run_create
-from audits.services.datasets import dataset_create, model_register_dataset_decisions
+from audits.services.datasets import dataset_create
 from audits.services.lexicons import lexicon_create
-from audits.services.models import model_register_skops
-from audits.services.models_folders import is_model_folder_zip, model_register_folder
+from audits.services.models import DecisionColumn, ModelBuiltin, ModelFile, ModelServerPath, model_register
 from audits.services.plans import audit_plan_create
 from audits.services.trail import trail_verify
 
@@ -114,7 +113,7 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
 
     @extend_schema(request=s.ModelCreateInputSerializer, responses={201: s.ModelArtifactSerializer})
     def create(self, request, *args, **kwargs):
-        """Register decisions in a dataset column, or upload a skops model (smoke-tested on `dataset`)."""
+        """Register decisions in a dataset column, an uploaded model, a server folder or a built-in model."""
         data = request.data
         if hasattr(data, "getlist"):
             data = {k: (data.getlist(k) if k == "favourable" else data.get(k)) for k in data}
@@ -124,45 +123,25 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         dataset = (
             _scoped(selectors.dataset_list(user=request.user), v["dataset"], "dataset") if v.get("dataset") else None
         )
-        workspace = None
-        if v.get("file") is not None or v.get("path") or v.get("builtin"):
-            workspace = dataset.workspace if dataset else _workspace(request, v["workspace"])
-        favourable = (v.get("favourable") or [""])[0]
-        if v.get("path") or v.get("builtin") or (v.get("file") is not None and is_model_folder_zip(v["file"])):
-            model = model_register_folder(
-                user=request.user,
-                workspace=workspace,
-                upload=v.get("file"),
-                server_path=v.get("path", ""),
-                builtin=v.get("builtin", ""),
-                kind=v.get("kind", ""),
-                favourable_class=favourable,
-                text_column=v.get("text_column", ""),
-                dataset=dataset,
-                name=v.get("name", ""),
-                request_id=request_id(request),
-            )
-        elif v.get("file") is not None:
-            if not favourable:
-                raise ApplicationError("Name the favourable class of the model.", field="favourable")
-            model = model_register_skops(
-                user=request.user,
-                workspace=workspace,
-                upload=v["file"],
-                favourable_class=favourable,
-                dataset=dataset,
-                name=v.get("name", ""),
-                request_id=request_id(request),
-            )
+        if v.get("file") is not None:
+            source = ModelFile(v["file"])
+        elif v.get("path"):
+            source = ModelServerPath(v["path"])
+        elif v.get("builtin"):
+            source = ModelBuiltin(v["builtin"])
         else:
-            model = model_register_dataset_decisions(
-                user=request.user,
-                dataset=dataset,
-                decision_column=v["decision_column"],
-                favourable=v["favourable"],
-                name=v.get("name", ""),
-                request_id=request_id(request),
-            )
+            source = DecisionColumn(v["decision_column"])
+        model = model_register(
+            actor=request.user,
+            source=source,
+            workspace=_workspace(request, v["workspace"]) if v.get("workspace") else None,
+            dataset=dataset,
+            favourable=v.get("favourable") or [],
+            name=v.get("name", ""),
+            text_column=v.get("text_column", ""),
+            kind=v.get("kind", ""),
+            request_id=request_id(request),
+        )
         return Response(s.ModelArtifactSerializer(model).data, status=status.HTTP_201_CREATED)
 
 

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from audits.choices import ModelKind
 from audits.ingestion.artifacts import load_skops_model
-from explainers.runners.tabular import TabularRunner
+from explainers.runners.tabular import TabularRunner, reads_documents
 
 from .prediction_cache import DjangoPredictionCache
 
@@ -15,21 +15,26 @@ def _changed(actual: str, registered: str) -> ValueError:
 
 
 @lru_cache(maxsize=4)
-def tabular_runner(path: str, sha256: str, favourable: str) -> TabularRunner:
-    """The model at `path` as a TabularRunner; refuses a file whose sha256 differs from the registered one."""
+def tabular_runner(path: str, sha256: str, favourable: str, text_column: str = "") -> TabularRunner:
+    """The model at `path` as a TabularRunner; refuses a file whose sha256 differs from the registered one.
+
+    A model fitted on raw documents (a bare TF-IDF pipeline) is handed the strings of `text_column`.
+    """
     with open(path, "rb") as handle:
         data = handle.read()
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
         raise _changed(actual, sha256)
-    return TabularRunner(load_skops_model(data).model, favourable_class=favourable)
+    model = load_skops_model(data).model
+    reads = text_column if reads_documents(model) else None
+    return TabularRunner(model, favourable_class=favourable, text_column=reads)
 
 
 @lru_cache(maxsize=4)
 def model_runner(kind: str, path: str, sha256: str, favourable: str = "", text_column: str = "text"):
     """A runner for any registered model kind (cached per process: a worker loads a model once)."""
     if kind == ModelKind.SKOPS_PIPELINE:
-        return tabular_runner(path, sha256, favourable)
+        return tabular_runner(path, sha256, favourable, text_column)
     cache = DjangoPredictionCache()
     if kind == ModelKind.BUILTIN_TEXT:
         from explainers.builtin.profanity import ProfanityRunner

@@ -66,6 +66,22 @@ def extract_model_zip(data_path: Path, target: Path, *, max_bytes: int) -> Path:
     raise IngestionError("The archive holds no model folder: config.json is missing at its top level.", field="file")
 
 
+def is_model_folder_zip(upload) -> bool:
+    """True for a ZIP holding config.json (a transformers folder); skops archives hold schema.json instead."""
+    upload.seek(0)
+    if upload.read(4) != b"PK\x03\x04":
+        upload.seek(0)
+        return False
+    upload.seek(0)
+    try:
+        names = zipfile.ZipFile(upload).namelist()
+    except zipfile.BadZipFile:
+        return False
+    finally:
+        upload.seek(0)
+    return "schema.json" not in names and any(n == "config.json" or n.endswith("/config.json") for n in names)
+
+
 def allowed_server_path(path: str, roots: list[str]) -> Path:
     """`path` resolved, if it is a folder inside one of `roots` (symlinks resolved first); else IngestionError."""
     resolved = Path(path).expanduser().resolve()

@@ -8,14 +8,15 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from audits.canonical import canonical_dumps, sha256_hex
-from audits.choices import MissingPolicy, ModelKind
+from audits.canonical import sha256_hex
+from audits.choices import MissingPolicy
 from audits.exceptions import ApplicationError
 from audits.ingestion import AuditColumns, IngestionError, read_table, validate_audit_columns
 from audits.models import Dataset, ModelArtifact, ProtectedAttribute, Workspace
 from explainers.pipeline.columns import normalise_values
 
 from .events import event_record
+from .models import DecisionColumn, model_register
 from .workspaces import workspace_require_role
 
 logger = logging.getLogger(__name__)
@@ -177,53 +178,12 @@ def _dataset_records_create(
     )
     model = None
     if columns.decision_column:
-        model = model_register_dataset_decisions(
-            user=user,
+        model = model_register(
+            actor=user,
+            source=DecisionColumn(columns.decision_column),
             dataset=dataset,
-            decision_column=columns.decision_column,
             favourable=columns.decision_favourable,
             request_id=request_id,
         )
     logger.info("dataset %s stored: %s rows, sha256 %s", dataset.pk, dataset.n_rows, sha[:12])
     return dataset, model
-
-
-@transaction.atomic
-def model_register_dataset_decisions(
-    *, user, dataset: Dataset, decision_column: str, favourable: list[str], name: str = "", request_id: str = ""
-) -> ModelArtifact:
-    """Register a model whose decisions are a column of `dataset`. Writes event model.registered.
-
-    Its sha256 fingerprints what defines it: the dataset's sha256, the column and the favourable values.
-    """
-    workspace_require_role(user=user, workspace=dataset.workspace)
-    if decision_column not in {c["name"] for c in dataset.schema}:
-        raise ApplicationError(
-            f"Column '{decision_column}' is not in dataset '{dataset.name}'.", field="decision_column"
-        )
-    definition = {
-        "kind": ModelKind.DATASET_DECISIONS.value,
-        "dataset_sha256": dataset.sha256,
-        "decision_column": decision_column,
-        "favourable": favourable,
-    }
-    model = ModelArtifact.objects.create(
-        workspace=dataset.workspace,
-        name=name or f"{decision_column} in {dataset.name}"[:200],
-        kind=ModelKind.DATASET_DECISIONS,
-        dataset=dataset,
-        decision_column=decision_column,
-        decision_favourable=favourable,
-        sha256=sha256_hex(canonical_dumps(definition)),
-        config=definition,
-        created_by=user,
-    )
-    event_record(
-        action="model.registered",
-        obj=model,
-        actor=user,
-        workspace=dataset.workspace,
-        request_id=request_id,
-        after={"kind": model.kind, "sha256": model.sha256},
-    )
-    return model

@@ -19,11 +19,14 @@ class TabularRunner:
             classes keep their training dtype ("1" must find the integer class 1, ">50K" the string class).
         feature_columns: columns handed to the model; default ``model.feature_names_in_`` when the model was
             fitted on a DataFrame, else every column of the frame passed in (``None``).
+        text_column: for a model that reads raw documents (see :func:`reads_documents`, e.g. a bare
+            ``Pipeline([TfidfVectorizer(), LogisticRegression()])`` fitted on a list of strings): the column whose
+            strings are handed to it as a 1-D sequence; ``feature_columns`` is then ``[text_column]``.
         batch_size: rows per model call; bounds peak memory of the preprocessing on large frames (design.md §9).
 
     Raises:
-        ValueError: if the model has no ``classes_``, the favourable class is not among them, or
-            ``batch_size`` is not positive.
+        ValueError: if the model has no ``classes_``, the favourable class is not among them, ``batch_size`` is
+            not positive, or ``text_column`` is given together with ``feature_columns``.
     """
 
     def __init__(
@@ -32,10 +35,13 @@ class TabularRunner:
         *,
         favourable_class,
         feature_columns: list[str] | None = None,
+        text_column: str | None = None,
         batch_size: int = 65_536,
     ) -> None:
         if int(batch_size) < 1:
             raise ValueError("batch_size must be at least 1")
+        if text_column and feature_columns is not None:
+            raise ValueError("give either text_column or feature_columns")
         classes = getattr(model, "classes_", None)
         if classes is None:
             raise ValueError("model has no classes_; pass a fitted classifier")
@@ -43,7 +49,10 @@ class TabularRunner:
         self.classes = list(classes)
         self.favourable_index = _match_class(self.classes, favourable_class)
         self.favourable_class = self.classes[self.favourable_index]
-        if feature_columns is None and getattr(model, "feature_names_in_", None) is not None:
+        self.text_column = text_column or None
+        if self.text_column:
+            feature_columns = [self.text_column]
+        elif feature_columns is None and getattr(model, "feature_names_in_", None) is not None:
             feature_columns = [str(name) for name in model.feature_names_in_]
         self.feature_columns = None if feature_columns is None else list(feature_columns)
         self.batch_size = int(batch_size)
@@ -92,13 +101,18 @@ class TabularRunner:
         """
         return smoke_check(self.predict, frame, n)
 
-    def _inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The model's columns, in its training order; a clear error instead of sklearn's when some are missing."""
+    def _inputs(self, frame: pd.DataFrame):
+        """The model's columns, in its training order; a clear error instead of sklearn's when some are missing.
+
+        A document model gets its text column as a 1-D object array of strings, the shape it was fitted on.
+        """
         if self.feature_columns is None:
             return frame
         missing = [column for column in self.feature_columns if column not in frame.columns]
         if missing:
             raise ValueError(f"frame lacks model feature columns {missing}")
+        if self.text_column:
+            return frame[self.text_column].to_numpy(dtype=object)
         return frame[self.feature_columns]
 
     def _final_step(self, batch: pd.DataFrame):
@@ -123,6 +137,21 @@ class TabularRunner:
     def _collect(self, frame: pd.DataFrame, call: Callable[[pd.DataFrame], np.ndarray]) -> np.ndarray:
         parts = [np.asarray(call(batch)) for _, batch in self._batches(frame)]
         return np.concatenate(parts) if parts else np.empty(0)
+
+
+def reads_documents(model) -> bool:
+    """True for a model fitted on raw documents (a list of strings), such as a bare TF-IDF pipeline.
+
+    A model fitted on a DataFrame knows its columns (``feature_names_in_``), one fitted on an array knows its width
+    (``n_features_in_``); a text vectorizer first in line records neither, because its input is one string per
+    row, not a row of features.
+    """
+    if getattr(model, "feature_names_in_", None) is not None:
+        return False
+    try:
+        return getattr(model, "n_features_in_", None) is None
+    except AttributeError:  # a Pipeline's n_features_in_ asks its first step, which may not have one
+        return True
 
 
 def smoke_check(predict: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]], frame: pd.DataFrame, n: int) -> dict:

@@ -21,8 +21,7 @@ from audits.models import AuditReport, AuditRun, ModelArtifact, Workspace
 from audits.reports.summary import report_summary
 from audits.services.audit_runs import audit_run_create
 from audits.services.datasets import dataset_create
-from audits.services.models import model_register_skops
-from audits.services.models_folders import is_model_folder_zip, model_register_folder
+from audits.services.models import ModelBuiltin, ModelFile, model_register
 from audits.services.plans import audit_plan_create
 from audits.services.workspaces import membership_set, user_get_or_create, workspace_create, workspace_role
 from explainers.audit_settings import (
@@ -198,10 +197,15 @@ class Command(BaseCommand):
             if model is None:
                 raise CommandError(f"No model {reference} in workspace '{workspace.slug}'.")
             return model
-        common = {"user": user, "workspace": workspace, "dataset": dataset}
-        folder = {"favourable_class": options["favourable_class"], "text_column": options["text_column"]}
+        common = {
+            "actor": user,
+            "workspace": workspace,
+            "dataset": dataset,
+            "favourable": [options["favourable_class"]],
+            "text_column": options["text_column"],
+        }
         if reference.startswith("builtin:"):
-            return model_register_folder(**common, **folder, builtin=reference.removeprefix("builtin:"))
+            return model_register(**common, source=ModelBuiltin(reference.removeprefix("builtin:")))
         path = Path(reference)
         if path.is_dir():  # the operator's own folder: zipped into the platform's storage like an upload
             with tempfile.TemporaryFile(suffix=".zip") as spool:
@@ -210,16 +214,11 @@ class Command(BaseCommand):
                         if item.is_file() or item.is_symlink():
                             archive.write(item, item.relative_to(path).as_posix())
                 spool.seek(0)
-                return model_register_folder(**common, **folder, upload=File(spool, name=path.name), name=path.name)
+                return model_register(**common, source=ModelFile(File(spool, name=path.name)), name=path.name)
         if not path.is_file():
             raise CommandError(f"No such model file or folder: {path}")
         with path.open("rb") as handle:
-            upload = File(handle, name=path.name)
-            if is_model_folder_zip(upload):
-                return model_register_folder(**common, **folder, upload=upload, name=path.stem)
-            if not options["favourable_class"]:
-                raise CommandError("--favourable-class is required with a model file.")
-            return model_register_skops(**common, upload=upload, favourable_class=options["favourable_class"])
+            return model_register(**common, source=ModelFile(File(handle, name=path.name)))
 
     def _actor(self, username: str, slug: str):
         with transaction.atomic():

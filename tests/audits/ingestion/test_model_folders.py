@@ -87,7 +87,7 @@ def test_server_paths_must_lie_inside_an_allowed_root(tmp_path):
 
 
 def test_zip_detection_tells_folders_from_skops_archives():
-    from audits.services.models_folders import is_model_folder_zip
+    from audits.ingestion.model_folders import is_model_folder_zip
 
     def upload(names):
         buffer = io.BytesIO()

@@ -136,3 +136,35 @@ def test_smoke_on_a_frame_missing_a_model_column_raises_a_clear_error():
         runner.smoke(frame.drop(columns="age"))
     with pytest.raises(ValueError, match="at least one row"):
         runner.smoke(frame.iloc[:0])
+
+
+def test_a_pipeline_fitted_on_raw_documents_reads_its_text_column_as_strings():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import Pipeline
+
+    from explainers.runners.tabular import reads_documents
+
+    texts = ["she leads the team", "he leads the team", "she cooks dinner", "he fixes cars"] * 10
+    labels = ["ok", "ok", "toxic", "ok"] * 10
+    model = Pipeline([("tfidf", TfidfVectorizer()), ("classify", LogisticRegression())]).fit(texts, labels)
+    frame = pd.DataFrame({"id": range(len(texts)), "review": texts})
+
+    runner = TabularRunner(model, favourable_class="ok", text_column="review", batch_size=7)
+    decisions, scores = runner.predict(frame)
+
+    assert reads_documents(model) and runner.feature_columns == ["review"]
+    assert np.array_equal(decisions, model.predict(texts) == "ok")
+    assert np.allclose(scores, model.predict_proba(texts)[:, list(model.classes_).index("ok")])
+    assert np.allclose(runner.scores(frame), scores) and np.array_equal(runner.decisions(frame), decisions)
+
+
+def test_models_fitted_on_columns_or_arrays_do_not_read_documents():
+    from explainers.runners.tabular import reads_documents
+
+    frame = _frame()
+    fitted_on_frame = LogisticRegression().fit(frame[["age", "hours"]], _labels(frame))
+    fitted_on_array = LogisticRegression().fit(frame[["age", "hours"]].to_numpy(), _labels(frame))
+
+    assert not reads_documents(fitted_on_frame) and not reads_documents(fitted_on_array)
+    with pytest.raises(ValueError, match="either text_column or feature_columns"):
+        TabularRunner(fitted_on_frame, favourable_class=True, feature_columns=["age"], text_column="age")

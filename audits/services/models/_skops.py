@@ -1,8 +1,13 @@
-"""Registering uploaded models: skops pipelines, loaded only when safe, smoke-tested before storing."""
+"""Registering skops files (internal: callers use model_register): loaded only when safe, smoke-tested first.
+
+A pipeline fitted on a DataFrame reads the columns it was fitted on; one fitted on a list of strings (a bare
+TF-IDF pipeline) reads one text column, whose strings it is handed as a 1-D sequence.
+"""
 
 import logging
 from importlib import metadata
 
+import pandas as pd
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -15,13 +20,13 @@ from audits.exceptions import ApplicationError
 from audits.ingestion.artifacts import load_skops_model
 from audits.ingestion.reader import IngestionError
 from audits.models import Dataset, ModelArtifact, Workspace
-from explainers.runners.tabular import TabularRunner
+from explainers.runners.tabular import TabularRunner, reads_documents
 
-from .events import event_record
-from .workspaces import workspace_require_role
+from ..events import event_record
 
 logger = logging.getLogger(__name__)
 SMOKE_ROWS = 50
+SMOKE_TEXTS = ["The application was reviewed on Monday.", "She paid the invoice on time.", "He moved to a new city."]
 
 
 def _versions(*names: str) -> dict[str, str]:
@@ -34,13 +39,22 @@ def _versions(*names: str) -> dict[str, str]:
     return versions
 
 
-def _smoke(runner: TabularRunner, dataset: Dataset) -> dict:
+def _smoke(runner: TabularRunner, dataset: Dataset | None) -> dict | None:
+    if dataset is None:
+        if not runner.text_column:
+            return None  # a tabular model's columns can only be tried on a dataset
+        frame = pd.DataFrame({runner.text_column: SMOKE_TEXTS})
+        try:
+            return runner.smoke(frame, n=len(frame))
+        except ValueError as exc:
+            raise ApplicationError(f"The model could not predict on sample texts: {exc}", field="file") from exc
     parquet = pq.ParquetFile(dataset.file.path)
     frame = parquet.read_row_group(0).slice(0, SMOKE_ROWS).to_pandas()
     missing = [c for c in runner.feature_columns if c not in frame.columns]
     if missing:
+        field = "text_column" if runner.text_column else "dataset"
         raise ApplicationError(
-            f"The model needs columns that dataset '{dataset.name}' lacks: {', '.join(missing[:10])}.", field="dataset"
+            f"The model needs columns that dataset '{dataset.name}' lacks: {', '.join(missing[:10])}.", field=field
         )
     try:
         return runner.smoke(frame, n=min(SMOKE_ROWS, len(frame)))
@@ -48,7 +62,27 @@ def _smoke(runner: TabularRunner, dataset: Dataset) -> dict:
         raise ApplicationError(f"The model could not predict on '{dataset.name}': {exc}", field="dataset") from exc
 
 
-def model_register_skops(
+def _text_column(model, text_column: str, dataset: Dataset | None) -> str | None:
+    """The column a document model reads (None for a tabular model); ApplicationError when none is known."""
+    if not reads_documents(model):
+        if getattr(model, "feature_names_in_", None) is None:
+            raise ApplicationError(
+                f"The model was fitted on an array of {model.n_features_in_} unnamed features, so its columns cannot "
+                "be matched to a dataset; fit it on a DataFrame (or a text pipeline on a list of strings).",
+                field="file",
+            )
+        return None
+    column = text_column or (dataset.text_column if dataset is not None else "")
+    if not column:
+        raise ApplicationError(
+            "The model reads raw text (it was fitted on a list of strings): name the text column it reads "
+            "(text_column), or give a dataset that declares one.",
+            field="text_column",
+        )
+    return column
+
+
+def register_skops(
     *,
     user,
     workspace: Workspace,
@@ -56,17 +90,17 @@ def model_register_skops(
     favourable_class: str,
     dataset: Dataset | None = None,
     name: str = "",
+    text_column: str = "",
     request_id: str = "",
 ) -> ModelArtifact:
-    """Register a scikit-learn model saved with skops, after a smoke prediction on `dataset` when given.
+    """Register a scikit-learn model saved with skops, after a smoke prediction.
+
+    The smoke prediction runs on `dataset` when given; a text model without one predicts on sample texts.
 
     Refuses (ApplicationError 400, nothing stored) pickles under any name, skops files with untrusted
-    types, models without the favourable class, and models that cannot predict on the dataset.
-    Side effects: the file in storage; event model.registered.
+    types, models without the favourable class, text models without a text column, and models that cannot
+    predict on the dataset. Side effects: the file in storage; event model.registered.
     """
-    workspace_require_role(user=user, workspace=workspace)
-    if dataset is not None and dataset.workspace_id != workspace.pk:
-        raise ApplicationError("The dataset belongs to another workspace.", field="dataset")
     upload.seek(0)
     data = upload.read(settings.AUDIT_MODEL_MAX_BYTES + 1)
     if len(data) > settings.AUDIT_MODEL_MAX_BYTES:
@@ -78,10 +112,14 @@ def model_register_skops(
     except IngestionError as exc:
         raise ApplicationError(exc.message, field=exc.field) from exc
     try:
-        runner = TabularRunner(artifact.model, favourable_class=favourable_class)
+        runner = TabularRunner(
+            artifact.model,
+            favourable_class=favourable_class,
+            text_column=_text_column(artifact.model, text_column, dataset),
+        )
     except ValueError as exc:
-        raise ApplicationError(str(exc), field="favourable_class") from exc
-    smoke = _smoke(runner, dataset) if dataset is not None else None
+        raise ApplicationError(str(exc), field="favourable") from exc
+    smoke = _smoke(runner, dataset)
     sha = sha256_hex(data)
     stored = default_storage.save(f"models/{workspace.pk}/{sha}.skops", ContentFile(data))
     try:
@@ -98,6 +136,7 @@ def model_register_skops(
                     "estimator": type(artifact.model).__name__,
                     "classes": [str(c) for c in getattr(artifact.model, "classes_", [])],
                     "feature_columns": list(runner.feature_columns),
+                    "text_column": runner.text_column or "",
                     "untrusted_types": artifact.untrusted_types,
                     "smoke": smoke,
                     "smoke_dataset": dataset.pk if dataset else None,

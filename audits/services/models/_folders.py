@@ -1,4 +1,4 @@
-"""Registering runnable models beyond skops: Hugging Face safetensors folders and built-in models.
+"""Registering runnable models beyond skops (internal: callers use model_register): HF folders and built-ins.
 
 A folder comes as a ZIP upload (extracted safely under MEDIA_ROOT), as a path inside an allowed server
 root, or as a built-in name. Its content is checked before anything loads it, it is loaded with
@@ -23,13 +23,11 @@ from audits.ingestion.model_folders import allowed_server_path, extract_model_zi
 from audits.ingestion.reader import IngestionError
 from audits.models import Dataset, ModelArtifact, Workspace
 
-from .events import event_record
-from .models import _versions
-from .workspaces import workspace_require_role
+from ..events import event_record
+from ._skops import SMOKE_TEXTS, _versions
 
 logger = logging.getLogger(__name__)
 HF_KINDS = {"classifier": ModelKind.HF_CLASSIFIER, "causal_lm": ModelKind.HF_CAUSAL_LM, "encoder": ModelKind.HF_ENCODER}
-SMOKE_TEXTS = ["The application was reviewed on Monday.", "She paid the invoice on time.", "He moved to a new city."]
 SMOKE_ROWS = 20
 
 
@@ -62,28 +60,10 @@ def _load_and_smoke(kind: str, path: Path, sha: str, favourable: str, text_colum
     except ApplicationError:
         raise
     except ValueError as exc:
-        field = "favourable_class" if "favourable" in str(exc) else "file"
+        field = "favourable" if "favourable" in str(exc) else "file"
         raise ApplicationError(f"The model could not be used: {exc}", field=field) from exc
     except Exception as exc:  # transformers raises many types (OSError, KeyError, RuntimeError) for a bad folder
         raise ApplicationError(f"The model could not be loaded: {type(exc).__name__}: {exc}", field="file") from exc
-
-
-def is_model_folder_zip(upload) -> bool:
-    """True for a ZIP holding config.json (a transformers folder); skops archives hold schema.json instead."""
-    import zipfile
-
-    upload.seek(0)
-    if upload.read(4) != b"PK\x03\x04":
-        upload.seek(0)
-        return False
-    upload.seek(0)
-    try:
-        names = zipfile.ZipFile(upload).namelist()
-    except zipfile.BadZipFile:
-        return False
-    finally:
-        upload.seek(0)
-    return "schema.json" not in names and any(n == "config.json" or n.endswith("/config.json") for n in names)
 
 
 def _inspect(path: Path, kind: str):
@@ -160,7 +140,7 @@ def _resolve_source(*, workspace, upload, server_path: str, builtin: str, kind: 
     return HF_KINDS[directory.kind], final, directory.sha256, directory, final, None
 
 
-def model_register_folder(
+def register_folder(
     *,
     user,
     workspace: Workspace,
@@ -181,9 +161,6 @@ def model_register_folder(
     and models that fail to load or predict. Side effects: the extracted folder under MEDIA_ROOT
     (uploads); event model.registered.
     """
-    workspace_require_role(user=user, workspace=workspace)
-    if dataset is not None and dataset.workspace_id != workspace.pk:
-        raise ApplicationError("The dataset belongs to another workspace.", field="dataset")
     if kind and kind not in HF_KINDS.values():
         raise ApplicationError(f"Unknown model kind '{kind}'; known: {', '.join(HF_KINDS.values())}.", field="kind")
     resolved_kind, path, sha, directory, created, record = _resolve_source(
@@ -191,17 +168,17 @@ def model_register_folder(
     )
     classifier = resolved_kind in (ModelKind.HF_CLASSIFIER, ModelKind.BUILTIN_TEXT)
     favourable = str(favourable_class or (record.favourable if record else ""))
-    if classifier and not favourable:
-        labels = ", ".join(directory.labels or ()) if directory else "not_offensive, offensive"
-        message = f"Name the favourable class of this classifier (labels: {labels})."
-        raise ApplicationError(message, field="favourable_class")
     text_column = text_column or (dataset.text_column if dataset is not None and dataset.text_column else "text")
     try:
+        if classifier and not favourable:  # inside the try: an extracted upload is removed on refusal
+            labels = ", ".join(directory.labels or ()) if directory else "not_offensive, offensive"
+            message = f"Name the favourable class of this classifier (labels: {labels})."
+            raise ApplicationError(message, field="favourable")
         runner, smoke = _load_and_smoke(resolved_kind, path, sha, favourable, text_column, dataset)
         model = _store(
             user=user, workspace=workspace, kind=resolved_kind, path=path, sha=sha, directory=directory, record=record,
             runner=runner, smoke=smoke, favourable=favourable if classifier else "", text_column=text_column,
-            dataset=dataset, name=name or builtin or (server_path and Path(server_path).name) or "model",
+            dataset=dataset, name=name or builtin or (server_path and Path(server_path).name) or _upload_stem(upload),
             request_id=request_id,
         )  # fmt: skip
     except BaseException:
@@ -210,6 +187,10 @@ def model_register_folder(
         raise
     logger.info("model %s registered: %s, sha256 %s", model.pk, resolved_kind, sha[:12])
     return model
+
+
+def _upload_stem(upload) -> str:
+    return Path(getattr(upload, "name", "") or "model").stem or "model"
 
 
 @transaction.atomic

@@ -1,0 +1,50 @@
+"""Registering decisions held in a dataset column (internal: callers use model_register)."""
+
+from django.db import transaction
+
+from audits.canonical import canonical_dumps, sha256_hex
+from audits.choices import ModelKind
+from audits.exceptions import ApplicationError
+from audits.models import Dataset, ModelArtifact
+
+from ..events import event_record
+
+
+@transaction.atomic
+def register_dataset_decisions(
+    *, user, dataset: Dataset, decision_column: str, favourable: list[str], name: str = "", request_id: str = ""
+) -> ModelArtifact:
+    """Register a model whose decisions are a column of `dataset`. Writes event model.registered.
+
+    Its sha256 fingerprints what defines it: the dataset's sha256, the column and the favourable values.
+    """
+    if decision_column not in {c["name"] for c in dataset.schema}:
+        raise ApplicationError(
+            f"Column '{decision_column}' is not in dataset '{dataset.name}'.", field="decision_column"
+        )
+    definition = {
+        "kind": ModelKind.DATASET_DECISIONS.value,
+        "dataset_sha256": dataset.sha256,
+        "decision_column": decision_column,
+        "favourable": favourable,
+    }
+    model = ModelArtifact.objects.create(
+        workspace=dataset.workspace,
+        name=name or f"{decision_column} in {dataset.name}"[:200],
+        kind=ModelKind.DATASET_DECISIONS,
+        dataset=dataset,
+        decision_column=decision_column,
+        decision_favourable=favourable,
+        sha256=sha256_hex(canonical_dumps(definition)),
+        config=definition,
+        created_by=user,
+    )
+    event_record(
+        action="model.registered",
+        obj=model,
+        actor=user,
+        workspace=dataset.workspace,
+        request_id=request_id,
+        after={"kind": model.kind, "sha256": model.sha256},
+    )
+    return model
