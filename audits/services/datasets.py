@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from audits.canonical import sha256_hex
-from audits.choices import MissingPolicy
+from audits.choices import EventAction, MissingPolicy
 from audits.exceptions import ApplicationError
 from audits.ingestion import AuditColumns, IngestionError, read_table, validate_audit_columns
 from audits.models import Dataset, ModelArtifact, ProtectedAttribute, Workspace
@@ -164,7 +164,7 @@ def _dataset_records_create(
             reference_group=reference,
         )
     event_record(
-        action="dataset.created",
+        action=EventAction.DATASET_CREATED,
         obj=dataset,
         actor=user,
         workspace=workspace,

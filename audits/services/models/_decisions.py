@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from audits.canonical import canonical_dumps, sha256_hex
-from audits.choices import ModelKind
+from audits.choices import EventAction, ModelKind
 from audits.exceptions import ApplicationError
 from audits.models import Dataset, ModelArtifact
 
@@ -40,7 +40,7 @@ def register_dataset_decisions(
         created_by=user,
     )
     event_record(
-        action="model.registered",
+        action=EventAction.MODEL_REGISTERED,
         obj=model,
         actor=user,
         workspace=dataset.workspace,

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
 
-from audits.choices import ModelKind
+from audits.choices import EventAction, ModelKind
 from audits.exceptions import ApplicationError
 from audits.execution.builtins import builtin_model, builtin_path
 from audits.ingestion.model_folders import allowed_server_path, extract_model_zip, remove_tree
@@ -223,7 +223,7 @@ def _store(*, user, workspace, kind, path, sha, directory, record, runner, smoke
         created_by=user,
     )
     event_record(
-        action="model.registered",
+        action=EventAction.MODEL_REGISTERED,
         obj=model,
         actor=user,
         workspace=workspace,

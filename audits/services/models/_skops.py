@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from audits.canonical import sha256_hex
-from audits.choices import ModelKind
+from audits.choices import EventAction, ModelKind
 from audits.exceptions import ApplicationError
 from audits.ingestion.artifacts import load_skops_model
 from audits.ingestion.reader import IngestionError
@@ -145,7 +145,7 @@ def register_skops(
                 created_by=user,
             )
             event_record(
-                action="model.registered",
+                action=EventAction.MODEL_REGISTERED,
                 obj=model,
                 actor=user,
                 workspace=workspace,

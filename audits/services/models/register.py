@@ -36,7 +36,7 @@ class ModelServerPath:
 
 @dataclass(frozen=True)
 class ModelBuiltin:
-    """A model that ships with the platform, by name (audits.engine.builtins)."""
+    """A model that ships with the platform, by name (audits.execution.builtins)."""
 
     name: str
 
