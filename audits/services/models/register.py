@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from audits.exceptions import ApplicationError
-from audits.ingestion import normalise_values
 from audits.ingestion.model_folders import is_model_folder_zip
 from audits.models import Dataset, ModelArtifact, Workspace
+from explainers.pipeline.columns import normalise_values
 
 from ..workspaces import workspace_require_role
 from ._decisions import register_dataset_decisions
