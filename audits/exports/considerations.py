@@ -3,10 +3,12 @@
 from collections import defaultdict
 
 from audits.renderings.formatting import fmt_interval, fmt_number, fmt_p
+from explainers.metrics.definitions import METRIC_DEFINITIONS
 
 from .findings import probe_findings, probe_slice, result_slice
 
-_SELECTION = {"disparate_impact", "statistical_parity_difference"}
+# Metrics of the selection rate alone (no outcome needed): their gaps call for another mitigation than error rates.
+_SELECTION = {metric for metric, definition in METRIC_DEFINITIONS.items() if not definition.requires_outcome}
 _MITIGATION_SELECTION = (
     "Find which inputs or thresholds drive the gap in selection rate between {slice} and {reference}; consider "
     "re-weighing or re-sampling the training data, or group-aware thresholds where the law allows them; "
