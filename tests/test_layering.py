@@ -41,6 +41,22 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _targets(node: ast.Import | ast.ImportFrom, package: str, modules: set[str]) -> list[str]:
+    """The absolute modules one import statement of a module of `package` imports."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    base = node.module or ""
+    if node.level:
+        anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+        base = ".".join([*anchor, *([base] if base else [])])
+    return [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+
+
+def _package(path: Path) -> str:
+    name = _module_name(path)
+    return name if path.name == "__init__.py" else name.rpartition(".")[0]
+
+
 def _imports(path: Path, modules: set[str]) -> dict[str, bool]:
     """First-party modules `path` imports, each mapped to whether a module-level statement imports it.
 
@@ -48,7 +64,7 @@ def _imports(path: Path, modules: set[str]) -> dict[str, bool]:
     Imports inside functions count too (False): a circle closed by a function-local import is still a circle.
     """
     name = _module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    package = _package(path)
     tree = ast.parse(path.read_text())
     in_functions = {
         id(node)
@@ -58,17 +74,9 @@ def _imports(path: Path, modules: set[str]) -> dict[str, bool]:
     }
     found: dict[str, bool] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, *([base] if base else [])])
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
-        else:
+        if not isinstance(node, ast.Import | ast.ImportFrom):
             continue
-        for target in targets:
+        for target in _targets(node, package, modules):
             if target in modules and target != name:
                 found[target] = found.get(target, False) or id(node) not in in_functions
     return found
@@ -121,3 +129,116 @@ def test_the_cycle_finder_reports_every_circle_including_function_local_imports(
     graph = _import_graph(("circle",))
     assert graph["circle.d"] == {"circle.e": False} and graph["circle.e"] == {"circle.d": True}
     assert _import_cycles(graph) == [["circle.a", "circle.b", "circle.c"], ["circle.d", "circle.e"]]
+
+
+# Function-local imports are kept for libraries that cost seconds to import and that most processes never use,
+# so that the web process and plain metric runs never load them; everything else imports at the top, where the
+# dependency graph is visible.
+HEAVY_LIBRARIES = ("torch", "transformers", "captum", "weasyprint", "shap")
+# First-party modules that load a heavy library when imported (checked by the test below), and skops.io, which
+# loads torch through scikit-learn's array-API support.
+LOADS_HEAVY_LIBRARY = {
+    "audits.renderings.pdf",  # weasyprint
+    "explainers.attributions",  # torch, shap (every submodule goes through the package)
+    "explainers.builtin.minilm_classifier",  # torch
+    "explainers.runners.hf_lm",  # torch
+    "explainers.runners.hf_text",  # torch
+    "skops.io",  # torch
+}
+FUNCTION_LOCAL_IMPORTS_PENDING = {
+    # rewritten in another change; to be cleaned
+    "audits/api/views.py",
+    "audits/execution/model_runner.py",
+    "audits/management/commands/audit.py",
+    "audits/services/datasets.py",
+    "audits/services/models.py",
+    "audits/services/models/",
+    "audits/services/models_folders.py",
+    "explainers/runners/tabular.py",
+}
+
+
+def _under_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _function_local_imports(path: Path, modules: set[str]) -> list[tuple[int, str]]:
+    """(line, absolute module) of each import inside a function of `path`, those under `if TYPE_CHECKING` left out."""
+    package = _package(path)
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if isinstance(node, ast.If) and _under_type_checking(node):
+            return
+        if in_function and isinstance(node, ast.Import | ast.ImportFrom):
+            found.extend((node.lineno, target) for target in _targets(node, package, modules))
+        for child in ast.iter_child_nodes(node):
+            visit(child, in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef))
+
+    visit(ast.parse(path.read_text()), False)
+    return list(dict.fromkeys(found))
+
+
+def _allowed_function_local(source: str, target: str) -> bool:
+    if (source, target) in FUNCTION_LOCAL_IMPORTS_ALLOWED:
+        return True
+    roots = (*HEAVY_LIBRARIES, *LOADS_HEAVY_LIBRARY)
+    return any(target == root or target.startswith(f"{root}.") for root in roots)
+
+
+def _pending(relative: str) -> bool:
+    return any(relative == p or (p.endswith("/") and relative.startswith(p)) for p in FUNCTION_LOCAL_IMPORTS_PENDING)
+
+
+def test_function_local_imports_are_only_for_heavy_libraries_and_the_tasks_hop():
+    folders = ("audits", "frontend", "auditplatform", "explainers")
+    paths = sorted(p for f in folders for p in (ROOT / f).rglob("*.py") if "migrations" not in p.parts)
+    modules = {_module_name(p) for p in paths}
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for path in paths
+        if not _pending(str(path.relative_to(ROOT)))
+        for line, target in _function_local_imports(path, modules)
+        if not _allowed_function_local(_module_name(path), target)
+    ]
+    assert offenders == [], "import these at the top of the module (or say here why a library must load late)"
+
+
+def test_the_first_party_modules_kept_late_do_load_a_heavy_library():
+    """Each first-party entry of LOADS_HEAVY_LIBRARY imports a heavy library at module level, itself or through
+    first-party modules it imports at module level; an entry that stopped doing so is to be imported at the top."""
+    paths = [p for f in ("audits", "explainers") for p in (ROOT / f).rglob("*.py") if "migrations" not in p.parts]
+    graph = {_module_name(p): p for p in paths}
+
+    def module_level_imports(module: str) -> set[str]:
+        path = graph[module]
+        targets = {
+            target
+            for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for target in _targets(node, _package(path), set(graph))
+        }
+        # importing a.b.c runs a/__init__ and a/b/__init__ first
+        parents = {".".join(t.split(".")[:i]) for t in targets for i in range(1, t.count(".") + 1)}
+        return targets | {p for p in parents if p in graph}
+
+    def loads_heavy(module: str) -> bool:
+        seen, todo = set(), [module]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            for target in module_level_imports(current):
+                if target.split(".")[0] in HEAVY_LIBRARIES:
+                    return True
+                if target in graph:
+                    todo.append(target)
+        return False
+
+    first_party = sorted(m for m in LOADS_HEAVY_LIBRARY if m.split(".")[0] in ("audits", "explainers"))
+    assert [m for m in first_party if not loads_heavy(m)] == []
+    assert not loads_heavy("explainers.metrics") and not loads_heavy("audits.renderings")

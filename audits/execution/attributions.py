@@ -14,6 +14,9 @@ import pandas as pd
 
 from explainers.pipeline.spec import EngineInput
 
+from .model_runner import spec_runner
+from .probes import resolve_lexicon, sample_frame
+
 
 def _text_pairs(table) -> list[dict]:
     """The cross-group substitutions the text probe scored (its per-pair table; controls left out)."""
@@ -25,6 +28,7 @@ def _text_pairs(table) -> list[dict]:
 
 
 def _explain_text(spec: EngineInput, runner, table, lexicon, options: dict, progress) -> dict:
+    # explainers.attributions loads torch and shap: only when a run explains a finding
     from explainers.attributions import explain_text_pairs, occlusion_pairs, select_pairs, shap_text_pairs
 
     chosen = select_pairs(_text_pairs(table), options["attribution_budget"])
@@ -62,9 +66,6 @@ def run_attributions(
 ) -> list[dict]:
     """JSON-ready attribution summaries, one per explained probe finding; `tables` are the probes' per-pair
     tables by artifact name (ArtifactWriter.frames)."""
-    from .model_runner import spec_runner
-    from .probes import resolve_lexicon, sample_frame
-
     wanted = [p for p in probe_summaries if p["probe"] in ("text_counterfactual", "tabular_counterfactual")]
     if not wanted:
         return []
@@ -90,7 +91,7 @@ def run_attributions(
             summary = _explain_text(spec, runner, table, resolve_lexicon(entry), options, step)
             out.append({"probe": "text_counterfactual", "attribute": probe["attribute"], **summary})
         else:
-            from explainers.attributions.tabular import explain_tabular
+            from explainers.attributions.tabular import explain_tabular  # loads shap and torch
 
             column = next(a.columns[0] for a in attributes if a.name == probe["attribute"])
             # SHAP aggregates per group: attribution_rows_per_pair x budget sampled rows explain a finding.

@@ -87,7 +87,7 @@ def builtin_path(name: str) -> Path:
                 field="model",
             )
         return folder
-    from explainers.runners.hf_lm import gguf_to_safetensors
+    from explainers.runners.hf_lm import gguf_to_safetensors  # torch and transformers: only for a .gguf package
 
     gguf = next(_package_folder(model.package).glob("*.gguf"), None)
     if gguf is None:

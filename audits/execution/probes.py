@@ -10,7 +10,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from explainers.audit_settings import ProbeSettings
+from explainers.lexicons import lexicon_from_dict, load_lexicon
 from explainers.pipeline.spec import EngineInput
+from explainers.probes.tabular import tabular_counterfactual_probe
+from explainers.probes.text import text_counterfactual_probe
+
+from .model_runner import spec_runner
+from .probes_models import run_model_probes
 
 DATASET_PROBES = ("tabular_counterfactual", "text_counterfactual")
 MODEL_PROBES = ("crows_pairs", "weat", "discrim_eval")
@@ -38,8 +44,6 @@ def run_probes(spec: EngineInput, probes: list[str], settings: dict, progress=No
     """
     if not probes:
         return []
-    from .model_runner import spec_runner
-
     options = ProbeSettings.from_dict(settings).to_dict()
     options["artifacts"] = artifacts
     runner = spec_runner(spec)
@@ -53,15 +57,11 @@ def run_probes(spec: EngineInput, probes: list[str], settings: dict, progress=No
         if "text_counterfactual" in probes:
             summaries += _text(spec, runner, frame, options, progress)
     if any(p in MODEL_PROBES for p in probes):
-        from .probes_models import run_model_probes
-
         summaries += run_model_probes(spec, runner, [p for p in probes if p in MODEL_PROBES], options, progress)
     return summaries
 
 
 def _tabular(spec, runner, frame, attributes, options, progress) -> list[dict]:
-    from explainers.probes.tabular import tabular_counterfactual_probe
-
     summaries = []
     writer = options["artifacts"]
     for index, attribute in enumerate(attributes):
@@ -89,16 +89,12 @@ def _tabular(spec, runner, frame, attributes, options, progress) -> list[dict]:
 
 
 def resolve_lexicon(entry: dict):
-    from explainers.lexicons import lexicon_from_dict, load_lexicon
-
     if entry.get("source") == "workspace":
         return lexicon_from_dict(entry["content"], origin=f"workspace lexicon {entry['name']}")
     return load_lexicon(entry["name"])
 
 
 def _text(spec, runner, frame, options, progress) -> list[dict]:
-    from explainers.probes.text import text_counterfactual_probe
-
     entries = spec.lexicons or [{"name": name, "source": "builtin"} for name in options["lexicons"]]
     summaries = []
     for index, entry in enumerate(entries):

@@ -10,6 +10,10 @@ from dataclasses import asdict
 import numpy as np
 
 from explainers.pipeline.spec import EngineInput
+from explainers.probes.benchmarks import SOURCES, describe, load_crows_pairs, load_discrim_eval, load_weat_tests
+from explainers.probes.crows import crows_pairs_probe
+from explainers.probes.decision import decision_probe
+from explainers.probes.weat import weat_probe
 
 # discrim-eval: the probe appends the dataset's own instruction ("Please answer the above question with either
 # "yes" or "no"."); the answer is read as the next token after this cue, both capitalisations pooled.
@@ -37,9 +41,6 @@ def run_model_probes(spec: EngineInput, runner, probes: list[str], options: dict
 
 
 def _crows(spec: EngineInput, runner, options: dict, progress) -> dict:
-    from explainers.probes.benchmarks import SOURCES, describe, load_crows_pairs
-    from explainers.probes.crows import crows_pairs_probe
-
     writer = options.get("artifacts")
     result = crows_pairs_probe(
         runner.sequence_logprob,
@@ -64,9 +65,6 @@ def _crows(spec: EngineInput, runner, options: dict, progress) -> dict:
 
 
 def _weat(spec: EngineInput, runner, options: dict, progress) -> dict:
-    from explainers.probes.benchmarks import SOURCES, load_weat_tests
-    from explainers.probes.weat import weat_probe
-
     result = weat_probe(
         runner.embed,
         load_weat_tests(),
@@ -80,9 +78,6 @@ def _weat(spec: EngineInput, runner, options: dict, progress) -> dict:
 
 
 def _discrim_eval(spec: EngineInput, runner, options: dict, progress) -> dict:
-    from explainers.probes.benchmarks import SOURCES, load_discrim_eval
-    from explainers.probes.decision import decision_probe
-
     writer = options.get("artifacts")
 
     def yes_no(prompts: list[str]):

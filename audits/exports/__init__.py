@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from audits.canonical import canonical_dumps, sha256_hex
 from audits.choices import ExportFormat
+from audits.renderings.html import render_report_html
 
 from .findings_csv import findings_csv
 from .hf_card import hf_model_card
@@ -85,8 +86,6 @@ def _render(document, sha256, fmt, *, envelope_json, canonical_json, review, sig
     if fmt == ExportFormat.DSSE:
         return _dsse_bytes(envelope_json)
     if fmt == ExportFormat.HTML:
-        from audits.renderings.html import render_report_html
-
         return render_report_html(document, sha256, review=review, signatures=signatures).encode("utf-8")
     from audits.renderings.pdf import render_report_pdf  # WeasyPrint loads only when a PDF is asked for
 

@@ -46,7 +46,7 @@ def load_skops_model(data: bytes) -> SkopsArtifact:
             "pickle and joblib files are refused because loading them runs arbitrary code.",
             field="file",
         )
-    import skops.io as sio
+    import skops.io as sio  # loads torch (scikit-learn's array-API shim): only when a model is uploaded
 
     try:
         untrusted = sio.get_untrusted_types(data=data)

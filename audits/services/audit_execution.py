@@ -5,10 +5,12 @@ import time
 import traceback
 from pathlib import Path
 
+from celery import chord, current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audits.canonical import sha256_hex
 from audits.choices import EventAction, ModelKind, RunStatus
 from audits.exceptions import ApplicationError
 from audits.execution.artifacts import ArtifactWriter
@@ -16,6 +18,7 @@ from audits.execution.attributions import run_attributions
 from audits.execution.model_runner import spec_runner
 from audits.execution.probes import run_probes
 from audits.models import AuditPlan, AuditRun
+from audits.renderings.html import render_report_html
 from audits.reports.builder import build_report_document
 from explainers.audit_settings import ProbeSettings
 from explainers.pipeline.counting import ChunkCounts, count_row_groups, merge_chunks, row_group_chunks
@@ -113,8 +116,6 @@ def _describe_error(exc: Exception) -> str:
 
 
 def _fan_out_enabled() -> bool:
-    from celery import current_app
-
     return settings.AUDIT_FANOUT and not current_app.conf.task_always_eager and bool(current_app.conf.result_backend)
 
 
@@ -152,8 +153,7 @@ def audit_run_execute(*, run_id: int, worker: str, task_id: str = "") -> AuditRu
 
 
 def _dispatch_chord(run_id: int, spec: EngineInput, chunks: list[list[int]]) -> None:
-    from celery import chord
-
+    # tasks import services; import late to avoid a cycle
     from audits.tasks import audit_count_chunk_task, audit_run_finish_task
 
     audit_run_progress(run_id=run_id, fraction=0.01, stage=f"counting {len(chunks)} chunks on the workers")
@@ -243,9 +243,6 @@ def run_artifact_folder(run_id: int) -> Path:
 
 def _html_sha256(document: dict, sha256: str) -> str:
     """sha256 of the report's HTML rendering without review or signatures (deterministic, hence signable)."""
-    from audits.canonical import sha256_hex
-    from audits.renderings import render_report_html
-
     return sha256_hex(render_report_html(document, sha256))
 
 

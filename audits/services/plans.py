@@ -18,8 +18,10 @@ from explainers.audit_settings import (
     SettingsError,
 )
 from explainers.metrics.definitions import METRIC_DEFINITIONS
+from explainers.pipeline.columns import group_labels
 
 from .events import event_record
+from .lexicons import lexicon_resolve
 from .workspaces import workspace_require_role
 
 # The metric ids of design.md section 4, in report order.
@@ -64,8 +66,6 @@ def _check_intersections(intersections, attributes) -> list[list[str]]:
 
 
 def _distinct_values(dataset: Dataset, column: str) -> list[str]:
-    from explainers.pipeline.columns import group_labels
-
     series = pq.read_table(dataset.file.path, columns=[column]).to_pandas()[column]
     return sorted(str(v) for v in group_labels(series).dropna().unique())
 
@@ -145,8 +145,6 @@ def _check_probes(dataset: Dataset | None, model: ModelArtifact, probes: list[st
             raise ApplicationError("The text probe needs the dataset's text column (text_column).", field="probes")
         if text_column not in model.config.get("feature_columns", [text_column]):
             raise ApplicationError(f"The model does not read the text column '{text_column}'.", field="probes")
-        from .lexicons import lexicon_resolve
-
         for name in settings.lexicons:
             lexicon_resolve(workspace=model.workspace, name=name)
     return list(dict.fromkeys(probes)), settings.to_dict() if probes else {}

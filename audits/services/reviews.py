@@ -10,6 +10,7 @@ from audits.exceptions import ApplicationError, PermissionDeniedError
 from audits.models import AuditReport, ReportReview, ReviewEntry
 
 from .events import event_record
+from .signatures import approval_sign
 from .workspaces import workspace_require_role
 
 DECISIONS = {
@@ -109,8 +110,6 @@ def review_decide(*, user, review: ReportReview, decision: str, comment: str = "
         review.refresh_from_db()
         entry = _entry(review, decision, user, comment, request_id, {"status": review.status})
         if decision == ReviewAction.APPROVE:
-            from .signatures import approval_sign
-
             approval_sign(report=review.report, review_entry=entry)
     return review
 

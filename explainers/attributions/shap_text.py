@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import shap
 
 from explainers.attributions.occlusion import black_box_faithfulness, black_box_result
 from explainers.attributions.pairs import Progress, report_progress, select_pairs
@@ -95,8 +96,6 @@ def shap_text_pairs(
     Raises:
         ValueError: if ``target`` is not an index of ``labels``, or ``max_evals`` is below 10.
     """
-    import shap
-
     began = time.perf_counter()
     if not 0 <= int(target) < len(labels):
         raise ValueError(f"target {target} is not an index of the labels {list(labels)}")

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sklearn
 import torch
 from sklearn.model_selection import train_test_split
 
@@ -146,7 +147,7 @@ def _build(out: Path, *, max_rows: int, seed: int, report: Callable[[float, str]
 
 def _load_encoder():
     """BertForSequenceClassification on the package's checkpoint (new, seeded head) and its tokenizer."""
-    from transformers import AutoTokenizer, BertForSequenceClassification
+    from transformers import AutoTokenizer, BertForSequenceClassification  # transformers: only when building
 
     folder = package_folder(ENCODER[1]) / ENCODER[2]
     with _quiet_transformers():
@@ -253,8 +254,7 @@ def _batches(tokenizer, texts: list[str], size: int):
 
 
 def _provenance(*, corpus_rows: int, seed: int) -> dict:
-    import sklearn
-    import transformers
+    import transformers  # transformers: only when building
 
     return {
         "seed": seed,
@@ -331,7 +331,7 @@ def _readable(folder: Path) -> None:
 @contextlib.contextmanager
 def _quiet_transformers():
     """Silence transformers' load report and progress bars for one call, restoring the caller's settings."""
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # transformers: only when building
 
     verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()

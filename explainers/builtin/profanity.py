@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import sklearn
 
 from explainers.builtin import distribution_licence, package_folder
 from explainers.runners.tabular import smoke_check
@@ -128,8 +129,6 @@ class ProfanityRunner:
 
     def describe(self) -> dict:
         """Provenance for the report: package, version, licence (from its dist-info), sha256 and load warnings."""
-        import sklearn
-
         key, files = _fingerprint()
         model = self._loaded.model
         estimator = getattr(model, "estimator", None)

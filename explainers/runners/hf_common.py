@@ -134,7 +134,7 @@ def _load(path: Path, auto_class, device: torch.device):
     float32 on CPU (half precision is slow or unsupported there); the checkpoint's own dtype on CUDA, where
     autocast picks the compute precision.
     """
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer  # transformers: loaded only when a model loads
 
     options = {"local_files_only": True, "trust_remote_code": False}
     try:

@@ -48,7 +48,7 @@ class CausalLMRunner(HFRunnerBase):
         cache=None,
         model_key: str | None = None,
     ) -> None:
-        from transformers import AutoModelForCausalLM
+        from transformers import AutoModelForCausalLM  # transformers: loaded only when a model loads
 
         super().__init__(
             path,
@@ -198,6 +198,7 @@ def gguf_to_safetensors(gguf_path, cache_dir) -> Path:
 
 
 def _convert(source: Path, folder: Path) -> None:
+    # transformers: loaded only when a .gguf package is converted
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
 

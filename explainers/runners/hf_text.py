@@ -50,7 +50,7 @@ class TextClassifierRunner(HFRunnerBase):
         cache=None,
         model_key: str | None = None,
     ) -> None:
-        from transformers import AutoModelForSequenceClassification
+        from transformers import AutoModelForSequenceClassification  # transformers: only when a model loads
 
         super().__init__(
             path,
@@ -117,7 +117,7 @@ class EncoderRunner(HFRunnerBase):
         cache=None,
         model_key: str | None = None,
     ) -> None:
-        from transformers import AutoModel
+        from transformers import AutoModel  # transformers: loaded only when a model loads
 
         super().__init__(
             path,

@@ -11,7 +11,14 @@ import importlib.util
 from pathlib import Path
 
 import pandas as pd
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from audits.demo_statements import write_statements
 
 COLUMNS = [
     "age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation", "relationship",
@@ -49,10 +56,7 @@ class Command(BaseCommand):
             self._text(Path(options["out"]), options["rebuild"])
 
     def _text(self, out: Path, rebuild: bool) -> None:
-        from django.conf import settings
-
-        from audits.demo_statements import write_statements
-        from explainers.builtin.minilm_classifier import build_minilm_classifier
+        from explainers.builtin.minilm_classifier import build_minilm_classifier  # torch: only with --text
 
         rows = write_statements(out / "statements.csv")
         self.stdout.write(f"Wrote {out}/statements.csv ({rows} templated statements with gender and orientation).")
@@ -64,11 +68,7 @@ class Command(BaseCommand):
         self.stdout.write(f"MiniLM sentiment classifier built in {folder}: {_describe(info)}")
 
     def _adult(self, out: Path) -> None:
-        import skops.io as sio
-        from sklearn.compose import ColumnTransformer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import Pipeline
-        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+        import skops.io as sio  # loads torch (scikit-learn's array-API shim)
 
         out.mkdir(parents=True, exist_ok=True)
         train, test = _adult("data"), _adult("test")

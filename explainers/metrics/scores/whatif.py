@@ -11,11 +11,12 @@ computed on that subsample through :func:`~explainers.metrics.count_table` befor
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from fairlearn.postprocessing import ThresholdOptimizer
+from sklearn.base import BaseEstimator
 
 from explainers.metrics import rates
 from explainers.metrics.counts import CountTable, _as_bool, count_table
@@ -29,27 +30,20 @@ CONSTRAINTS = {"demographic_parity": "demographic_parity", "equal_opportunity": 
 OBJECTIVE = "accuracy_score"
 
 
-@functools.cache
-def _score_as_prediction() -> type:
+class ScoreAsPrediction(BaseEstimator):
     """Identity "model" for ``ThresholdOptimizer(prefit=True, predict_method="predict")``: X's column is the score.
 
-    Built on first use because scikit-learn 1.9's ``check_is_fitted`` demands a ``BaseEstimator`` (for its tags),
-    and importing scikit-learn costs ~1.6 s that :mod:`explainers.metrics` users who never run a what-if should
-    not pay.
+    A ``BaseEstimator`` because scikit-learn 1.9's ``check_is_fitted`` demands one (for its tags).
     """
-    from sklearn.base import BaseEstimator
 
-    class ScoreAsPrediction(BaseEstimator):
-        def fit(self, X: Any, y: Any = None) -> ScoreAsPrediction:  # check_is_fitted demands a fit method
-            return self
+    def fit(self, X: Any, y: Any = None) -> ScoreAsPrediction:  # check_is_fitted demands a fit method
+        return self
 
-        def predict(self, X: Any) -> np.ndarray:
-            return np.asarray(X, dtype=np.float64)[:, 0]
+    def predict(self, X: Any) -> np.ndarray:
+        return np.asarray(X, dtype=np.float64)[:, 0]
 
-        def __sklearn_is_fitted__(self) -> bool:
-            return True  # otherwise prefit=True warns that the estimator "is not fitted"
-
-    return ScoreAsPrediction
+    def __sklearn_is_fitted__(self) -> bool:
+        return True  # otherwise prefit=True warns that the estimator "is not fitted"
 
 
 def threshold_optimizer_whatif(
@@ -161,13 +155,11 @@ def _fit_and_predict(
     sensitive: np.ndarray, values: np.ndarray, y: np.ndarray, constraint: str, seed: int, resolution: float | None
 ) -> tuple[np.ndarray, Any]:
     """Fit the optimiser around the identity model and draw its randomised decisions once."""
-    from fairlearn.postprocessing import ThresholdOptimizer  # lazy: importing it takes ~3 s, most callers never do
-
     if resolution is not None:
         values = np.round(values / resolution) * resolution
     features = values.reshape(-1, 1)
     optimizer = ThresholdOptimizer(
-        estimator=_score_as_prediction()(),
+        estimator=ScoreAsPrediction(),
         constraints=CONSTRAINTS[constraint],
         objective=OBJECTIVE,
         prefit=True,
