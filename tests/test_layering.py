@@ -145,17 +145,6 @@ LOADS_HEAVY_LIBRARY = {
     "explainers.runners.hf_text",  # torch
     "skops.io",  # torch
 }
-FUNCTION_LOCAL_IMPORTS_PENDING = {
-    # rewritten in another change; to be cleaned
-    "audits/api/views.py",
-    "audits/execution/model_runner.py",
-    "audits/management/commands/audit.py",
-    "audits/services/datasets.py",
-    "audits/services/models.py",
-    "audits/services/models/",
-    "audits/services/models_folders.py",
-    "explainers/runners/tabular.py",
-}
 
 
 def _under_type_checking(node: ast.If) -> bool:
@@ -189,10 +178,6 @@ def _allowed_function_local(source: str, target: str) -> bool:
     return any(target == root or target.startswith(f"{root}.") for root in roots)
 
 
-def _pending(relative: str) -> bool:
-    return any(relative == p or (p.endswith("/") and relative.startswith(p)) for p in FUNCTION_LOCAL_IMPORTS_PENDING)
-
-
 def test_function_local_imports_are_only_for_heavy_libraries_and_the_tasks_hop():
     folders = ("audits", "frontend", "auditplatform", "explainers")
     paths = sorted(p for f in folders for p in (ROOT / f).rglob("*.py") if "migrations" not in p.parts)
@@ -200,7 +185,6 @@ def test_function_local_imports_are_only_for_heavy_libraries_and_the_tasks_hop()
     offenders = [
         f"{path.relative_to(ROOT)}:{line} imports {target}"
         for path in paths
-        if not _pending(str(path.relative_to(ROOT)))
         for line, target in _function_local_imports(path, modules)
         if not _allowed_function_local(_module_name(path), target)
     ]

@@ -19,6 +19,7 @@ from audits.services.datasets import dataset_create
 from audits.services.lexicons import lexicon_create
 from audits.services.models import DecisionColumn, ModelBuiltin, ModelFile, ModelServerPath, model_register
 from audits.services.plans import audit_plan_create
+from audits.services.run_artifacts import run_artifact_open
 from audits.services.trail import trail_verify
 
 from . import serializers as s
@@ -230,8 +231,6 @@ class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def artifact(self, request, pk=None):
         """A probe's per-pair results (Parquet), as named in the run's report; the download is in the trail."""
-        from audits.services.run_artifacts import run_artifact_open
-
         name = request.query_params.get("name", "")
         path = run_artifact_open(user=request.user, run=self.get_object(), name=name, request_id=request_id(request))
         response = HttpResponse(path.read_bytes(), content_type="application/vnd.apache.parquet")

@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from audits.choices import ModelKind
 from audits.ingestion.artifacts import load_skops_model
+from explainers.builtin.profanity import ProfanityRunner
 from explainers.runners.tabular import TabularRunner, reads_documents
 
 from .prediction_cache import DjangoPredictionCache
@@ -37,8 +38,6 @@ def model_runner(kind: str, path: str, sha256: str, favourable: str = "", text_c
         return tabular_runner(path, sha256, favourable, text_column)
     cache = DjangoPredictionCache()
     if kind == ModelKind.BUILTIN_TEXT:
-        from explainers.builtin.profanity import ProfanityRunner
-
         runner = ProfanityRunner(text_column=text_column, favourable=favourable or "not_offensive")
         if runner.model_key != sha256:
             raise _changed(runner.model_key, sha256)
@@ -52,6 +51,7 @@ def model_runner(kind: str, path: str, sha256: str, favourable: str = "", text_c
 
 
 def _hf_runner(kind: str, path: str, favourable: str, text_column: str, cache, sha256: str):
+    # torch and transformers load only when a transformers model runs (never in the web process).
     if kind == ModelKind.HF_CLASSIFIER:
         from explainers.runners.hf_text import TextClassifierRunner
 

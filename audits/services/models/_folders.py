@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
@@ -19,12 +20,15 @@ from django.db import transaction
 from audits.choices import EventAction, ModelKind
 from audits.exceptions import ApplicationError
 from audits.execution.builtins import builtin_model, builtin_path
+from audits.execution.model_runner import model_runner
 from audits.ingestion.model_folders import allowed_server_path, extract_model_zip, remove_tree
 from audits.ingestion.reader import IngestionError
 from audits.models import Dataset, ModelArtifact, Workspace
+from explainers.builtin.profanity import ProfanityRunner
+from explainers.runners.hf_files import ModelFileError, inspect_hf_directory
 
 from ..events import event_record
-from ._skops import SMOKE_TEXTS, _versions
+from ._skops import SMOKE_TEXTS, framework_versions
 
 logger = logging.getLogger(__name__)
 HF_KINDS = {"classifier": ModelKind.HF_CLASSIFIER, "causal_lm": ModelKind.HF_CAUSAL_LM, "encoder": ModelKind.HF_ENCODER}
@@ -32,7 +36,6 @@ SMOKE_ROWS = 20
 
 
 def _smoke_frame(dataset: Dataset | None, text_column: str):
-    import pandas as pd
 
     if dataset is None:
         return pd.DataFrame({text_column: SMOKE_TEXTS})
@@ -44,8 +47,6 @@ def _smoke_frame(dataset: Dataset | None, text_column: str):
 
 def _load_and_smoke(kind: str, path: Path, sha: str, favourable: str, text_column: str, dataset):
     """Load through the same code the workers use, and predict a little; ApplicationError if anything fails."""
-    from audits.execution.model_runner import model_runner
-
     try:
         runner = model_runner(kind, str(path), sha, favourable, text_column)
         if kind in (ModelKind.HF_CLASSIFIER, ModelKind.BUILTIN_TEXT):
@@ -67,8 +68,6 @@ def _load_and_smoke(kind: str, path: Path, sha: str, favourable: str, text_colum
 
 
 def _inspect(path: Path, kind: str):
-    from explainers.runners.hf_files import ModelFileError, inspect_hf_directory
-
     wanted = {v: k for k, v in HF_KINDS.items()}.get(kind) if kind else None
     try:
         return inspect_hf_directory(path, kind=wanted)
@@ -112,8 +111,6 @@ def _resolve_source(*, workspace, upload, server_path: str, builtin: str, kind: 
         record = builtin_model(builtin)
         path = builtin_path(builtin)
         if record.kind == ModelKind.BUILTIN_TEXT:
-            from explainers.builtin.profanity import ProfanityRunner
-
             return record.kind, path, ProfanityRunner().model_key, None, None, record
         directory = _inspect(path, record.kind)
         return record.kind, path, directory.sha256, directory, None, record
@@ -219,7 +216,7 @@ def _store(*, user, workspace, kind, path, sha, directory, record, runner, smoke
         path=str(path),
         sha256=sha,
         config=config,
-        framework_versions=_versions("torch", "transformers", "tokenizers", "safetensors", "scikit-learn"),
+        framework_versions=framework_versions("torch", "transformers", "tokenizers", "safetensors", "scikit-learn"),
         created_by=user,
     )
     event_record(

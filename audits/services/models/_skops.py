@@ -29,7 +29,7 @@ SMOKE_ROWS = 50
 SMOKE_TEXTS = ["The application was reviewed on Monday.", "She paid the invoice on time.", "He moved to a new city."]
 
 
-def _versions(*names: str) -> dict[str, str]:
+def framework_versions(*names: str) -> dict[str, str]:
     versions = {}
     for name in names:
         try:
@@ -141,7 +141,7 @@ def register_skops(
                     "smoke": smoke,
                     "smoke_dataset": dataset.pk if dataset else None,
                 },
-                framework_versions=_versions("scikit-learn", "skops", "numpy"),
+                framework_versions=framework_versions("scikit-learn", "skops", "numpy"),
                 created_by=user,
             )
             event_record(
