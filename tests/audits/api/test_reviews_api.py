@@ -84,14 +84,18 @@ def test_a_decision_needs_a_started_review_and_closes_the_comments(auditor_clien
     early = reviewer_client.post(f"{base}/decide/", {"decision": "approve"}, format="json")
     noted = auditor_client.post(f"{base}/comment/", {"comment": "the band is the default"}, format="json")
     reviewer_client.post(f"{base}/start/")
-    decided = reviewer_client.post(f"{base}/decide/", {"decision": "request_changes", "comment": "add B"}, format="json")
+    decided = reviewer_client.post(
+        f"{base}/decide/", {"decision": "request_changes", "comment": "add B"}, format="json"
+    )
     late = auditor_client.post(f"{base}/comment/", {"comment": "done, see the new report"}, format="json")
 
     assert early.status_code == 400 and "start it before deciding" in early.json()["detail"]
     assert noted.status_code == 201
     assert decided.status_code == 200 and decided.json()["status"] == "changes_requested"
     assert late.status_code == 400 and "comments close with the decision" in late.json()["detail"]
-    actions = list(AuditEvent.objects.filter(object_type="ReportReview").order_by("id").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(object_type="ReportReview").order_by("id").values_list("action", flat=True)
+    )
     assert actions == ["review.submit", "review.comment", "review.start", "review.request_changes"]
 
 

@@ -212,8 +212,9 @@ def test_comments_are_accepted_while_the_review_is_open(report, auditor, reviewe
     ]
 
 
-@pytest.mark.parametrize(("decision", "status"), [("approve", "approved"), ("reject", "rejected"),
-                                                  ("request_changes", "changes_requested")])
+@pytest.mark.parametrize(
+    ("decision", "status"), [("approve", "approved"), ("reject", "rejected"), ("request_changes", "changes_requested")]
+)
 def test_comments_after_a_decision_are_refused_and_change_nothing(report, auditor, reviewer, decision, status):
     review = _started(report, auditor, reviewer)
     review_decide(user=reviewer, review=review, decision=decision, comment="band too wide")
