@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export DJANGO_SETTINGS_MODULE=auditplatform.settings.local
-export CELERY_BROKER_URL=filesystem://
+export CELERY_BROKER_URL=filesystem://localhost/  # the host only keeps kombu from warning on each connection
 mkdir -p var/broker/queue var/broker/control var/broker/results
 
 $PY manage.py migrate --noinput -v 0
@@ -37,7 +37,7 @@ $PY manage.py audit --workspace demo --user auditor --dataset var/demo/adult_tes
 
 echo
 echo "Text models: training the MiniLM sentiment classifier here (once) and writing templated statements…"
-$PY manage.py build_demo_models --out var/demo --text
+$PY manage.py build_demo_models --out var/demo --text --no-adult  # the Adult model was built above
 TEXT_AUDIT=(--workspace demo --user auditor --dataset var/demo/statements.csv --text-column text
   --protected orientation --protected gender --min-group-size 10 --n-boot 1000
   --probe text_counterfactual --lexicon sexual_orientation --lexicon gender --attributions)

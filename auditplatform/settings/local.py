@@ -1,7 +1,8 @@
 """Local and demo settings: embedded SQLite, and no broker unless one is configured.
 
 With no CELERY_BROKER_URL the audit task runs in-process (the CLI says so). `make demo` sets
-CELERY_BROKER_URL=filesystem:// so a real worker process takes the task without any server.
+CELERY_BROKER_URL=filesystem://localhost/ so a real worker process takes the task without any server (the host
+name means nothing to that transport; without one kombu warns "No hostname was supplied" on every connection).
 """
 
 from pathlib import Path

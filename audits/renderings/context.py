@@ -2,6 +2,8 @@
 
 from django.utils.safestring import mark_safe
 
+from audits.reports.notes import PROTECTED_SHARE, VERDICT_AND_P
+
 from .charts import disparate_impact_chart, selection_rate_chart
 from .context_probes import probe_sections
 from .formatting import fmt_interval, fmt_number, fmt_p
@@ -132,6 +134,7 @@ def report_context(document: dict, sha256: str, *, review: dict | None, signatur
     """Everything the export template shows; review and signatures only when given."""
     return {
         "header": _header(document, sha256),
+        "notes": {"verdict_and_p": VERDICT_AND_P, "protected_share": PROTECTED_SHARE},
         "summary": _summary(document),
         "slices": _slices(document),
         "scores": _scores(document),

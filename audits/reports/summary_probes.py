@@ -1,5 +1,7 @@
 """Terminal lines for the model probes of a report (CrowS-Pairs, WEAT, discrim-eval)."""
 
+from audits.reports.notes import PROTECTED_SHARE, share_outside_unit
+
 
 def _n(value, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
@@ -78,4 +80,9 @@ def attribution_lines(entry: dict) -> list[str]:
             f"top word protected in {_n(row['flipped_top_protected_rate'], '.0%')} of flips, "
             f"faithful {_n(row['faithful_rate'], '.0%')}"
         )
+    shares = [
+        row.get(key) for row in entry["summaries"] for key in ("mean_protected_share", "mean_protected_share_neutral")
+    ]
+    if share_outside_unit(*shares):
+        lines.append(f"  ({PROTECTED_SHARE})")
     return lines

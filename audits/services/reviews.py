@@ -18,7 +18,7 @@ DECISIONS = {
     ReviewAction.REJECT: ReviewStatus.REJECTED,
     ReviewAction.REQUEST_CHANGES: ReviewStatus.CHANGES_REQUESTED,
 }
-OPEN = (ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW)
+OPEN = (ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW)  # a comment is accepted only while the review is open
 DECIDERS = (Role.REVIEWER, Role.ADMIN)
 MAX_COMMENT = 10_000
 
@@ -91,9 +91,12 @@ def review_start(*, user, review: ReportReview, request_id: str = "") -> ReportR
 def review_decide(*, user, review: ReportReview, decision: str, comment: str = "", request_id: str = ""):
     """Approve, reject or request changes (reviewers and admins other than the audit's requester and submitter).
 
-    A conditional update settles concurrent decisions: the first wins, the second gets ApplicationError. An
-    approval is signed (a second DSSE statement naming the reviewer). Writes review.<decision> and, for an
-    approval, report.approval_signed; a refused attempt writes review.refused and raises PermissionDeniedError.
+    Only a started review (in review) can be decided: a submitted one must be started first, and a decided one is
+    final; either raises ApplicationError and changes nothing (an out-of-order call is not a refused attempt, as
+    for review_start). A conditional update settles concurrent decisions: the first wins, the second gets
+    ApplicationError. An approval is signed (a second DSSE statement naming the reviewer). Writes review.<decision>
+    and, for an approval, report.approval_signed; a refused attempt writes review.refused and raises
+    PermissionDeniedError.
     """
     if decision not in DECISIONS:
         raise ApplicationError(f"Unknown decision '{decision}'; use one of {', '.join(DECISIONS)}.", field="decision")
@@ -102,11 +105,14 @@ def review_decide(*, user, review: ReportReview, decision: str, comment: str = "
         raise ApplicationError("Say why in a comment when rejecting or requesting changes.", field="comment")
     with transaction.atomic():
         now = timezone.now()
-        moved = ReportReview.objects.filter(pk=review.pk, status__in=OPEN).update(
+        moved = ReportReview.objects.filter(pk=review.pk, status=ReviewStatus.IN_REVIEW).update(
             status=DECISIONS[decision], decided_by=user, decided_at=now, updated_at=now
         )
         if not moved:
-            raise ApplicationError(f"The review is already '{_status(review)}'; decisions are final.")
+            current = _status(review)
+            if current == ReviewStatus.SUBMITTED:
+                raise ApplicationError("The review is 'submitted': start it before deciding.")
+            raise ApplicationError(f"The review is already '{current}'; decisions are final.")
         review.refresh_from_db()
         entry = _entry(review, decision, user, comment, request_id, {"status": review.status})
         if decision == ReviewAction.APPROVE:
@@ -116,10 +122,18 @@ def review_decide(*, user, review: ReportReview, decision: str, comment: str = "
 
 @transaction.atomic
 def review_comment(*, user, review: ReportReview, comment: str, request_id: str = "") -> ReviewEntry:
-    """Add a comment (auditors, reviewers, admins). Writes review.comment."""
+    """Add a comment (auditors, reviewers, admins) while the review is open (submitted or in review).
+
+    Writes review.comment. Raises ApplicationError for an empty comment or a review already decided: a decision
+    is final and so is its record; a re-audit makes a new report to discuss.
+    """
     workspace_require_role(user=user, workspace=review.workspace, roles=(Role.AUDITOR, *DECIDERS))
     if not comment.strip():
         raise ApplicationError("The comment is empty.", field="comment")
+    # The row lock makes a comment racing a decision wait for it, then see the decided status.
+    current = ReportReview.objects.select_for_update().filter(pk=review.pk).values_list("status", flat=True).first()
+    if current not in OPEN:
+        raise ApplicationError(f"The review is already '{current}'; comments close with the decision.")
     return _entry(review, ReviewAction.COMMENT, user, comment, request_id, {})
 
 

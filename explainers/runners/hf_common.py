@@ -18,6 +18,7 @@ import torch
 from explainers.runners.cache import MemoryPredictionCache, PredictionCache, input_key
 from explainers.runners.device import autocast_context, resolve_device
 from explainers.runners.hf_files import HFDirectory, ModelFileError, inspect_hf_directory
+from explainers.runners.quiet import quiet_transformers
 from explainers.runners.tabular import smoke_check  # noqa: F401  (re-exported for the HF runners)
 
 Encode = Callable[[list[str]], list[list[int]]]
@@ -143,7 +144,8 @@ def _load(path: Path, auto_class, device: torch.device):
         raise ModelFileError(f"the tokenizer could not be loaded: {type(error).__name__}: {error}") from error
     dtype = torch.float32 if device.type == "cpu" else "auto"
     try:
-        model = auto_class.from_pretrained(path, use_safetensors=True, dtype=dtype, **options)
+        with quiet_transformers():
+            model = auto_class.from_pretrained(path, use_safetensors=True, dtype=dtype, **options)
     except Exception as error:
         raise ModelFileError(f"the model could not be loaded: {type(error).__name__}: {error}") from error
     return tokenizer, model.to(device).eval()

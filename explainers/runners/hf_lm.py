@@ -18,6 +18,7 @@ import torch
 
 from explainers.runners.hf_common import HFRunnerBase
 from explainers.runners.hf_files import ModelFileError, file_sha256, inspect_hf_directory
+from explainers.runners.quiet import quiet_transformers
 
 GGUF_MARKER = "gguf_conversion.json"
 
@@ -204,10 +205,13 @@ def _convert(source: Path, folder: Path) -> None:
 
     options = {"gguf_file": source.name, "local_files_only": True, "trust_remote_code": False}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source.parent, **options)
-        config = AutoConfig.from_pretrained(source.parent, **options)
-        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32, trust_remote_code=False)
-        parsed = load_gguf_checkpoint(str(source), return_tensors=True, model_to_load=model, torch_dtype=torch.float32)
+        with quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(source.parent, **options)
+            config = AutoConfig.from_pretrained(source.parent, **options)
+            model = AutoModelForCausalLM.from_config(config, dtype=torch.float32, trust_remote_code=False)
+            parsed = load_gguf_checkpoint(
+                str(source), return_tensors=True, model_to_load=model, torch_dtype=torch.float32
+            )
     except (ValueError, KeyError, OSError, NotImplementedError) as error:
         raise ModelFileError(f"{source.name} could not be converted: {type(error).__name__}: {error}") from error
     missing, unexpected = model.load_state_dict(parsed["tensors"], strict=False)
@@ -218,5 +222,6 @@ def _convert(source: Path, folder: Path) -> None:
         # A weight the file does not provide would stay randomly initialised and give a plausible-looking but
         # meaningless model; tied weights (lm_head sharing the embedding) are the only acceptable gaps.
         raise ModelFileError(f"{source.name}: weights missing from the file {untied[:5]}, unused {unexpected[:5]}")
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    with quiet_transformers():
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)

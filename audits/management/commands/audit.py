@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from audits.choices import MissingPolicy, Role, RunStatus
+from audits.constants import DEMO_WORKSPACE
 from audits.exceptions import ApplicationError
 from audits.models import AuditReport, AuditRun, ModelArtifact, Workspace
 from audits.reports.summary import report_summary
@@ -31,6 +32,8 @@ from explainers.audit_settings import (
     DEFAULT_N_BOOT,
     DEFAULT_SEED,
 )
+
+CLI_WORKSPACE = CLI_USER = "cli"
 
 
 class Command(BaseCommand):
@@ -80,8 +83,15 @@ class Command(BaseCommand):
             "--score-lower-is-favourable", action="store_true", help="the score is a risk: lower is favourable"
         )
         parser.add_argument("--out", help="write the report JSON here")
-        parser.add_argument("--workspace", default="cli", help="workspace slug (created if missing)")
-        parser.add_argument("--user", default="cli", help="username acting (created if missing)")
+        parser.add_argument(
+            "--workspace",
+            default=None,
+            help=f"workspace slug (created if missing); default '{DEMO_WORKSPACE}' when `seed_demo` has made it, so "
+            f"the demo users see the audit in the web app, else '{CLI_WORKSPACE}'",
+        )
+        parser.add_argument(
+            "--user", default=CLI_USER, help="username acting (created if missing; 'cli' joins as an auditor)"
+        )
         parser.add_argument("--name", default="")
         parser.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT)
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -189,6 +199,9 @@ class Command(BaseCommand):
         if options["out"]:
             Path(options["out"]).write_bytes(report.canonical_json.encode("utf-8"))
             self.stdout.write(f"Report written to {options['out']}")
+        self.stdout.write(
+            f"Report {report.pk} in workspace '{run.workspace.slug}' (manage.py export_report {report.pk} --format …)."
+        )
 
     def _model(self, options, user, workspace, dataset):
         reference = options["model"]
@@ -220,16 +233,19 @@ class Command(BaseCommand):
         with path.open("rb") as handle:
             return model_register(**common, source=ModelFile(File(handle, name=path.name)))
 
-    def _actor(self, username: str, slug: str):
+    def _actor(self, username: str, slug: str | None):
+        """The acting user and workspace, said in the output so the operator knows where to find the audit."""
+        slug = slug or default_workspace_slug()
         with transaction.atomic():
             user = user_get_or_create(username=username)
             workspace = Workspace.objects.filter(slug=slug).first()
             if workspace is None:
                 workspace = workspace_create(name=slug, slug=slug, owner=user)
             elif workspace_role(user=user, workspace=workspace) is None:
-                if username != "cli":
+                if username != CLI_USER:
                     raise CommandError(f"User '{username}' is not a member of workspace '{slug}'.")
                 membership_set(workspace=workspace, user=user, role=Role.AUDITOR, actor=user)
+        self.stdout.write(f"Acting as user '{user.username}' in workspace '{workspace.slug}' (--user, --workspace).")
         return user, workspace
 
     def _wait(self, run: AuditRun, timeout: float) -> AuditRun:
@@ -249,6 +265,11 @@ class Command(BaseCommand):
             if time.monotonic() > deadline:
                 raise CommandError(f"Run {run.pk} still {run.status} after {timeout:.0f}s; is a worker running?")
             time.sleep(0.5)
+
+
+def default_workspace_slug() -> str:
+    """The demo workspace once `seed_demo` has made it (its users then see CLI audits in the web app), else 'cli'."""
+    return DEMO_WORKSPACE if Workspace.objects.filter(slug=DEMO_WORKSPACE).exists() else CLI_WORKSPACE
 
 
 # CLI options that set a probe setting: option -> probe_settings key. audit_plan_create validates the values

@@ -49,9 +49,13 @@ class Command(BaseCommand):
         parser.add_argument("--out", default="var/demo", help="folder for adult_test.csv and adult_income.skops")
         parser.add_argument("--text", action="store_true", help="also build the MiniLM classifier and statements")
         parser.add_argument("--rebuild", action="store_true", help="rebuild the MiniLM classifier even if present")
+        parser.add_argument(
+            "--no-adult", action="store_true", help="leave the Adult model as it is (with --text, after a first call)"
+        )
 
     def handle(self, *args, **options):
-        self._adult(Path(options["out"]))
+        if not options["no_adult"]:
+            self._adult(Path(options["out"]))
         if options["text"]:
             self._text(Path(options["out"]), options["rebuild"])
 

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from audits.choices import Role
+from audits.constants import DEMO_WORKSPACE
 from audits.models import Workspace
 from audits.services.workspaces import membership_set, user_get_or_create, workspace_create
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
     help = "Create (or refresh) the demo workspace and its users; prints their credentials."
 
     def add_arguments(self, parser):
-        parser.add_argument("--workspace", default="demo")
+        parser.add_argument("--workspace", default=DEMO_WORKSPACE)
         parser.add_argument("--password", default=None, help="use this password for both users (default: random)")
 
     @transaction.atomic

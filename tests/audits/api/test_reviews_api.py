@@ -65,6 +65,7 @@ def test_a_reviewer_who_requested_the_audit_cannot_decide_it(reviewer, workspace
 def test_decisions_are_final_and_rejections_need_a_reason(auditor_client, reviewer_client, report_of):
     review = _submit(auditor_client, report_of())
     url = f"/api/v1/reviews/{review['id']}/decide/"
+    assert reviewer_client.post(f"/api/v1/reviews/{review['id']}/start/").status_code == 200
 
     silent = reviewer_client.post(url, {"decision": "reject"}, format="json")
     rejected = reviewer_client.post(url, {"decision": "reject", "comment": "band too wide"}, format="json")
@@ -74,6 +75,28 @@ def test_decisions_are_final_and_rejections_need_a_reason(auditor_client, review
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert again.status_code == 400 and "final" in again.json()["detail"]
     assert not ReportSignature.objects.filter(kind="approval").exists()
+
+
+def test_a_decision_needs_a_started_review_and_closes_the_comments(auditor_client, reviewer_client, report_of):
+    review = _submit(auditor_client, report_of())
+    base = f"/api/v1/reviews/{review['id']}"
+
+    early = reviewer_client.post(f"{base}/decide/", {"decision": "approve"}, format="json")
+    noted = auditor_client.post(f"{base}/comment/", {"comment": "the band is the default"}, format="json")
+    reviewer_client.post(f"{base}/start/")
+    decided = reviewer_client.post(
+        f"{base}/decide/", {"decision": "request_changes", "comment": "add B"}, format="json"
+    )
+    late = auditor_client.post(f"{base}/comment/", {"comment": "done, see the new report"}, format="json")
+
+    assert early.status_code == 400 and "start it before deciding" in early.json()["detail"]
+    assert noted.status_code == 201
+    assert decided.status_code == 200 and decided.json()["status"] == "changes_requested"
+    assert late.status_code == 400 and "comments close with the decision" in late.json()["detail"]
+    actions = list(
+        AuditEvent.objects.filter(object_type="ReportReview").order_by("id").values_list("action", flat=True)
+    )
+    assert actions == ["review.submit", "review.comment", "review.start", "review.request_changes"]
 
 
 def test_outsiders_see_no_reviews_and_viewers_of_reports_are_recorded(
@@ -95,7 +118,9 @@ def test_a_re_audit_is_compared_with_the_previous_approved_report(
     plan = AuditPlanFactory(user=auditor, workspace=workspace)
     first = report_of(plan=plan)
     review = _submit(auditor_client, first)
-    reviewer_client.post(f"/api/v1/reviews/{review['id']}/decide/", {"decision": "approve"}, format="json")
+    assert reviewer_client.post(f"/api/v1/reviews/{review['id']}/start/").status_code == 200
+    approved = reviewer_client.post(f"/api/v1/reviews/{review['id']}/decide/", {"decision": "approve"}, format="json")
+    assert approved.status_code == 200, approved.json()
     second = report_of(plan=plan)
 
     response = auditor_client.get(f"/api/v1/reports/{second.pk}/diff/").json()

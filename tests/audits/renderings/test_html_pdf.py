@@ -6,11 +6,13 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.utils.html import escape
 from pypdf import PdfReader
 
 from audits.renderings.formatting import fmt_interval, fmt_number, fmt_p
 from audits.renderings.html import render_report_html
 from audits.renderings.pdf import render_report_pdf
+from audits.reports.notes import PROTECTED_SHARE, VERDICT_AND_P
 from tests.audits.exports.documents import load_report
 
 
@@ -147,6 +149,27 @@ def test_attribution_tokens_are_shaded_by_signed_weight_and_protected_words_mark
         css = f"background-color: rgba({colour}, {min(abs(weight) / scale, 1) * 0.8:.2f})"
         marked = "tok protected" if protected else "tok"
         assert f'<span class="{marked}" style="{css}" title="{weight:+.4f}">{word}</span>' in html
+
+
+def test_every_verdict_table_says_how_its_verdict_and_its_holm_p_differ(compas_report):
+    document, _, sha256 = compas_report
+
+    html = render_report_html(document, sha256)
+
+    tables = html.count('<table class="results">')
+    assert tables >= 3 and html.count(escape(VERDICT_AND_P)) == tables
+    assert "interval with the band" in VERDICT_AND_P and "Holm-adjusted across every comparison" in VERDICT_AND_P
+
+
+def test_a_protected_share_above_one_is_explained_beside_it():
+    document, _, sha256 = load_report("text_probe_report.json")
+    shares = [row["mean_protected_share_neutral"] for a in document["attributions"] for row in a["summaries"]]
+    assert max(s for s in shares if s is not None) > 1  # the fixture shows what needs explaining
+
+    html = render_report_html(document, sha256)
+
+    assert html.count(escape(PROTECTED_SHARE)) == len(document["attributions"])
+    assert "exceed 1" in PROTECTED_SHARE and "context words push the other way" in PROTECTED_SHARE
 
 
 @pytest.mark.parametrize("name", ["compas", "text_probe_report.json", "language_model_probe_report.json"])

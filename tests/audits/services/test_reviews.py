@@ -18,6 +18,11 @@ def _state() -> tuple[int, int, int]:
     return AuditEvent.objects.count(), ReviewEntry.objects.count(), ReportSignature.objects.count()
 
 
+def _started(report, auditor, reviewer) -> ReportReview:
+    review = review_submit(user=auditor, report=report)
+    return review_start(user=reviewer, review=review)
+
+
 def test_submit_opens_a_review_with_its_entry_and_event(report, auditor):
     review = review_submit(user=auditor, report=report, comment="ready", request_id="req-1")
 
@@ -69,7 +74,7 @@ def test_start_moves_a_submitted_review_into_review_once(report, auditor, review
 
 
 def test_an_approval_is_recorded_and_signed(report, auditor, reviewer):
-    review = review_submit(user=auditor, report=report)
+    review = _started(report, auditor, reviewer)
 
     review_decide(user=reviewer, review=review, decision="approve", comment="checked", request_id="req-3")
 
@@ -88,7 +93,7 @@ def test_an_approval_is_recorded_and_signed(report, auditor, reviewer):
 def test_rejections_and_change_requests_keep_their_reason_and_are_not_signed(
     report, auditor, reviewer, decision, status
 ):
-    review = review_submit(user=auditor, report=report)
+    review = _started(report, auditor, reviewer)
 
     review_decide(user=reviewer, review=review, decision=decision, comment="band too wide")
 
@@ -99,7 +104,7 @@ def test_rejections_and_change_requests_keep_their_reason_and_are_not_signed(
 
 
 def test_decisions_are_final(report, auditor, reviewer):
-    review = review_submit(user=auditor, report=report)
+    review = _started(report, auditor, reviewer)
     review_decide(user=reviewer, review=review, decision="reject", comment="band too wide")
     before = _state()
 
@@ -110,8 +115,24 @@ def test_decisions_are_final(report, auditor, reviewer):
     assert _state() == before
 
 
-def test_an_unknown_decision_or_a_rejection_without_reason_changes_nothing(report, auditor, reviewer):
+def test_a_submitted_review_must_be_started_before_it_is_decided(report, auditor, reviewer):
     review = review_submit(user=auditor, report=report)
+    before = _state()
+
+    for decision in ("approve", "reject", "request_changes"):
+        with pytest.raises(ApplicationError, match="'submitted': start it before deciding"):
+            review_decide(user=reviewer, review=review, decision=decision, comment="band too wide")
+
+    review.refresh_from_db()
+    assert (review.status, review.decided_by, review.decided_at) == (ReviewStatus.SUBMITTED, None, None)
+    assert _state() == before  # an out-of-order call is no refused attempt: nothing in the trail
+    review_start(user=reviewer, review=review)
+    review_decide(user=reviewer, review=review, decision="approve")
+    assert ReportReview.objects.get(pk=review.pk).status == ReviewStatus.APPROVED
+
+
+def test_an_unknown_decision_or_a_rejection_without_reason_changes_nothing(report, auditor, reviewer):
+    review = _started(report, auditor, reviewer)
     before = _state()
 
     with pytest.raises(ApplicationError, match="Unknown decision 'maybe'"):
@@ -119,7 +140,7 @@ def test_an_unknown_decision_or_a_rejection_without_reason_changes_nothing(repor
     with pytest.raises(ApplicationError, match="Say why"):
         review_decide(user=reviewer, review=review, decision="reject", comment="  ")
 
-    assert ReportReview.objects.get(pk=review.pk).status == ReviewStatus.SUBMITTED
+    assert ReportReview.objects.get(pk=review.pk).status == ReviewStatus.IN_REVIEW
     assert _state() == before
 
 
@@ -176,3 +197,32 @@ def test_comments_are_entries_with_their_event_and_viewers_cannot_comment(report
     with pytest.raises(NotFoundError):
         review_comment(user=outsider, review=review, comment="hello")
     assert _state() == before
+
+
+def test_comments_are_accepted_while_the_review_is_open(report, auditor, reviewer):
+    review = review_submit(user=auditor, report=report)
+    review_comment(user=auditor, review=review, comment="before the start")
+    review_start(user=reviewer, review=review)
+
+    review_comment(user=reviewer, review=review, comment="during the review")
+
+    assert list(review.entries.filter(action=ReviewAction.COMMENT).values_list("comment", flat=True)) == [
+        "before the start",
+        "during the review",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("decision", "status"), [("approve", "approved"), ("reject", "rejected"), ("request_changes", "changes_requested")]
+)
+def test_comments_after_a_decision_are_refused_and_change_nothing(report, auditor, reviewer, decision, status):
+    review = _started(report, auditor, reviewer)
+    review_decide(user=reviewer, review=review, decision=decision, comment="band too wide")
+    before = _state()
+
+    for user in (auditor, reviewer):
+        with pytest.raises(ApplicationError, match=f"already '{status}'; comments close with the decision"):
+            review_comment(user=user, review=review, comment="one more thing")
+
+    assert _state() == before
+    assert not review.entries.filter(action=ReviewAction.COMMENT).exists()

