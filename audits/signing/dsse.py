@@ -129,6 +129,29 @@ def verify_envelope(envelope: dict | bytes | str, public_key: Ed25519PublicKey |
     return _statement_from(payload)
 
 
+def verify_bundle(document: dict | bytes | str, public_key: Ed25519PublicKey | bytes | str) -> list[dict]:
+    """The Statements of one envelope, or of every envelope in ``{"envelopes": [...]}`` (what the dsse export of an
+    approved report holds: the report's envelope, then the approval's). Every envelope must verify.
+
+    Raises EnvelopeError naming the reason and, in a bundle, which envelope failed.
+    """
+    parsed = _parse(document)
+    if "envelopes" not in parsed:
+        return [verify_envelope(parsed, public_key)]
+    envelopes = parsed["envelopes"]
+    if not isinstance(envelopes, list) or not envelopes:
+        raise EnvelopeError("malformed bundle: no envelopes")
+    statements = []
+    for index, envelope in enumerate(envelopes, start=1):
+        if not isinstance(envelope, dict):
+            raise EnvelopeError(f"envelope {index} of {len(envelopes)}: not a JSON object")
+        try:
+            statements.append(verify_envelope(envelope, public_key))
+        except EnvelopeError as exc:
+            raise EnvelopeError(f"envelope {index} of {len(envelopes)}: {exc}") from None
+    return statements
+
+
 def subject_digests(statement: dict) -> dict[str, str]:
     """{sha256: name} of a statement's subjects (subjects without a sha256 digest are left out)."""
     digests = {}

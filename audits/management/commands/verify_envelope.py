@@ -1,5 +1,6 @@
 """`python manage.py verify_envelope ENVELOPE --public-key PEM [--report REPORT_JSON]`: check a downloaded
-DSSE envelope with only the platform's public key, print what it attests, exit 1 with the reason otherwise.
+DSSE envelope (or the report-and-approval bundle of an approved report) with only the platform's public key,
+print what it attests, exit 1 with the reason otherwise.
 Reads files only, never the database (audits.signing.dsse does the work and runs without Django too)."""
 
 import json
@@ -23,11 +24,11 @@ class Command(BaseCommand):
         envelope = _read(options["envelope"], "envelope")
         public_key = _read(options["public_key"], "public key")
         try:
-            statement = dsse.verify_envelope(envelope, public_key)
+            statements = dsse.verify_bundle(envelope, public_key)
             key = dsse.key_id(public_key)
         except dsse.EnvelopeError as exc:
             raise CommandError(f"Envelope NOT verified: {exc}") from None
-        digests = dsse.subject_digests(statement)
+        digests = {sha: name for statement in statements for sha, name in dsse.subject_digests(statement).items()}
         if options["report"]:
             report_sha256 = sha256_file(options["report"])
             if report_sha256 not in digests:
@@ -36,12 +37,13 @@ class Command(BaseCommand):
                     "(the file differs from the one that was signed)."
                 )
         self.stdout.write(f"Signed by key {key}")
-        self.stdout.write(f"predicateType: {statement['predicateType']}")
-        for sha256, name in digests.items():
-            self.stdout.write(f"subject: {name} sha256:{sha256}")
-        for field, value in (statement.get("predicate") or {}).items():
-            shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-            self.stdout.write(f"  {field}: {shown}")
+        for statement in statements:
+            self.stdout.write(f"predicateType: {statement['predicateType']}")
+            for sha256, name in dsse.subject_digests(statement).items():
+                self.stdout.write(f"subject: {name} sha256:{sha256}")
+            for field, value in (statement.get("predicate") or {}).items():
+                shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+                self.stdout.write(f"  {field}: {shown}")
         if options["report"]:
             self.stdout.write(f"{options['report']} matches subject {digests[report_sha256]}")
         self.stdout.write(self.style.SUCCESS("verified"))

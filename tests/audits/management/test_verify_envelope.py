@@ -1,5 +1,6 @@
 """`verify_envelope` checks a downloaded envelope and report file with only the public key."""
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
 
+from audits.services.report_exports import report_export
+from audits.services.reviews import review_decide, review_start, review_submit
 from audits.services.signatures import report_sign
 from audits.signing import dsse, keys
 from tests.audits.factories import AuditReportFactory
@@ -93,3 +96,26 @@ def test_the_command_line_exits_non_zero_on_failure(downloaded):
 
     assert done.returncode == 1 and "Envelope NOT verified: malformed JSON" in done.stderr
     assert "verified" not in done.stdout
+
+
+def test_an_approved_reports_bundle_verifies_both_envelopes(auditor, reviewer, workspace, tmp_path, capsys):
+    report = AuditReportFactory(user=auditor, workspace=workspace)
+    review = review_submit(user=auditor, report=report)
+    review_start(user=reviewer, review=review)
+    review_decide(user=reviewer, review=review, decision="approve", comment="ok")
+    bundle = report_export(actor=reviewer, report=report, fmt="dsse", via="cli").content
+    call_command("signing_key", "--public")
+    (tmp_path / "key.pub.pem").write_text(capsys.readouterr().out)
+    (tmp_path / "envelope.json").write_bytes(bundle)
+    (tmp_path / "report.json").write_bytes(report.canonical_json.encode("utf-8"))
+
+    _verify(tmp_path, "--report", str(tmp_path / "report.json"))
+
+    out = capsys.readouterr().out
+    assert out.count("predicateType:") == 2 and "verified" in out
+    assert f"sha256:{report.sha256}" in out
+    tampered = json.loads(bundle)
+    tampered["envelopes"][1]["payload"] = tampered["envelopes"][0]["payload"]
+    (tmp_path / "envelope.json").write_text(json.dumps(tampered))
+    with pytest.raises(CommandError, match="envelope 2 of 2: signature invalid"):
+        _verify(tmp_path)
