@@ -1,4 +1,7 @@
-"""Page fixtures: a logged-in test client per persona, and a viewer in the personas' workspace."""
+"""Page fixtures: a logged-in test client per persona, a viewer in the personas' workspace, and Chromium."""
+
+import os
+import shutil
 
 import pytest
 from django.test import Client
@@ -38,3 +41,33 @@ def reviewer_page(reviewer, workspace):
 @pytest.fixture
 def outsider_page(outsider, other_workspace):
     return _logged_in(outsider)
+
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page():
+    """A page of Debian's Chromium (the browser tier)."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian's chromium is required for browser tests: run `make browser`")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls are ours and synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        yield page
+        browser.close()
+

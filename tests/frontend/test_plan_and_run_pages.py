@@ -1,4 +1,4 @@
-"""New audit (audit_plan_create + audit_run_create), the run page and its polled status, the runs list, the dashboard."""
+"""New audit (audit_plan_create + audit_run_create), the run page and its polled status, runs and dashboard."""
 
 from audits.choices import RunStatus
 from audits.constants import PLAN_DEFAULTS
