@@ -176,9 +176,9 @@ class DatasetField(forms.ModelChoiceField):
 class ModelRegisterForm(_WorkspaceForm):
     SECTIONS = (
         ("Where the model comes from", ("workspace", "source", "name")),
-        ("A file, a server folder or a built-in", ("file", "path", "kind", "builtin")),
-        ("Decisions in a dataset column", ("decision_column",)),
-        ("How to read its decisions", ("dataset", "favourable", "text_column")),
+        ("Only for a file, a server folder or a built-in model", ("file", "path", "kind", "builtin")),
+        ("Only for decisions in a dataset column", ("decision_column",)),
+        ("For every source", ("dataset", "favourable", "text_column")),
     )
     source = forms.ChoiceField(label="Source", choices=MODEL_SOURCES, widget=forms.RadioSelect, initial="file")
     name = forms.CharField(label="Name", max_length=200, required=False)
