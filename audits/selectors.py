@@ -16,12 +16,27 @@ from audits.models import (
     Workspace,
     WorkspaceLexicon,
 )
+from audits.services.workspaces import WRITE_ROLES
 
 
 def workspace_list(*, user) -> QuerySet[Workspace]:
     if not user.is_authenticated:
         return Workspace.objects.none()
     return Workspace.objects.filter(memberships__user=user).distinct()
+
+
+def workspace_roles(*, user) -> dict[int, str]:
+    """The user's role in each of their workspaces, by workspace id."""
+    if not user.is_authenticated:
+        return {}
+    return dict(Membership.objects.filter(user=user).values_list("workspace_id", "role"))
+
+
+def workspace_writable_list(*, user) -> QuerySet[Workspace]:
+    """The user's workspaces where their role may create datasets, models, plans and runs."""
+    if not user.is_authenticated:
+        return Workspace.objects.none()
+    return Workspace.objects.filter(memberships__user=user, memberships__role__in=WRITE_ROLES).distinct()
 
 
 def _workspace_ids(user):

@@ -7,6 +7,16 @@ app_name = "frontend"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("datasets/", views.dataset_list, name="dataset-list"),
+    path("datasets/upload/", views.dataset_upload, name="dataset-upload"),
+    path("datasets/<int:pk>/", views.dataset_detail, name="dataset-detail"),
+    path("models/", views.model_list, name="model-list"),
+    path("models/register/", views.model_register_page, name="model-register"),
+    path("models/<int:pk>/", views.model_detail, name="model-detail"),
+    path("audits/new/", views.plan_new, name="plan-new"),
+    path("runs/", views.run_list, name="run-list"),
+    path("runs/<int:pk>/", views.run_detail, name="run-detail"),
+    path("runs/<int:pk>/status/", views.run_status, name="run-status"),
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
     path("reports/<int:pk>/export/<str:fmt>/", views.report_download, name="report-download"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

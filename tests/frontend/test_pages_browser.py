@@ -1,48 +1,14 @@
 """The web pages in a real Chromium: log in, see the run, open its report; outsiders get a 404."""
 
 import os
-import shutil
 
 import pytest
 
 from audits.services.audit_execution import audit_run_execute
 from tests.audits.services.helpers import make_run
+from tests.frontend.helpers import log_in as _log_in
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser_page():
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian's chromium is required for browser tests: run `make browser`")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls are ours and synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page()
-        yield page
-        browser.close()
-
-
-def _log_in(page, base, username, password):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
 
 
 def test_auditor_logs_in_and_reads_a_report(

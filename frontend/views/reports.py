@@ -1,4 +1,4 @@
-"""Pages: the user's recent runs and reports, and one report's findings."""
+"""A report's page and its export downloads."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -12,14 +12,6 @@ from audits.services.report_exports import report_export
 from audits.services.reports import report_record_view
 
 _VERDICT_ORDER = {"fail": 0, "inconclusive": 1, "insufficient_data": 2, "not_computable": 3, "pass": 4}
-
-
-@login_required
-def home(request):
-    runs = selectors.audit_run_list(user=request.user).order_by("-created_at")[:25]
-    return render(
-        request, "frontend/home.html", {"runs": runs, "workspaces": selectors.workspace_list(user=request.user)}
-    )
 
 
 def _report(request, pk: int):

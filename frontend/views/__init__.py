@@ -1,0 +1,24 @@
+"""The pages, one module per section of the navigation."""
+
+from .datasets import dataset_detail, dataset_list, dataset_upload
+from .home import home
+from .models import model_detail, model_list, model_register_page
+from .plans import plan_new
+from .reports import report_detail, report_download
+from .runs import run_detail, run_list, run_status
+
+__all__ = [
+    "dataset_detail",
+    "dataset_list",
+    "dataset_upload",
+    "home",
+    "model_detail",
+    "model_list",
+    "model_register_page",
+    "plan_new",
+    "report_detail",
+    "report_download",
+    "run_detail",
+    "run_list",
+    "run_status",
+]

@@ -1,0 +1,84 @@
+"""Datasets: the list, the upload form (dataset_create) and one dataset's stored schema and profile."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from audits import selectors
+from audits.constants import PLAN_DEFAULTS
+from audits.exceptions import ApplicationError
+from audits.services.datasets import dataset_create
+
+from ..forms import DatasetUploadForm, show_service_error
+from ._common import get_scoped, is_refusal, refused_page
+
+
+@login_required
+def dataset_list(request):
+    datasets = selectors.dataset_list(user=request.user).order_by("-created_at")
+    return render(request, "frontend/datasets/list.html", {"datasets": datasets})
+
+
+@login_required
+def dataset_upload(request):
+    form = DatasetUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dataset, model = dataset_create(
+                user=request.user, request_id=request.headers.get("X-Request-ID", ""), **form.service_arguments()
+            )
+        except ApplicationError as exc:
+            if is_refusal(exc):
+                return refused_page(request, exc)
+            show_service_error(form, exc)
+        else:
+            return redirect("frontend:dataset-detail", pk=dataset.pk)
+    return render(request, "frontend/datasets/upload.html", {"form": form})
+
+
+def group_table(dataset) -> list[dict]:
+    """Each protected attribute with its groups' sizes, flagging those under the minimum group size."""
+    minimum = PLAN_DEFAULTS.min_group_size
+    rows = []
+    for attribute in dataset.protected_attributes.order_by("name"):
+        stored = (dataset.profile.get("protected") or {}).get(attribute.column, {})
+        sizes = stored.get("group_sizes", {})
+        groups = [
+            {"name": group, "size": sizes.get(group), "small": sizes.get(group, 0) < minimum}
+            for group in attribute.groups
+        ]
+        rows.append(
+            {
+                "attribute": attribute,
+                "groups": groups,
+                "missing": stored.get("missing_rows", 0),
+                "small": [g["name"] for g in groups if g["small"]],
+            }
+        )
+    return rows
+
+
+@login_required
+def dataset_detail(request, pk: int):
+    dataset = get_scoped(selectors.dataset_list(user=request.user), pk, "Dataset")
+    columns = dataset.profile.get("columns", {})
+    schema = [
+        {"name": c["name"], "dtype": c["dtype"], "missing": columns.get(c["name"], {}).get("missing")}
+        for c in dataset.schema
+    ]
+    roles = {
+        "Decision": (dataset.profile.get("decision") or {}),
+        "Outcome": (dataset.profile.get("outcome") or {}),
+    }
+    models = selectors.model_list(user=request.user).filter(dataset=dataset)
+    return render(
+        request,
+        "frontend/datasets/detail.html",
+        {
+            "dataset": dataset,
+            "schema": schema,
+            "roles": {k: v for k, v in roles.items() if v},
+            "groups": group_table(dataset),
+            "min_group_size": PLAN_DEFAULTS.min_group_size,
+            "models": models,
+        },
+    )

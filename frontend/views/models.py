@@ -1,0 +1,52 @@
+"""Models: the list, the registration form (model_register with its source) and one model's record."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from audits import selectors
+from audits.exceptions import ApplicationError
+from audits.services.models import model_register
+
+from ..forms import ModelRegisterForm, show_service_error
+from ._common import get_scoped, is_refusal, refused_page
+
+
+@login_required
+def model_list(request):
+    models = selectors.model_list(user=request.user).select_related("dataset").order_by("-created_at")
+    return render(request, "frontend/models/list.html", {"models": models})
+
+
+@login_required
+def model_register_page(request):
+    initial = {"dataset": request.GET.get("dataset")} if request.GET.get("dataset") else None
+    form = ModelRegisterForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            model = model_register(
+                actor=request.user, request_id=request.headers.get("X-Request-ID", ""), **form.service_arguments()
+            )
+        except ApplicationError as exc:
+            if is_refusal(exc):
+                return refused_page(request, exc)
+            show_service_error(form, exc)
+        else:
+            return redirect("frontend:model-detail", pk=model.pk)
+    return render(request, "frontend/models/register.html", {"form": form})
+
+
+@login_required
+def model_detail(request, pk: int):
+    model = get_scoped(selectors.model_list(user=request.user).select_related("dataset"), pk, "Model")
+    config = model.config or {}
+    return render(
+        request,
+        "frontend/models/detail.html",
+        {
+            "model": model,
+            "favourable": model.decision_favourable,
+            "labels": config.get("labels") or config.get("classes") or [],
+            "smoke": config.get("smoke"),
+            "feature_columns": config.get("feature_columns") or [],
+        },
+    )

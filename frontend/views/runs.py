@@ -1,0 +1,44 @@
+"""Runs: the list, one run's page and the status partial its page polls until the run ends."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from audits import selectors
+from audits.choices import RunStatus
+
+from ._common import get_scoped
+
+FINISHED = (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+def failure_summary(error: str) -> str:
+    """The message part of a stored run error (the service keeps the exception's type after a blank line)."""
+    return (error or "").split("\n\n", 1)[0].strip() or "The run stopped without a message."
+
+
+@login_required
+def run_list(request):
+    runs = selectors.audit_run_list(user=request.user).order_by("-created_at")[:100]
+    return render(request, "frontend/runs/list.html", {"runs": runs})
+
+
+def _run_context(request, pk: int) -> dict:
+    run = get_scoped(
+        selectors.audit_run_list(user=request.user).select_related("plan__model", "plan__dataset"), pk, "Run"
+    )
+    return {
+        "run": run,
+        "finished": run.status in FINISHED,
+        "failure": failure_summary(run.error) if run.status == RunStatus.FAILED else "",
+    }
+
+
+@login_required
+def run_detail(request, pk: int):
+    return render(request, "frontend/runs/detail.html", _run_context(request, pk))
+
+
+@login_required
+def run_status(request, pk: int):
+    """The status block alone; while the run is queued or running it asks to be fetched again."""
+    return render(request, "frontend/runs/_status.html", _run_context(request, pk))

@@ -1,0 +1,105 @@
+"""Datasets pages: the list, the upload form calling dataset_create, and the stored profile."""
+
+from audits.models import AuditEvent, Dataset, ModelArtifact
+from tests.audits.factories import DatasetFactory
+from tests.factories import credit_frame, csv_upload
+
+
+def _form(**overrides) -> dict:
+    form = {
+        "file": csv_upload(credit_frame()),
+        "name": "Credit decisions",
+        "decision_column": "decision",
+        "decision_favourable": "approve",
+        "outcome_column": "repaid",
+        "outcome_favourable": "1",
+        "protected": "sex, age_band",
+        "reference": "sex=male",
+        "missing_policy": "drop_rows",
+        "score_higher_is_favourable": "on",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_upload_stores_the_dataset_and_its_decisions_model_with_their_events(auditor_page, auditor):
+    response = auditor_page.post("/datasets/upload/", _form())
+
+    dataset = Dataset.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/datasets/{dataset.pk}/"
+    assert dataset.name == "Credit decisions" and dataset.created_by == auditor
+    assert {(a.column, a.reference_group) for a in dataset.protected_attributes.all()} == {
+        ("sex", "male"),
+        ("age_band", ""),
+    }
+    model = ModelArtifact.objects.get(dataset=dataset)
+    assert (model.decision_column, model.decision_favourable) == ("decision", ["approve"])
+    events = AuditEvent.objects.filter(actor=auditor).values_list("action", flat=True)
+    assert {"dataset.created", "model.registered"} <= set(events)
+
+
+def test_a_misnamed_column_is_explained_next_to_its_field_and_nothing_is_stored(auditor_page):
+    response = auditor_page.post("/datasets/upload/", _form(decision_column="decison"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    field_block = html.split('id="id_decision_column"')[0].rsplit('<div class="field', 1)[1]
+    assert "Column &#x27;decison&#x27; is not in the file" in field_block and "Did you mean: decision" in field_block
+    assert Dataset.objects.count() == 0 and not AuditEvent.objects.filter(action="dataset.created").exists()
+
+
+def test_an_unknown_reference_group_lands_on_the_reference_field(auditor_page):
+    response = auditor_page.post("/datasets/upload/", _form(reference="sex=other"))
+
+    html = response.content.decode()
+    block = html.split('id="id_reference"')[0].rsplit('<div class="field', 1)[1]
+    assert "Reference group &#x27;other&#x27; is not a value of &#x27;sex&#x27;" in block
+    assert Dataset.objects.count() == 0
+
+
+def test_a_reference_for_a_column_that_is_not_protected_is_refused(auditor_page):
+    response = auditor_page.post("/datasets/upload/", _form(reference="race=white"))
+
+    assert response.status_code == 200 and "not protected attributes: race" in response.content.decode()
+    assert Dataset.objects.count() == 0
+
+
+def test_a_viewer_sees_no_upload_button_and_is_refused_with_a_message_page(viewer_page):
+    listing = viewer_page.get("/datasets/")
+    refused = viewer_page.post("/datasets/upload/", _form())
+
+    assert listing.status_code == 200 and "Upload dataset" not in listing.content.decode()
+    assert refused.status_code == 403
+    assert "Your role in this workspace is &#x27;viewer&#x27;" in refused.content.decode()
+    assert Dataset.objects.count() == 0
+
+
+def test_the_auditor_sees_the_upload_button(auditor_page):
+    assert "Upload dataset" in auditor_page.get("/datasets/").content.decode()
+
+
+def test_the_detail_page_shows_columns_group_sizes_and_warns_of_small_groups(auditor_page, auditor, workspace):
+    frame = credit_frame(n=200)
+    frame.loc[:9, "age_band"] = "over-90"  # ten rows: under the minimum group size of 30
+    dataset = DatasetFactory(user=auditor, workspace=workspace, frame=frame)
+
+    html = auditor_page.get(f"/datasets/{dataset.pk}/").content.decode()
+
+    columns = html.split("<h2>Columns</h2>")[1]
+    assert all(f"<td>{c}</td><td><code>" in columns for c in ("sex", "age_band", "decision", "repaid"))
+    counts = frame["sex"].value_counts()
+    assert f'<td>female</td><td class="num">{counts["female"]}</td>' in html
+    assert "Small groups:</strong> over-90 has fewer than 30 rows" in html
+
+
+def test_outsiders_get_404_on_another_workspaces_dataset(outsider_page, auditor, workspace):
+    dataset = DatasetFactory(user=auditor, workspace=workspace)
+
+    assert outsider_page.get(f"/datasets/{dataset.pk}/").status_code == 404
+    assert dataset.name not in outsider_page.get("/datasets/").content.decode()
+
+
+def test_pages_need_a_login(client):
+    for url in ("/datasets/", "/datasets/upload/", "/models/", "/models/register/", "/audits/new/", "/runs/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), url
