@@ -16,6 +16,7 @@ from audits.models import (
     Workspace,
     WorkspaceLexicon,
 )
+from audits.services.reviews import DECIDERS, OPEN
 from audits.services.workspaces import WRITE_ROLES
 
 
@@ -83,6 +84,21 @@ def audit_event_list(*, user) -> QuerySet[AuditEvent]:
 
 def review_list(*, user) -> QuerySet[ReportReview]:
     return ReportReview.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("report", "workspace")
+
+
+def review_awaiting_list(*, user) -> QuerySet[ReportReview]:
+    """Open reviews (submitted or in review) the user may decide: in workspaces where they are a reviewer or an
+    admin, of reports they neither requested nor submitted (the rule of audits.services.reviews)."""
+    if not user.is_authenticated:
+        return ReportReview.objects.none()
+    deciding = Membership.objects.filter(user=user, role__in=DECIDERS).values("workspace_id")
+    return (
+        ReportReview.objects.filter(workspace_id__in=deciding, status__in=OPEN)
+        .exclude(report__run__requested_by=user)
+        .exclude(submitted_by=user)
+        .select_related("report__run__plan", "workspace", "submitted_by")
+        .order_by("created_at", "id")
+    )
 
 
 def previous_approved_report(*, report: AuditReport) -> AuditReport | None:
