@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from audits.choices import ReviewStatus
+from audits.constants import PLAN_DEFAULTS
 from audits.models import (
     AuditEvent,
     AuditPlan,
@@ -80,6 +81,28 @@ def audit_report_list(*, user) -> QuerySet[AuditReport]:
 
 def audit_event_list(*, user) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(workspace_id__in=_workspace_ids(user))
+
+
+def dataset_group_sizes(*, dataset: Dataset, min_group_size: int = PLAN_DEFAULTS.min_group_size) -> list[dict]:
+    """Each protected attribute of `dataset` with its groups' row counts (from the profile stored at upload),
+    flagging the groups under `min_group_size`: their metrics will be insufficient data."""
+    rows = []
+    for attribute in dataset.protected_attributes.order_by("name"):
+        stored = (dataset.profile.get("protected") or {}).get(attribute.column, {})
+        sizes = stored.get("group_sizes", {})
+        groups = [
+            {"name": group, "size": sizes.get(group), "small": sizes.get(group, 0) < min_group_size}
+            for group in attribute.groups
+        ]
+        rows.append(
+            {
+                "attribute": attribute,
+                "groups": groups,
+                "missing": stored.get("missing_rows", 0),
+                "small": [g["name"] for g in groups if g["small"]],
+            }
+        )
+    return rows
 
 
 def review_list(*, user) -> QuerySet[ReportReview]:
