@@ -114,27 +114,27 @@ class PlanForm(forms.Form):
         help_text="The group words the text probe swaps, one probe per list. None ticked: the default list.",
     )  # fmt: skip
     max_rows = forms.IntegerField(
-        label="Rows probed at most", initial=PROBE_DEFAULTS.max_rows, required=False,
+        label="Rows probed at most (tabular and text probes)", initial=PROBE_DEFAULTS.max_rows, required=False,
         help_text="A seeded sample of this many rows is probed; fewer rows run faster with wider intervals.",
     )  # fmt: skip
     attributions = forms.BooleanField(
         label="Explain probe findings with attributions (slower)", required=False, initial=PROBE_DEFAULTS.attributions
     )
     attribution_budget = forms.IntegerField(
-        label="Pairs explained per finding", initial=PROBE_DEFAULTS.attribution_budget, required=False,
+        label="Pairs explained per finding (attributions)", initial=PROBE_DEFAULTS.attribution_budget, required=False,
         help_text="How many changed decisions get word or feature attributions.",
     )  # fmt: skip
     attribution_black_box = forms.ChoiceField(
-        label="Attribution method for models that expose only scores",
-        choices=[(m, BLACK_BOX_LABELS.get(m, m)) for m in ATTRIBUTION_METHODS],
+        label="Attribution method for models that expose only scores (attributions)",
+        choices=[(m, BLACK_BOX_LABELS.get(m, m)) for m in ATTRIBUTION_METHODS], widget=forms.RadioSelect,
         initial=PROBE_DEFAULTS.attribution_black_box, required=False,
     )  # fmt: skip
-    max_pairs = _optional_count("CrowS-Pairs pairs at most", "Empty: every pair of the benchmark.")
+    max_pairs = _optional_count("Pairs sampled (CrowS-Pairs)", "Empty: every pair of the benchmark.")
     n_permutations = forms.IntegerField(
-        label="WEAT permutations", initial=PROBE_DEFAULTS.n_permutations, required=False,
+        label="Permutations per test (WEAT)", initial=PROBE_DEFAULTS.n_permutations, required=False,
         help_text="Random partitions of the permutation test behind each p-value.",
     )  # fmt: skip
-    max_templates = _optional_count("Discrim-eval templates at most", "Empty: every template of the benchmark.")
+    max_templates = _optional_count("Templates sampled (discrim-eval)", "Empty: every template of the benchmark.")
     n_boot = forms.IntegerField(label="Bootstrap replicates (B)", initial=PLAN_DEFAULTS.n_boot)
     alpha = forms.FloatField(label="Significance level (alpha)", initial=PLAN_DEFAULTS.alpha)
     min_group_size = forms.IntegerField(label="Minimum group size", initial=PLAN_DEFAULTS.min_group_size)
@@ -208,7 +208,10 @@ class PlanForm(forms.Form):
         if exc.field == "probe_settings" and exc.extra.get("setting") in self.fields:
             self.add_error(exc.extra["setting"], exc.message)
         elif exc.field == "bands" and exc.extra.get("metric"):
-            show_service_error(self, exc, aliases={"bands": band_field_names(exc.extra["metric"])[0]})
+            metric = exc.extra["metric"]
+            names = {m.id: m.name for m in METRICS}
+            message = exc.message.replace(f"'{metric}'", names.get(metric, metric))  # the name the page shows
+            self.add_error(band_field_names(metric)[0], message)
         else:
             show_service_error(self, exc)
 
