@@ -1,6 +1,7 @@
 """Constants of the audit domain."""
 
-from explainers.audit_settings import PlanSettings
+from explainers.audit_settings import BLACK_BOX_METHODS, PlanSettings, ProbeSettings
+from explainers.lexicons import available_lexicons
 from explainers.metrics.definitions import METRIC_DEFINITIONS
 
 REPORT_SCHEMA_VERSION = "1.0.0"
@@ -13,3 +14,6 @@ DEMO_WORKSPACE = "demo"  # made by `manage.py seed_demo`; `manage.py audit` uses
 # explainers (the pages): read from the one definition, never restated.
 PLAN_DEFAULTS = PlanSettings()
 METRICS = tuple(METRIC_DEFINITIONS.values())
+PROBE_DEFAULTS = ProbeSettings()
+ATTRIBUTION_METHODS = BLACK_BOX_METHODS  # how a score-only model's probe findings are explained
+BUILTIN_LEXICONS = tuple(available_lexicons())  # the text probe's built-in word lists, by name

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from audits.choices import ReviewStatus
+from audits.constants import PLAN_DEFAULTS
 from audits.models import (
     AuditEvent,
     AuditPlan,
@@ -16,6 +17,7 @@ from audits.models import (
     Workspace,
     WorkspaceLexicon,
 )
+from audits.services.reviews import DECIDERS, OPEN
 from audits.services.workspaces import WRITE_ROLES
 
 
@@ -81,8 +83,45 @@ def audit_event_list(*, user) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(workspace_id__in=_workspace_ids(user))
 
 
+def dataset_group_sizes(*, dataset: Dataset, min_group_size: int = PLAN_DEFAULTS.min_group_size) -> list[dict]:
+    """Each protected attribute of `dataset` with its groups' row counts (from the profile stored at upload),
+    flagging the groups under `min_group_size`: their metrics will be insufficient data."""
+    rows = []
+    for attribute in dataset.protected_attributes.order_by("name"):
+        stored = (dataset.profile.get("protected") or {}).get(attribute.column, {})
+        sizes = stored.get("group_sizes", {})
+        groups = [
+            {"name": group, "size": sizes.get(group), "small": sizes.get(group, 0) < min_group_size}
+            for group in attribute.groups
+        ]
+        rows.append(
+            {
+                "attribute": attribute,
+                "groups": groups,
+                "missing": stored.get("missing_rows", 0),
+                "small": [g["name"] for g in groups if g["small"]],
+            }
+        )
+    return rows
+
+
 def review_list(*, user) -> QuerySet[ReportReview]:
     return ReportReview.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("report", "workspace")
+
+
+def review_awaiting_list(*, user) -> QuerySet[ReportReview]:
+    """Open reviews (submitted or in review) the user may decide: in workspaces where they are a reviewer or an
+    admin, of reports they neither requested nor submitted (the rule of audits.services.reviews)."""
+    if not user.is_authenticated:
+        return ReportReview.objects.none()
+    deciding = Membership.objects.filter(user=user, role__in=DECIDERS).values("workspace_id")
+    return (
+        ReportReview.objects.filter(workspace_id__in=deciding, status__in=OPEN)
+        .exclude(report__run__requested_by=user)
+        .exclude(submitted_by=user)
+        .select_related("report__run__plan", "workspace", "submitted_by")
+        .order_by("created_at", "id")
+    )
 
 
 def previous_approved_report(*, report: AuditReport) -> AuditReport | None:

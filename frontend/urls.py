@@ -19,6 +19,8 @@ urlpatterns = [
     path("runs/<int:pk>/status/", views.run_status, name="run-status"),
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
     path("reports/<int:pk>/export/<str:fmt>/", views.report_download, name="report-download"),
+    # Dashboard: the live "In progress" card
+    path("dashboard/in-progress/", views.home_in_progress, name="home-in-progress"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

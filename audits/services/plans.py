@@ -38,9 +38,13 @@ def _check_bands(bands: dict) -> dict:
         try:
             low, high = (float(band[0]), float(band[1]))
         except (TypeError, ValueError, IndexError, KeyError) as exc:
-            raise ApplicationError(f"Band of '{metric}' must be [low, high] numbers.", field="bands") from exc
+            raise ApplicationError(
+                f"Band of '{metric}' must be [low, high] numbers.", field="bands", extra={"metric": metric}
+            ) from exc
         if not low < high:
-            raise ApplicationError(f"Band of '{metric}': low must be below high.", field="bands")
+            raise ApplicationError(
+                f"Band of '{metric}': low must be below high.", field="bands", extra={"metric": metric}
+            )
         clean[metric] = [low, high]
     return clean
 
@@ -121,7 +125,7 @@ def _check_probe_settings(settings: dict | None) -> ProbeSettings:
     try:
         return ProbeSettings.from_dict(settings or {})
     except SettingsError as exc:
-        raise ApplicationError(exc.message, field="probe_settings") from exc
+        raise ApplicationError(exc.message, field="probe_settings", extra={"setting": exc.field}) from exc
 
 
 def _check_probes(dataset: Dataset | None, model: ModelArtifact, probes: list[str], settings: dict | None):

@@ -1,7 +1,7 @@
 """The pages, one module per section of the navigation."""
 
 from .datasets import dataset_detail, dataset_list, dataset_upload
-from .home import home
+from .home import home, home_in_progress
 from .models import model_detail, model_list, model_register_page
 from .plans import plan_new
 from .reports import report_detail, report_download
@@ -12,6 +12,7 @@ __all__ = [
     "dataset_list",
     "dataset_upload",
     "home",
+    "home_in_progress",
     "model_detail",
     "model_list",
     "model_register_page",

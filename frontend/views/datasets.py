@@ -35,28 +35,6 @@ def dataset_upload(request):
     return render(request, "frontend/datasets/upload.html", {"form": form})
 
 
-def group_table(dataset) -> list[dict]:
-    """Each protected attribute with its groups' sizes, flagging those under the minimum group size."""
-    minimum = PLAN_DEFAULTS.min_group_size
-    rows = []
-    for attribute in dataset.protected_attributes.order_by("name"):
-        stored = (dataset.profile.get("protected") or {}).get(attribute.column, {})
-        sizes = stored.get("group_sizes", {})
-        groups = [
-            {"name": group, "size": sizes.get(group), "small": sizes.get(group, 0) < minimum}
-            for group in attribute.groups
-        ]
-        rows.append(
-            {
-                "attribute": attribute,
-                "groups": groups,
-                "missing": stored.get("missing_rows", 0),
-                "small": [g["name"] for g in groups if g["small"]],
-            }
-        )
-    return rows
-
-
 @login_required
 def dataset_detail(request, pk: int):
     dataset = get_scoped(selectors.dataset_list(user=request.user), pk, "Dataset")
@@ -70,6 +48,7 @@ def dataset_detail(request, pk: int):
         "Outcome": (dataset.profile.get("outcome") or {}),
     }
     models = selectors.model_list(user=request.user).filter(dataset=dataset)
+    groups = selectors.dataset_group_sizes(dataset=dataset)
     return render(
         request,
         "frontend/datasets/detail.html",
@@ -77,7 +56,8 @@ def dataset_detail(request, pk: int):
             "dataset": dataset,
             "schema": schema,
             "roles": {k: v for k, v in roles.items() if v},
-            "groups": group_table(dataset),
+            "groups": groups,
+            "small_groups": [(row["attribute"], row["small"]) for row in groups if row["small"]],
             "min_group_size": PLAN_DEFAULTS.min_group_size,
             "models": models,
         },

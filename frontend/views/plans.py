@@ -9,7 +9,7 @@ from audits.exceptions import ApplicationError
 from audits.services.audit_runs import audit_run_create
 from audits.services.plans import audit_plan_create
 
-from ..forms import PlanForm, show_service_error
+from ..forms import PlanForm
 from ._common import is_refusal, refused_page
 
 
@@ -33,7 +33,7 @@ def plan_new(request):
         except ApplicationError as exc:
             if is_refusal(exc):
                 return refused_page(request, exc)
-            show_service_error(form, exc)
+            form.show_error(exc)
         else:
             return redirect("frontend:run-detail", pk=run.pk)
     model, dataset = _chosen(request, form, "model"), _chosen(request, form, "dataset")

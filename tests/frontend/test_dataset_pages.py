@@ -90,6 +90,29 @@ def test_the_detail_page_shows_columns_group_sizes_and_warns_of_small_groups(aud
     counts = frame["sex"].value_counts()
     assert f'<td>female</td><td class="num">{counts["female"]}</td>' in html
     assert "Small groups:</strong> over-90 has fewer than 30 rows" in html
+    summary = html.split('id="small-head"')[1].split("</div>")[0]  # listed first, before the facts
+    age_band = dataset.protected_attributes.get(name="age_band")
+    assert f'<li><a href="#attribute-{age_band.pk}">age_band</a>: over-90</li>' in summary
+    assert html.index('id="small-head"') < html.index('<dl class="facts">')
+    assert f'<h3 id="attribute-{age_band.pk}">age_band' in html
+
+
+def test_without_small_groups_the_detail_page_says_every_group_is_large_enough(auditor_page, auditor, workspace):
+    dataset = DatasetFactory(user=auditor, workspace=workspace, protected=(("sex", ""),))
+
+    html = auditor_page.get(f"/datasets/{dataset.pk}/").content.decode()
+
+    assert "Every group of every protected attribute has at least 30 rows" in html and "small-head" not in html
+
+
+def test_after_a_failed_upload_the_form_keeps_every_choice_but_the_file(auditor_page):
+    html = auditor_page.post("/datasets/upload/", _form(decision_column="decison")).content.decode()
+
+    kept = {"name": "Credit decisions", "decision_favourable": "approve", "protected": "sex, age_band",
+            "reference": "sex=male", "outcome_column": "repaid"}  # fmt: skip
+    for name, value in kept.items():
+        assert f'name="{name}" value="{value}"' in html
+    assert "choose the file again" in html
 
 
 def test_outsiders_get_404_on_another_workspaces_dataset(outsider_page, auditor, workspace):

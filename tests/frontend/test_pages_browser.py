@@ -20,8 +20,8 @@ def test_auditor_logs_in_and_reads_a_report(
 
     _log_in(page, live_server.url, "alice-auditor", "pw-alice")
     page.wait_for_selector("text=Audit runs")
-    assert "succeeded" in page.inner_text("table")
-    page.click(f"text=report #{run.report.pk}")
+    assert "succeeded" in page.inner_text(".table-wrap table")  # the runs table, below the verdict matrix
+    page.click(f"a:has-text('report #{run.report.pk}') >> nth=0")
     page.wait_for_selector("text=Findings")
     findings = page.inner_text("table >> nth=-1")
     assert "disparate_impact" in findings and "female" in findings and "fail" in findings

@@ -1,0 +1,77 @@
+"""Upload dataset: the file and the roles of its columns (dataset_create)."""
+
+from django import forms
+
+from audits.choices import MissingPolicy
+from audits.exceptions import ApplicationError
+
+from ._common import _WorkspaceForm, split_values
+
+
+class DatasetUploadForm(_WorkspaceForm):
+    SECTIONS = (
+        ("File", ("workspace", "file", "name")),
+        ("Decisions and outcomes", ("decision_column", "decision_favourable", "outcome_column", "outcome_favourable")),
+        ("Protected attributes", ("protected", "reference", "missing_policy")),
+        ("Optional: scores and text", ("score_column", "score_higher_is_favourable", "text_column")),
+    )
+    file = forms.FileField(label="File (CSV or Parquet)")
+    name = forms.CharField(label="Name", max_length=200, required=False, help_text="Defaults to the file name.")
+    decision_column = forms.CharField(
+        label="Decision column", required=False, help_text="The column holding the decisions to audit (e.g. decision)."
+    )
+    decision_favourable = forms.CharField(
+        label="Favourable decision value", required=False, help_text="Comma-separated, e.g. approve."
+    )
+    outcome_column = forms.CharField(
+        label="Outcome column", required=False, help_text="What actually happened (e.g. repaid); optional."
+    )
+    outcome_favourable = forms.CharField(label="Favourable outcome value", required=False, help_text="e.g. 1.")
+    score_column = forms.CharField(label="Score column", required=False, help_text="A numeric score; optional.")
+    score_higher_is_favourable = forms.BooleanField(label="A higher score is favourable", required=False, initial=True)
+    text_column = forms.CharField(label="Text column", required=False, help_text="For text models; optional.")
+    protected = forms.CharField(
+        label="Protected attributes", help_text="Column names, comma-separated, e.g. sex, age_band."
+    )
+    reference = forms.CharField(
+        label="Reference groups",
+        required=False,
+        help_text="Optional, column=group comma-separated, e.g. sex=male. Without one, the largest group is used.",
+    )
+    missing_policy = forms.ChoiceField(
+        label="Missing values", choices=MissingPolicy.choices, initial=MissingPolicy.DROP_ROWS
+    )
+
+    def clean_reference(self) -> dict[str, str]:
+        pairs = {}
+        for item in split_values(self.cleaned_data["reference"]):
+            column, sep, group = item.partition("=")
+            if not sep or not column.strip() or not group.strip():
+                raise forms.ValidationError(f"Write each reference group as column=group; got '{item}'.")
+            pairs[column.strip()] = group.strip()
+        return pairs
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        protected = split_values(data["protected"])
+        references = data["reference"]
+        unknown = [c for c in references if c not in protected]
+        if unknown:
+            raise ApplicationError(
+                f"Reference groups name columns that are not protected attributes: {', '.join(unknown)}.",
+                field="reference",
+            )
+        return {
+            "workspace": data["workspace"],
+            "name": data["name"],
+            "upload": data["file"],
+            "protected": [(column, references.get(column, "")) for column in protected],
+            "decision_column": data["decision_column"],
+            "decision_favourable": split_values(data["decision_favourable"]),
+            "outcome_column": data["outcome_column"],
+            "outcome_favourable": split_values(data["outcome_favourable"]),
+            "score_column": data["score_column"],
+            "score_higher_is_favourable": data["score_higher_is_favourable"],
+            "text_column": data["text_column"],
+            "missing_policy": data["missing_policy"],
+        }
