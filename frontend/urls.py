@@ -19,6 +19,8 @@ urlpatterns = [
     path("runs/<int:pk>/status/", views.run_status, name="run-status"),
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
     path("reports/<int:pk>/export/<str:fmt>/", views.report_download, name="report-download"),
+    # Report page: the review panel's steps (submit, start, approve, reject, request_changes, comment).
+    path("reports/<int:pk>/review/<str:action>/", views.report_review, name="report-review"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
