@@ -72,9 +72,9 @@ def _decider_refusal(review: ReportReview, user, role: str) -> str:
     if role not in DECIDERS:
         return f"Only reviewers and admins can review; your role is '{role}'."
     if user.pk == review.report.run.requested_by_id:
-        return "You requested this audit; another reviewer must decide."
+        return "You requested this audit; another reviewer must decide (whoever requested or submitted an audit cannot review it)."
     if user.pk == review.submitted_by_id:
-        return "You submitted this report for review; another reviewer must decide."
+        return "You submitted this report; another reviewer must decide (whoever requested or submitted an audit cannot review it)."
     return ""
 
 
