@@ -71,10 +71,11 @@ def _decider_refusal(review: ReportReview, user, role: str) -> str:
     review_start, review_decide and review_allowed_actions share."""
     if role not in DECIDERS:
         return f"Only reviewers and admins can review; your role is '{role}'."
+    why = " (whoever requested or submitted an audit cannot review it)."
     if user.pk == review.report.run.requested_by_id:
-        return "You requested this audit; another reviewer must decide (whoever requested or submitted an audit cannot review it)."
+        return "You requested this audit; another reviewer must decide" + why
     if user.pk == review.submitted_by_id:
-        return "You submitted this report; another reviewer must decide (whoever requested or submitted an audit cannot review it)."
+        return "You submitted this report; another reviewer must decide" + why
     return ""
 
 
