@@ -47,7 +47,9 @@ def _contract(contract: dict) -> list[tuple[str, str]]:
 
 
 def _number(value) -> str:
-    return fmt_number(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return fmt_number(value)
+    return str(value)
 
 
 def _conventions(attribute: dict, results: list[dict]) -> list[dict]:
@@ -91,7 +93,7 @@ def _page_slices(document: dict, slices: list[dict]) -> list[dict]:
     out = []
     for page_slice, attribute in zip(slices, document["attributes"], strict=True):
         results = by_slice.get((attribute["attribute"], attribute["decision_class"]), [])
-        eod = [r for r in results if r["metric"] == "equal_opportunity_difference"]
+        eod = [r for r in results if r["metric"] == "equal_opportunity_difference" and r["value"] is not None]
         rows = [
             {**row, "contract": _contract(result.get("contract") or {})}
             for row, result in zip(page_slice["results"], results, strict=True)
@@ -101,7 +103,9 @@ def _page_slices(document: dict, slices: list[dict]) -> list[dict]:
                 **page_slice,
                 "results": rows,
                 # The chart builder escapes every label it draws.
-                "eod_chart": mark_safe(difference_forest_chart(attribute, results, "equal_opportunity_difference")),
+                "eod_chart": mark_safe(difference_forest_chart(attribute, eod, "equal_opportunity_difference"))
+                if eod
+                else "",
                 "eod_band": f"{eod[0]['band_low']:g} … {eod[0]['band_high']:g}" if eod else "",
                 "conventions": _conventions(attribute, results),
             }
