@@ -104,7 +104,7 @@ def _review_step(request, report, action: str) -> str:
         reviews.review_comment(user=request.user, review=review, comment=comment)
         return "Comment added."
     reviews.review_decide(user=request.user, review=review, decision=action, comment=comment)
-    return f"{REVIEW_BUTTONS[action]}: recorded and signed." if action == ReviewAction.APPROVE else "Decision recorded."
+    return "Approved: recorded and signed." if action == ReviewAction.APPROVE else "Decision recorded."
 
 
 @login_required

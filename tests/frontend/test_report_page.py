@@ -98,7 +98,7 @@ def test_submit_then_start_then_approve_through_the_panel_writes_each_trail_even
     approved = reviewer_page.post(f"/reports/{report.pk}/review/approve/", {"comment": "Scores read well."})
     assert approved.status_code == 302 and approved["Location"] == f"/reports/{report.pk}/#review"  # no-JS fallback
     final = _panel(reviewer_page, report)
-    assert "Approved" in final and "Scores read well." in final and "✓ Approve: recorded and signed." in final
+    assert "Approved" in final and "Scores read well." in final and "✓ Approved: recorded and signed." in final
     assert ">Approve<" not in final
     actions = list(AuditEvent.objects.filter(object_type="ReportReview").values_list("action", "actor_id"))
     assert actions == [
