@@ -1,8 +1,8 @@
 """Reads of the audit domain. Every selector starts from the requesting user's workspaces."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from audits.choices import ReviewStatus
+from audits.choices import EventObjectType, ReviewStatus
 from audits.constants import PLAN_DEFAULTS
 from audits.models import (
     AuditEvent,
@@ -134,3 +134,15 @@ def previous_approved_report(*, report: AuditReport) -> AuditReport | None:
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def report_trail(*, user, report: AuditReport) -> QuerySet[AuditEvent]:
+    """The trail of one report: events about the report, its review and its run, oldest first (the user's
+    workspaces only, so a report outside them has an empty trail)."""
+    about = Q(object_type=EventObjectType.REPORT, object_id=str(report.pk)) | Q(
+        object_type=EventObjectType.RUN, object_id=str(report.run_id)
+    )
+    review_id = ReportReview.objects.filter(report=report).values_list("pk", flat=True).first()
+    if review_id is not None:
+        about |= Q(object_type=EventObjectType.REVIEW, object_id=str(review_id))
+    return audit_event_list(user=user).filter(about).select_related("actor").order_by("id")

@@ -21,6 +21,8 @@ urlpatterns = [
     path("reports/<int:pk>/export/<str:fmt>/", views.report_download, name="report-download"),
     # Dashboard: the live "In progress" card
     path("dashboard/in-progress/", views.home_in_progress, name="home-in-progress"),
+    # Report page: the review panel's steps (submit, start, approve, reject, request_changes, comment).
+    path("reports/<int:pk>/review/<str:action>/", views.report_review, name="report-review"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

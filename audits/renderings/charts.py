@@ -128,3 +128,45 @@ def disparate_impact_chart(attribute: dict, results: list[dict]) -> str:
             parts.append(f'<circle cx="{_c(x_of(row["value"]))}" cy="{_c(y + 9)}" r="4" fill="{colour}"/>')
         parts.append(f'<text x="{_c(WIDTH - 4)}" y="{_c(y + 12)}" text-anchor="end">{fmt_number(row["value"])}</text>')
     return _svg(height, f"Disparate impact against {attribute['reference_group']}: {attribute['attribute']}", parts)
+
+
+def difference_forest_chart(attribute: dict, results: list[dict], metric: str) -> str:
+    """A difference metric (e.g. equal opportunity difference) of each group against the reference: point,
+    bootstrap interval, the pass band shaded and the parity line at 0 ('' when the slice has no such result)."""
+    rows = [r for r in results if r["metric"] == metric]
+    if not rows:
+        return ""
+    band_low, band_high = rows[0]["band_low"], rows[0]["band_high"]
+    reach = [abs(band_low), abs(band_high), 0.2]
+    reach += [abs(v) for r in rows for v in (r["ci_low"], r["ci_high"], r["value"]) if v is not None]
+    edge = min(max(reach) * 1.1, 1.0)
+    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+
+    def x_of(value: float) -> float:
+        return LABEL_WIDTH + span * (max(-edge, min(value, edge)) + edge) / (2 * edge)
+
+    height = TOP + ROW * len(rows) + 4
+    step = 0.1 if edge <= 0.3 else 0.25 if edge <= 0.6 else 0.5
+    ticks = [round(k * step, 2) for k in range(-int(edge / step), int(edge / step) + 1)]
+    parts = [
+        f'<rect x="{_c(x_of(band_low))}" y="{_c(TOP)}" width="{_c(x_of(band_high) - x_of(band_low))}" '
+        f'height="{_c(height - TOP)}" fill="#d8f3dc"/>',
+        *_axis(x_of, ticks, TOP, height),
+        f'<line x1="{_c(x_of(0))}" y1="{_c(TOP)}" x2="{_c(x_of(0))}" y2="{_c(height)}" stroke="#1d3557"/>',
+    ]
+    for index, row in enumerate(rows):
+        y = TOP + ROW * index
+        parts.append(_label(row["group"], y))
+        colour = COLOURS.get(row["verdict"], "#111")
+        if row["ci_low"] is not None and row["ci_high"] is not None:
+            low, high = x_of(row["ci_low"]), x_of(row["ci_high"])
+            parts.append(
+                f'<line x1="{_c(low)}" y1="{_c(y + 9)}" x2="{_c(high)}" y2="{_c(y + 9)}" stroke="{colour}" '
+                'stroke-width="2"/>'
+            )
+        if row["value"] is not None:
+            parts.append(f'<circle cx="{_c(x_of(row["value"]))}" cy="{_c(y + 9)}" r="4" fill="{colour}"/>')
+        parts.append(f'<text x="{_c(WIDTH - 4)}" y="{_c(y + 12)}" text-anchor="end">{fmt_number(row["value"])}</text>')
+    return _svg(
+        height, f"{metric.replace('_', ' ')} against {attribute['reference_group']}: {attribute['attribute']}", parts
+    )

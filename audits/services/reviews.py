@@ -2,6 +2,8 @@
 changes requested. Only reviewers and admins decide; nobody decides on an audit they requested or submitted.
 Every step, refused attempts included, is in the trail; an approval adds a signed statement."""
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,7 +13,7 @@ from audits.models import AuditReport, ReportReview, ReviewEntry
 
 from .events import event_record
 from .signatures import approval_sign
-from .workspaces import workspace_require_role
+from .workspaces import WRITE_ROLES, workspace_require_role, workspace_role
 
 DECISIONS = {
     ReviewAction.APPROVE: ReviewStatus.APPROVED,
@@ -64,13 +66,23 @@ def _refuse(review: ReportReview, user, action: str, reason: str, request_id: st
     return PermissionDeniedError(reason)
 
 
+def _decider_refusal(review: ReportReview, user, role: str) -> str:
+    """Why `user` (with `role`) may not start or decide `review`, or '' when they may: the one rule that
+    review_start, review_decide and review_allowed_actions share."""
+    if role not in DECIDERS:
+        return f"Only reviewers and admins can review; your role is '{role}'."
+    why = " (whoever requested or submitted an audit cannot review it)."
+    if user.pk == review.report.run.requested_by_id:
+        return "You requested this audit; another reviewer must decide" + why
+    if user.pk == review.submitted_by_id:
+        return "You submitted this report; another reviewer must decide" + why
+    return ""
+
+
 def _check_decider(review: ReportReview, user, action: str, request_id: str) -> None:
     role = workspace_require_role(user=user, workspace=review.workspace, roles=tuple(Role))
-    if role not in DECIDERS:
-        raise _refuse(review, user, action, f"Only reviewers and admins can review; your role is '{role}'.", request_id)
-    run = review.report.run
-    if user.pk in (run.requested_by_id, review.submitted_by_id):
-        reason = "The person who requested or submitted an audit cannot review it; another reviewer must."
+    reason = _decider_refusal(review, user, role)
+    if reason:
         raise _refuse(review, user, action, reason, request_id)
 
 
@@ -139,3 +151,39 @@ def review_comment(*, user, review: ReportReview, comment: str, request_id: str 
 
 def _status(review: ReportReview) -> str:
     return ReportReview.objects.filter(pk=review.pk).values_list("status", flat=True).first() or "unknown"
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    """What a user may do to a report's review now (the actions, as ReviewAction values) and, when they may not
+    review it, why; the page shows the buttons and the reason. Agrees with the services' own checks."""
+
+    actions: tuple[str, ...]
+    reason: str = ""
+
+
+def review_allowed_actions(*, user, report: AuditReport) -> ReviewOptions:
+    """The review steps `user` may take on `report` now, by the same rules the services enforce: submit (auditors
+    and admins, no review yet), start (submitted) and approve / reject / request changes (in review) for reviewers
+    and admins who neither requested nor submitted the audit, comment (auditors, reviewers, admins) while open.
+    Reads only; raises nothing (a non-member gets no action)."""
+    role = workspace_role(user=user, workspace=report.workspace)
+    if role is None:
+        return ReviewOptions(actions=())
+    review = ReportReview.objects.filter(report=report).select_related("report__run").first()
+    if review is None:
+        if role in WRITE_ROLES:
+            return ReviewOptions(actions=(ReviewAction.SUBMIT,))
+        return ReviewOptions(
+            actions=(), reason=f"Auditors and admins submit reports for review; your role is '{role}'."
+        )
+    actions: list[str] = []
+    refusal = _decider_refusal(review, user, role)
+    if review.status == ReviewStatus.SUBMITTED and not refusal:
+        actions.append(ReviewAction.START)
+    if review.status == ReviewStatus.IN_REVIEW and not refusal:
+        actions += list(DECISIONS)
+    if review.status in OPEN and role in (Role.AUDITOR, *DECIDERS):
+        actions.append(ReviewAction.COMMENT)
+    reason = refusal if review.status in OPEN else ""
+    return ReviewOptions(actions=tuple(actions), reason=reason)

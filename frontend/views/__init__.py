@@ -4,7 +4,7 @@ from .datasets import dataset_detail, dataset_list, dataset_upload
 from .home import home, home_in_progress
 from .models import model_detail, model_list, model_register_page
 from .plans import plan_new
-from .reports import report_detail, report_download
+from .reports import report_detail, report_download, report_review
 from .runs import run_detail, run_list, run_status
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "plan_new",
     "report_detail",
     "report_download",
+    "report_review",
     "run_detail",
     "run_list",
     "run_status",

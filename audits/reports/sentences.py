@@ -1,0 +1,199 @@
+"""A report read as plain sentences: what was audited, the verdict counts, and the top findings with their
+intervals and bands ("sex: selection rate of female is 0.486 of male's (95% CI 0.438 to 0.536); below the
+0.8 to 1.25 band: fail"). Shared by the report page and any other reader that wants words before tables.
+
+Numbers are written by the renderings' one formatter, so a sentence shows the same digits as the tables.
+Probe findings are the verdict-deciding statistics the exports already pick (``headline_findings``).
+"""
+
+from audits.choices import ModelKind
+from audits.exports.findings import is_headline, probe_rows
+from audits.renderings.formatting import fmt_number, fmt_p, fmt_signed
+
+VERDICT_RANK = {"fail": 0, "inconclusive": 1, "pass": 2, "insufficient_data": 3, "not_computable": 4}
+VERDICT_WORDS = {"insufficient_data": "insufficient data", "not_computable": "not computable"}
+PROBE_NAMES = {
+    "tabular_counterfactual": "counterfactual probe",
+    "text_counterfactual": "text counterfactual probe",
+    "crows_pairs": "CrowS-Pairs",
+    "weat": "WEAT/SEAT",
+    "discrim_eval": "discrim-eval decision probe",
+}
+TOP = 6
+
+# metric -> (quantity compared, how the value relates the group to the reference)
+_RATIOS = {"disparate_impact": "selection rate", "equal_opportunity_ratio": "true positive rate"}
+_DIFFERENCES = {
+    "statistical_parity_difference": "selection rate",
+    "equal_opportunity_difference": "true positive rate",
+    "predictive_parity_difference": "precision (PPV)",
+}
+
+
+def verdict_word(verdict: str) -> str:
+    return VERDICT_WORDS.get(verdict, verdict)
+
+
+def _interval(low, high, level: str, signed: bool = False, digits: int = 3) -> str:
+    if low is None or high is None:
+        return ""
+    write = fmt_signed if signed else fmt_number
+    return f"{level} CI {write(low, digits)} to {write(high, digits)}"
+
+
+def _band_phrase(result: dict) -> str:
+    band = f"the {result['band_low']:g} to {result['band_high']:g} band"
+    verdict, low, high = result["verdict"], result["ci_low"], result["ci_high"]
+    if verdict == "fail":
+        if high is not None and high < result["band_low"]:
+            return f"below {band}"
+        if low is not None and low > result["band_high"]:
+            return f"above {band}"
+        return f"outside {band}"
+    if verdict == "pass":
+        return f"inside {band}"
+    if verdict == "inconclusive":
+        return f"the interval straddles an edge of {band}"
+    return band
+
+
+def _level(alpha: float | None) -> str:
+    return f"{(1 - (alpha or 0.05)) * 100:g}%"
+
+
+def metric_sentence(result: dict) -> str:
+    """One group metric as a sentence with its interval, band and verdict."""
+    group, reference, metric = result["group"], result["reference_group"], result["metric"]
+    where = result["attribute"] + (
+        f" (class '{result['decision_class']}' one-vs-rest)" if result["decision_class"] else ""
+    )
+    verdict = verdict_word(result["verdict"])
+    if result["value"] is None:
+        return f"{where}: {metric} of {group} against {reference} is {verdict}: {result['reason'] or 'no value'}."
+    level = _level((result.get("contract") or {}).get("alpha"))
+    value = fmt_number(result["value"])
+    if metric in _RATIOS:
+        claim = f"{_RATIOS[metric]} of {group} is {value} of {reference}'s"
+        interval = _interval(result["ci_low"], result["ci_high"], level)
+    elif metric in _DIFFERENCES:
+        claim = f"{_DIFFERENCES[metric]} of {group} minus {reference}'s is {fmt_signed(result['value'])}"
+        interval = _interval(result["ci_low"], result["ci_high"], level, signed=True)
+    elif metric == "equalized_odds_difference":
+        claim = f"the larger gap in true or false positive rate between {group} and {reference} is {value}"
+        interval = _interval(result["ci_low"], result["ci_high"], level)
+    else:
+        claim = f"{metric} of {group} against {reference} is {value}"
+        interval = _interval(result["ci_low"], result["ci_high"], level)
+    interval = f" ({interval})" if interval else ""
+    return f"{where}: {claim}{interval}; {_band_phrase(result)}: {verdict}."
+
+
+def _probe_sentence(row: dict, probe: dict) -> str:
+    kind, verdict = probe["probe"], verdict_word(row["verdict"])
+    level = _level(probe.get("alpha"))
+    if kind == "crows_pairs":
+        which = "all pairs" if row["group"] == "overall" else f"{row['group']} pairs"
+        interval = _interval(row["ci_low"], row["ci_high"], level, digits=1)
+        return (
+            f"CrowS-Pairs, {which}: the model prefers the stereotypical sentence in {fmt_number(row['value'], 1)}% "
+            f"of {row['n']} pairs ({interval}; 50 means no preference): {verdict}."
+        )
+    if kind == "weat":
+        return (
+            f"WEAT/SEAT, {row['group']}: effect size d = {fmt_signed(row['value'], 2)} "
+            f"(p {fmt_p(row['p_value'])}; {probe.get('effect_threshold', 0.5):g} or more in size is a medium "
+            f"association): {verdict}."
+        )
+    if kind == "discrim_eval":
+        interval = _interval(row["ci_low"], row["ci_high"], level, signed=True)
+        return (
+            f"Discrim-eval, {row['attribute']}: naming {row['group']} instead of {row['reference_group']} in the "
+            f"prompt moves the mean yes-versus-no logit by {fmt_signed(row['value'])} ({interval}; threshold "
+            f"{probe.get('threshold', 0):g}): {verdict}."
+        )
+    if kind == "tabular_counterfactual":
+        interval = _interval(row["ci_low"], row["ci_high"], level)
+        return (
+            f"Counterfactual probe on {row['attribute']}: changing only {row['attribute']} changes the decision for "
+            f"a share {fmt_number(row['value'])} of {row['n']} rows (causal discrimination rate, {interval}; "
+            f"threshold {probe['threshold']:g}): {verdict}."
+        )
+    if kind == "text_counterfactual":
+        interval = _interval(row["ci_low"], row["ci_high"], level, signed=True)
+        return (
+            f"Text probe {row['attribute']}: swapping {row['source_group']} terms for {row['target_group']} terms "
+            f"flips the decision {fmt_signed(row['value'])} more often than control swaps ({interval}; threshold "
+            f"{probe['threshold']:g}): {verdict}."
+        )
+    return (
+        f"{PROBE_NAMES.get(kind, kind)} {row['attribute']}: {row['statistic']} {fmt_number(row['value'])}: {verdict}."
+    )
+
+
+def finding_sentences(document: dict) -> list[dict]:
+    """Every computed finding as {text, verdict}: group metrics, then each probe's verdict-deciding statistics."""
+    out = [{"text": metric_sentence(r), "verdict": r["verdict"]} for r in document["results"] if r["value"] is not None]
+    for probe in document.get("probes") or []:
+        for row in probe_rows(probe):
+            if is_headline(row):
+                out.append({"text": _probe_sentence(row, probe), "verdict": row["verdict"]})
+    return out
+
+
+def _kind_label(kind: str) -> str:
+    return str(ModelKind(kind).label) if kind in ModelKind.values else kind
+
+
+def audited_sentence(document: dict) -> str:
+    """What was audited, on what: model, dataset and rows, attributes, probes."""
+    subject = document["subject"]
+    model, dataset = subject["model"], subject["dataset"]
+    probes = sorted({PROBE_NAMES.get(p["probe"], p["probe"]) for p in document.get("probes") or []})
+    subject_text = f"Model “{model['name']}” ({_kind_label(model['kind'])})"
+    if dataset is None:
+        return (
+            f"{subject_text} was probed on built-in benchmarks ({', '.join(probes) or 'none'}); "
+            "no dataset was involved, so there are no group rates."
+        )
+    attributes = list(dict.fromkeys(a["attribute"] for a in document["attributes"]))
+    rows = (document.get("data") or {}).get("rows_total") or dataset["rows"]
+    favourable = ", ".join(model.get("favourable_decision") or [])
+    sentence = (
+        f"{subject_text} was audited on dataset “{dataset['name']}” ({rows} rows) for "
+        f"{', '.join(attributes) or 'no attribute'}"
+    )
+    if favourable:
+        sentence += f"; the favourable decision is {favourable}"
+    if probes:
+        sentence += f"; probes: {', '.join(probes)}"
+    return sentence + "."
+
+
+def _counts(counts: dict) -> str:
+    ordered = sorted(counts.items(), key=lambda kv: VERDICT_RANK.get(kv[0], 9))
+    return ", ".join(f"{n} {verdict_word(v)}" for v, n in ordered)
+
+
+def verdicts_sentence(document: dict) -> str:
+    summary = document["summary"]
+    parts = []
+    if summary["verdicts"]:
+        total = sum(summary["verdicts"].values())
+        parts.append(f"{total} group comparisons: {_counts(summary['verdicts'])}")
+    probe_verdicts = summary.get("probe_verdicts") or {}
+    if probe_verdicts:
+        total = sum(probe_verdicts.values())
+        parts.append(f"{total} probe{'s' if total != 1 else ''}: {_counts(probe_verdicts)}")
+    return ("; ".join(parts) or "No group metric and no probe in this report") + "."
+
+
+def report_reading(document: dict, top: int = TOP) -> dict:
+    """The plain-language summary: audited (sentence), verdicts (sentence), findings (the `top` most severe
+    findings as {text, verdict}, fail first, then inconclusive, then pass) and `more` (how many were left out)."""
+    findings = sorted(finding_sentences(document), key=lambda f: VERDICT_RANK.get(f["verdict"], 9))
+    return {
+        "audited": audited_sentence(document),
+        "verdicts": verdicts_sentence(document),
+        "findings": findings[:top],
+        "more": max(len(findings) - top, 0),
+    }
