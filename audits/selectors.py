@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from audits.choices import ReviewStatus
+from audits.choices import EventObjectType, ReviewStatus
 from audits.models import (
     AuditEvent,
     AuditPlan,
@@ -77,8 +77,30 @@ def audit_report_list(*, user) -> QuerySet[AuditReport]:
     return AuditReport.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace", "run")
 
 
-def audit_event_list(*, user) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(workspace_id__in=_workspace_ids(user))
+def audit_event_list(
+    *, user, workspace: Workspace | None = None, action: str = "", actor: str = "", object_type: str = ""
+) -> QuerySet[AuditEvent]:
+    """Trail events of the user's workspaces, newest first; each filter narrows it when given (actor: the
+    actor's label, i.e. the username, or the worker/system label of events no user made)."""
+    events = AuditEvent.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace")
+    if workspace is not None:
+        events = events.filter(workspace=workspace)
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor_label=actor)
+    if object_type:
+        events = events.filter(object_type=object_type)
+    return events.order_by("-id")
+
+
+def account_event_list(*, user) -> QuerySet[AuditEvent]:
+    """Trail events about the user's own account (API tokens), which belong to no workspace; newest first."""
+    if not user.is_authenticated:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(
+        workspace__isnull=True, object_type=EventObjectType.USER, object_id=str(user.pk)
+    ).order_by("-id")
 
 
 def review_list(*, user) -> QuerySet[ReportReview]:
@@ -94,4 +116,15 @@ def previous_approved_report(*, report: AuditReport) -> AuditReport | None:
         .exclude(pk=report.pk)
         .order_by("-created_at", "-id")
         .first()
+    )
+
+
+def report_comparable_list(*, user, report: AuditReport) -> QuerySet[AuditReport]:
+    """The user's other reports of the same model as `report` (what report_compare accepts), newest first."""
+    return (
+        audit_report_list(user=user)
+        .filter(run__plan__model_id=report.run.plan.model_id)
+        .exclude(pk=report.pk)
+        .select_related("run__plan")
+        .order_by("-created_at", "-id")
     )

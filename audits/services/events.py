@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -36,6 +37,13 @@ OBJECT_TYPES: dict[type, EventObjectType] = {
     AuditReport: EventObjectType.REPORT,
     ReportReview: EventObjectType.REVIEW,
 }
+
+
+def event_object_type(obj: Any) -> EventObjectType | None:
+    """The trail label of `obj`, or None when the trail names no object of its kind."""
+    if isinstance(obj, get_user_model()):
+        return EventObjectType.USER
+    return OBJECT_TYPES.get(type(obj))
 
 
 def event_payload(event: AuditEvent) -> dict[str, Any]:
@@ -82,7 +90,7 @@ def event_record(
     """
     if action not in EventAction.values:
         raise ValueError(f"{action!r} is not a trail action (audits.choices.EventAction)")
-    object_type = OBJECT_TYPES.get(type(obj))
+    object_type = event_object_type(obj)
     if object_type is None:
         raise ValueError(f"the trail names no object of type {type(obj).__name__}")
     if connection.vendor == "postgresql":
