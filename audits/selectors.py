@@ -128,3 +128,17 @@ def report_comparable_list(*, user, report: AuditReport) -> QuerySet[AuditReport
         .select_related("run__plan")
         .order_by("-created_at", "-id")
     )
+
+
+def membership_list(*, user, workspace: Workspace) -> QuerySet[Membership]:
+    """The members of `workspace` with their roles (empty unless the user is a member of it)."""
+    if not workspace_list(user=user).filter(pk=workspace.pk).exists():
+        return Membership.objects.none()
+    return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__username")
+
+
+def api_token_for(*, user):
+    """The user's API token (DRF's authtoken: at most one per user), or None."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).first() if user.is_authenticated else None
