@@ -96,13 +96,13 @@ def test_the_trail_lists_the_users_workspace_events_newest_first_with_labels_and
 
 def test_trail_filters_by_action_actor_and_object_type_and_htmx_gets_the_results_only(auditor_page, reports):
     by_action = auditor_page.get("/trail/?action=membership.set")
-    by_actor = auditor_page.get("/trail/?actor=factory")
+    by_actor = auditor_page.get("/trail/?actor=system")
     by_object = auditor_page.get("/trail/?object_type=AuditRun")
     htmx = auditor_page.get("/trail/?object_type=AuditRun", headers={"HX-Request": "true"})
 
     assert {r["event"].action for r in by_action.context["rows"]} == {"membership.set"}
     assert ["role: admin", "user: alice-auditor"] == by_action.context["rows"][-1]["changes"]  # text, not JSON
-    assert by_actor.context["rows"] and {r["event"].actor_label for r in by_actor.context["rows"]} == {"factory"}
+    assert by_actor.context["rows"] and {r["event"].actor_label for r in by_actor.context["rows"]} == {"system"}
     assert {r["event"].object_type for r in by_object.context["rows"]} == {"AuditRun"}
     assert htmx.status_code == 200 and "<html" not in htmx.content.decode()
     assert 'id="trail-results"' in htmx.content.decode()
