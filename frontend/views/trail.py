@@ -22,11 +22,16 @@ _OBJECT_PAGES = {
 }
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 def _value(value) -> str:
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_value(v)}" for k, v in value.items())
+        return ", ".join(f"{k} {_value(v)}" for k, v in value.items()) or "none"
     if isinstance(value, list):
-        return ", ".join(_value(v) for v in value)
+        return ", ".join(_value(v) for v in value) or "none"
+    if isinstance(value, str) and len(value) == 64 and set(value) <= _HEX:
+        return value[:12] + "…"  # a sha256: its start identifies it; the full value is in the API and exports
     return "–" if value is None or value == "" else str(value)
 
 
