@@ -20,7 +20,7 @@ from audits.services.workspaces import (
 from frontend.forms import show_service_error
 from frontend.forms_govern import MemberAddForm, MemberRoleForm
 
-from ._common import get_scoped, is_refusal, refused_page
+from ._common import is_refusal, refused_page
 
 
 def admin_page(view):
@@ -79,8 +79,10 @@ def workspace_member_add(request, workspace):
 
 
 def _member(request, workspace, user_id: int):
-    members = selectors.membership_list(user=request.user, workspace=workspace)
-    return get_scoped(members.filter(user_id=user_id), user_id, "Member").user
+    membership = selectors.membership_list(user=request.user, workspace=workspace).filter(user_id=user_id).first()
+    if membership is None:
+        raise Http404("Member not found")
+    return membership.user
 
 
 @require_POST

@@ -147,18 +147,20 @@ def test_settings_are_for_admins_only_and_outsiders_get_404(admin, auditor_page,
 
 def test_an_admin_adds_changes_and_removes_members_through_the_services(admin, workspace, reviewer):
     client = _client(admin)
-    UserFactory(username="nina-new")
+    UserFactory.create_batch(3)  # user ids and membership ids drift apart: the urls name the user
+    nina = UserFactory(username="nina-new")
 
     added = client.post("/workspaces/credit-risk/settings/members/add/", {"username": "nina-new", "role": "viewer"})
-    changed = client.post(
-        f"/workspaces/credit-risk/settings/members/{reviewer.pk}/role/", {f"m{reviewer.pk}-role": "auditor"}
-    )
-    nina = Membership.objects.get(workspace=workspace, user__username="nina-new")
-    removed = client.post(f"/workspaces/credit-risk/settings/members/{nina.user_id}/remove/")
+    membership = Membership.objects.get(workspace=workspace, user=nina)
+    changed = client.post(f"/workspaces/credit-risk/settings/members/{nina.pk}/role/", {f"m{nina.pk}-role": "auditor"})
+    role_after_change = Membership.objects.get(pk=membership.pk).role
+    removed = client.post(f"/workspaces/credit-risk/settings/members/{nina.pk}/remove/")
 
+    assert membership.pk != nina.pk
     assert (added.status_code, changed.status_code, removed.status_code) == (302, 302, 302)
-    assert Membership.objects.get(workspace=workspace, user=reviewer).role == Role.AUDITOR
-    assert not Membership.objects.filter(workspace=workspace, user__username="nina-new").exists()
+    assert role_after_change == Role.AUDITOR
+    assert not Membership.objects.filter(workspace=workspace, user=nina).exists()
+    assert Membership.objects.get(workspace=workspace, user=reviewer).role == Role.REVIEWER
     actions = list(AuditEvent.objects.filter(actor=admin).order_by("id").values_list("action", flat=True))
     assert actions == ["membership.set", "membership.set", "membership.removed"]
     assert "nina-new was removed" in client.get("/workspaces/credit-risk/settings/").content.decode()
