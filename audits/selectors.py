@@ -1,6 +1,7 @@
 """Reads of the audit domain. Every selector starts from the requesting user's workspaces."""
 
 from django.db.models import QuerySet
+from rest_framework.authtoken.models import Token
 
 from audits.choices import EventObjectType, ReviewStatus
 from audits.models import (
@@ -137,8 +138,6 @@ def membership_list(*, user, workspace: Workspace) -> QuerySet[Membership]:
     return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__username")
 
 
-def api_token_for(*, user):
+def api_token_for(*, user) -> Token | None:
     """The user's API token (DRF's authtoken: at most one per user), or None."""
-    from rest_framework.authtoken.models import Token
-
     return Token.objects.filter(user=user).first() if user.is_authenticated else None
