@@ -75,6 +75,9 @@ class EventAction(models.TextChoices):
 
     WORKSPACE_CREATED = "workspace.created", "Workspace created"
     MEMBERSHIP_SET = "membership.set", "Membership set"
+    MEMBERSHIP_REMOVED = "membership.removed", "Member removed"
+    TOKEN_CREATED = "token.created", "API token created"
+    TOKEN_REVOKED = "token.revoked", "API token revoked"
     DATASET_CREATED = "dataset.created", "Dataset uploaded"
     MODEL_REGISTERED = "model.registered", "Model registered"
     LEXICON_CREATED = "lexicon.created", "Lexicon created"
@@ -123,3 +126,5 @@ class EventObjectType(models.TextChoices):
     RUN = "AuditRun", "Run"
     REPORT = "AuditReport", "Report"
     REVIEW = "ReportReview", "Review"
+    # Account-level events (API tokens): about the user, never the token, whose key is its primary key.
+    USER = "User", "User"

@@ -1,6 +1,7 @@
 """Reads of the audit domain. Every selector starts from the requesting user's workspaces."""
 
 from django.db.models import Q, QuerySet
+from rest_framework.authtoken.models import Token
 
 from audits.choices import EventObjectType, ReviewStatus
 from audits.constants import PLAN_DEFAULTS
@@ -79,8 +80,30 @@ def audit_report_list(*, user) -> QuerySet[AuditReport]:
     return AuditReport.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace", "run")
 
 
-def audit_event_list(*, user) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(workspace_id__in=_workspace_ids(user))
+def audit_event_list(
+    *, user, workspace: Workspace | None = None, action: str = "", actor: str = "", object_type: str = ""
+) -> QuerySet[AuditEvent]:
+    """Trail events of the user's workspaces, newest first; each filter narrows it when given (actor: the
+    actor's label, i.e. the username, or the worker/system label of events no user made)."""
+    events = AuditEvent.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace")
+    if workspace is not None:
+        events = events.filter(workspace=workspace)
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor_label=actor)
+    if object_type:
+        events = events.filter(object_type=object_type)
+    return events.order_by("-id")
+
+
+def account_event_list(*, user) -> QuerySet[AuditEvent]:
+    """Trail events about the user's own account (API tokens), which belong to no workspace; newest first."""
+    if not user.is_authenticated:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(
+        workspace__isnull=True, object_type=EventObjectType.USER, object_id=str(user.pk)
+    ).order_by("-id")
 
 
 def dataset_group_sizes(*, dataset: Dataset, min_group_size: int = PLAN_DEFAULTS.min_group_size) -> list[dict]:
@@ -146,3 +169,26 @@ def report_trail(*, user, report: AuditReport) -> QuerySet[AuditEvent]:
     if review_id is not None:
         about |= Q(object_type=EventObjectType.REVIEW, object_id=str(review_id))
     return audit_event_list(user=user).filter(about).select_related("actor").order_by("id")
+
+
+def report_comparable_list(*, user, report: AuditReport) -> QuerySet[AuditReport]:
+    """The user's other reports of the same model as `report` (what report_compare accepts), newest first."""
+    return (
+        audit_report_list(user=user)
+        .filter(run__plan__model_id=report.run.plan.model_id)
+        .exclude(pk=report.pk)
+        .select_related("run__plan")
+        .order_by("-created_at", "-id")
+    )
+
+
+def membership_list(*, user, workspace: Workspace) -> QuerySet[Membership]:
+    """The members of `workspace` with their roles (empty unless the user is a member of it)."""
+    if not workspace_list(user=user).filter(pk=workspace.pk).exists():
+        return Membership.objects.none()
+    return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__username")
+
+
+def api_token_for(*, user) -> Token | None:
+    """The user's API token (DRF's authtoken: at most one per user), or None."""
+    return Token.objects.filter(user=user).first() if user.is_authenticated else None

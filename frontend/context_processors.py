@@ -10,6 +10,9 @@ _SECTIONS = {
     "plan": "new",
     "run": "runs",
     "report": "runs",
+    "trail": "trail",
+    "workspace": "settings",
+    "account": "account",
 }
 
 

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .views import compare, tokens, trail, workspace_settings
 
 app_name = "frontend"
 
@@ -23,6 +24,29 @@ urlpatterns = [
     path("dashboard/in-progress/", views.home_in_progress, name="home-in-progress"),
     # Report page: the review panel's steps (submit, start, approve, reject, request_changes, comment).
     path("reports/<int:pk>/review/<str:action>/", views.report_review, name="report-review"),
+    # Governance: Compare, Trail, workspace settings, API tokens.
+    path("reports/compare/", compare.report_compare_page, name="report-compare"),
+    path("trail/", trail.trail, name="trail"),
+    path("trail/verify/", trail.trail_verification, name="trail-verify"),
+    path("workspaces/<slug:slug>/settings/", workspace_settings.workspace_settings, name="workspace-settings"),
+    path(
+        "workspaces/<slug:slug>/settings/members/add/",
+        workspace_settings.workspace_member_add,
+        name="workspace-member-add",
+    ),
+    path(
+        "workspaces/<slug:slug>/settings/members/<int:user_id>/role/",
+        workspace_settings.workspace_member_role,
+        name="workspace-member-role",
+    ),
+    path(
+        "workspaces/<slug:slug>/settings/members/<int:user_id>/remove/",
+        workspace_settings.workspace_member_remove,
+        name="workspace-member-remove",
+    ),
+    path("account/tokens/", tokens.account_tokens, name="account-tokens"),
+    path("account/tokens/create/", tokens.account_token_create, name="account-token-create"),
+    path("account/tokens/revoke/", tokens.account_token_revoke, name="account-token-revoke"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -9,7 +9,8 @@ from rest_framework.response import Response
 
 from audits import selectors
 from audits.choices import ExportFormat
-from audits.reports.diff import report_diff
+from audits.exceptions import NotFoundError
+from audits.services.report_comparisons import report_compare
 from audits.services.report_exports import report_export
 from audits.services.reports import report_record_view
 from audits.services.reviews import review_comment, review_decide, review_start, review_submit
@@ -69,15 +70,33 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(s.ReportReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "against", int, required=False, description="id of a report of the same model or plan to compare with"
+            )
+        ],
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT)},
+    )
     @action(detail=True, methods=["get"])
     def diff(self, request, pk=None):
-        """Metric deltas, verdict changes, new and resolved findings against the previous approved report."""
+        """Metric deltas (this report minus the other), verdict changes, new and resolved findings, probe verdict
+        changes against `?against=<id>` (any report of the same model or plan), or by default against the
+        previous approved report of the same plan."""
         report = self.get_object()
-        previous = selectors.previous_approved_report(report=report)
-        if previous is None:
-            return Response({"previous_report": None, "diff": None})
-        return Response({"previous_report": previous.pk, "diff": report_diff(report.document, previous.document)})
+        reference = request.query_params.get("against", "").strip()
+        if reference:
+            against = None
+            if reference.isdigit():
+                against = self.get_queryset().filter(pk=int(reference)).first()
+            if against is None:
+                raise NotFoundError(f"Report {reference} not found in your workspaces.", field="against")
+        else:
+            against = selectors.previous_approved_report(report=report)
+            if against is None:
+                return Response({"previous_report": None, "diff": None})
+        comparison = report_compare(report=report, against=against)
+        return Response({"previous_report": against.pk, "diff": comparison.diff})
 
 
 class ReportReviewViewSet(viewsets.ReadOnlyModelViewSet):

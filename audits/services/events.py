@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -35,6 +36,8 @@ OBJECT_TYPES: dict[type, EventObjectType] = {
     AuditRun: EventObjectType.RUN,
     AuditReport: EventObjectType.REPORT,
     ReportReview: EventObjectType.REVIEW,
+    # Account-level events (API tokens) are about the user: a token's primary key is its secret key.
+    get_user_model(): EventObjectType.USER,
 }
 
 
@@ -82,9 +85,10 @@ def event_record(
     """
     if action not in EventAction.values:
         raise ValueError(f"{action!r} is not a trail action (audits.choices.EventAction)")
-    object_type = OBJECT_TYPES.get(type(obj))
+    # __class__, not type(): request.user is a lazy proxy whose __class__ is the user model.
+    object_type = OBJECT_TYPES.get(obj.__class__)
     if object_type is None:
-        raise ValueError(f"the trail names no object of type {type(obj).__name__}")
+        raise ValueError(f"the trail names no object of type {obj.__class__.__name__}")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])

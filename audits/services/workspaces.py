@@ -68,6 +68,77 @@ def membership_set(*, workspace: Workspace, user, role: str, actor) -> Membershi
     return membership
 
 
+def _admins_left(*, workspace: Workspace, without: Membership) -> int:
+    return Membership.objects.filter(workspace=workspace, role=Role.ADMIN).exclude(pk=without.pk).count()
+
+
+@transaction.atomic
+def membership_add(*, workspace: Workspace, username: str, role: str, actor) -> Membership:
+    """An admin adds an existing user to `workspace` with `role` (what the settings page's "Add member" does).
+
+    Writes event membership.set (through membership_set). Raises NotFoundError / PermissionDeniedError when the
+    actor is not an admin of the workspace, ApplicationError (field "username") when no user has that name or
+    the user is already a member (change their role instead). Nothing is written when it raises."""
+    workspace_require_role(user=actor, workspace=workspace, roles=(Role.ADMIN,))
+    if role not in Role.values:
+        raise ApplicationError(f"'{role}' is not a role; choose one of: {', '.join(Role.values)}.", field="role")
+    user = get_user_model().objects.filter(username=username.strip()).first()
+    if user is None:
+        raise ApplicationError(f"No user is named '{username.strip()}'. Check the spelling.", field="username")
+    if Membership.objects.filter(workspace=workspace, user=user).exists():
+        raise ApplicationError(
+            f"{user.get_username()} is already a member; change their role in the table.", field="username"
+        )
+    return membership_set(workspace=workspace, user=user, role=role, actor=actor)
+
+
+@transaction.atomic
+def membership_change_role(*, workspace: Workspace, user, role: str, actor) -> Membership:
+    """An admin changes a member's role. Writes event membership.set (with the previous role).
+
+    Raises NotFoundError / PermissionDeniedError when the actor is not an admin, NotFoundError when `user` is not
+    a member, ApplicationError (field "role") for an unknown role or when it would leave the workspace without an
+    admin. Nothing is written when it raises."""
+    workspace_require_role(user=actor, workspace=workspace, roles=(Role.ADMIN,))
+    if role not in Role.values:
+        raise ApplicationError(f"'{role}' is not a role; choose one of: {', '.join(Role.values)}.", field="role")
+    membership = Membership.objects.select_for_update().filter(workspace=workspace, user=user).first()
+    if membership is None:
+        raise NotFoundError(f"{user.get_username()} is not a member of {workspace.name}.", field="member")
+    demoted = membership.role == Role.ADMIN and role != Role.ADMIN
+    if demoted and not _admins_left(workspace=workspace, without=membership):
+        raise ApplicationError(
+            f"{user.get_username()} is the last admin of {workspace.name}; make another member admin first.",
+            field="role",
+        )
+    return membership_set(workspace=workspace, user=user, role=role, actor=actor)
+
+
+@transaction.atomic
+def membership_remove(*, workspace: Workspace, user, actor) -> None:
+    """An admin removes a member from `workspace`. Writes event membership.removed (before: user and role).
+
+    Raises NotFoundError / PermissionDeniedError when the actor is not an admin, NotFoundError when `user` is not a
+    member, ApplicationError when they are the last admin (a workspace always keeps one). Nothing is written then."""
+    workspace_require_role(user=actor, workspace=workspace, roles=(Role.ADMIN,))
+    membership = Membership.objects.select_for_update().filter(workspace=workspace, user=user).first()
+    if membership is None:
+        raise NotFoundError(f"{user.get_username()} is not a member of {workspace.name}.", field="member")
+    if membership.role == Role.ADMIN and not _admins_left(workspace=workspace, without=membership):
+        raise ApplicationError(
+            f"{user.get_username()} is the last admin of {workspace.name}; make another member admin first.",
+            field="member",
+        )
+    event_record(
+        action=EventAction.MEMBERSHIP_REMOVED,
+        obj=membership,
+        actor=actor,
+        workspace=workspace,
+        before={"user": user.get_username(), "role": membership.role},
+    )
+    membership.delete()
+
+
 def user_get_or_create(*, username: str, password: str | None = None, email: str = ""):
     """A helper for seeding and the CLI (not an API action)."""
     User = get_user_model()

@@ -130,3 +130,30 @@ def test_a_re_audit_is_compared_with_the_previous_approved_report(
     assert diff["verdict_changes"] == [] and diff["new_findings"] == [] and diff["resolved_findings"] == []
     assert all(row["delta"] in (0, None) for row in diff["metrics"])  # same data, same seed: identical numbers
     assert auditor_client.get(f"/api/v1/reports/{first.pk}/diff/").json()["previous_report"] is None
+
+
+def test_diff_against_compares_any_report_of_the_same_model_and_refuses_others(
+    auditor, workspace, auditor_client, outsider_client, report_of
+):
+    plan = AuditPlanFactory(user=auditor, workspace=workspace)
+    first = report_of(plan=plan)
+    lenient = report_of(
+        plan=AuditPlanFactory(
+            user=auditor, workspace=workspace, dataset=plan.dataset, bands={"disparate_impact": [0.1, 10.0]}
+        )
+    )
+    unrelated = report_of()
+
+    response = auditor_client.get(f"/api/v1/reports/{lenient.pk}/diff/?against={first.pk}")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["previous_report"] == first.pk  # not approved, not the same plan: still comparable
+    assert ("disparate_impact", "fail", "pass") in {
+        (c["metric"], c["previous_verdict"], c["verdict"]) for c in body["diff"]["verdict_changes"]
+    }
+    refused = auditor_client.get(f"/api/v1/reports/{lenient.pk}/diff/?against={unrelated.pk}")
+    assert refused.status_code == 400 and "same model or plan" in refused.json()["detail"]
+    assert refused.json()["field"] == "against"
+    assert auditor_client.get(f"/api/v1/reports/{lenient.pk}/diff/?against=nope").status_code == 404
+    assert outsider_client.get(f"/api/v1/reports/{lenient.pk}/diff/?against={first.pk}").status_code == 404
