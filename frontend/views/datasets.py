@@ -2,6 +2,8 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
 from audits import selectors
 from audits.constants import PLAN_DEFAULTS
@@ -31,6 +33,8 @@ def dataset_upload(request):
                 return refused_page(request, exc)
             show_service_error(form, exc)
         else:
+            if request.htmx:  # sent with upload progress: the browser navigates itself
+                return HttpResponseClientRedirect(reverse("frontend:dataset-detail", kwargs={"pk": dataset.pk}))
             return redirect("frontend:dataset-detail", pk=dataset.pk)
     return render(request, "frontend/datasets/upload.html", {"form": form})
 

@@ -64,6 +64,22 @@ def test_a_reference_for_a_column_that_is_not_protected_is_refused(auditor_page)
     assert Dataset.objects.count() == 0
 
 
+def test_an_upload_sent_with_progress_navigates_the_browser_to_the_dataset(auditor_page):
+    page = auditor_page.get("/datasets/upload/").content.decode()
+    response = auditor_page.post("/datasets/upload/", _form(), headers={"HX-Request": "true"})
+
+    dataset = Dataset.objects.get()
+    assert 'hx-encoding="multipart/form-data"' in page and '<progress id="upload-progress"' in page
+    assert response.status_code == 200 and response["HX-Redirect"] == f"/datasets/{dataset.pk}/"
+
+
+def test_a_refused_upload_sent_with_progress_answers_the_form_with_its_errors(auditor_page):
+    response = auditor_page.post("/datasets/upload/", _form(decision_column="decisoin"), headers={"HX-Request": "true"})
+
+    assert response.status_code == 200 and "HX-Redirect" not in response
+    assert "Nothing was stored" in response.content.decode() and not Dataset.objects.exists()
+
+
 def test_a_viewer_sees_no_upload_button_and_is_refused_with_a_message_page(viewer_page):
     listing = viewer_page.get("/datasets/")
     refused = viewer_page.post("/datasets/upload/", _form())
