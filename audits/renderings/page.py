@@ -12,10 +12,13 @@ from django.utils.safestring import mark_safe
 from audits.exports.considerations import limitations as read_limitations
 from audits.reports.compliance import CROSSWALK
 from audits.reports.sentences import PROBE_NAMES, report_reading
+from explainers.metrics.definitions import METRIC_DEFINITIONS
 
 from .charts import difference_forest_chart
 from .context import report_context
 from .formatting import fmt_number
+
+METRIC_NAMES = {metric: definition.name for metric, definition in METRIC_DEFINITIONS.items()}
 
 _CONTRACT_LABELS = (
     ("formula", "Formula"),
@@ -95,7 +98,11 @@ def _page_slices(document: dict, slices: list[dict]) -> list[dict]:
         results = by_slice.get((attribute["attribute"], attribute["decision_class"]), [])
         eod = [r for r in results if r["metric"] == "equal_opportunity_difference" and r["value"] is not None]
         rows = [
-            {**row, "contract": _contract(result.get("contract") or {})}
+            {
+                **row,
+                "contract": _contract(result.get("contract") or {}),
+                "metric_name": METRIC_NAMES.get(result["metric"], result["metric"]),
+            }
             for row, result in zip(page_slice["results"], results, strict=True)
         ]
         out.append(
