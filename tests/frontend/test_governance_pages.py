@@ -46,8 +46,8 @@ def test_compare_shows_verdict_changes_and_resolved_findings_with_text_and_icon(
     assert page.status_code == 200
     text = page.content.decode()
     assert "Verdict changes" in text and "Resolved since A" in text
-    assert 'class="verdict v-fail"><span aria-hidden="true">✕</span> fail' in text
-    assert 'class="verdict v-pass"><span aria-hidden="true">✓</span> pass' in text
+    assert 'class="verdict v-fail"><span class="icon" aria-hidden="true">✕</span> fail' in text
+    assert 'class="verdict v-pass"><span class="icon" aria-hidden="true">✓</span> pass' in text
     assert "Disparate impact ratio · sex = female" in text
     assert "different plans on the same model" in text
 
