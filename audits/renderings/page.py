@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 
 from audits.exports.considerations import limitations as read_limitations
 from audits.reports.compliance import CROSSWALK
-from audits.reports.sentences import PROBE_NAMES, report_reading
+from audits.reports.sentences import PROBE_NAMES, reference_rule_words, report_reading
 from explainers.metrics.definitions import METRIC_DEFINITIONS
 
 from .charts import difference_forest_chart
@@ -63,10 +63,8 @@ def _conventions(attribute: dict, results: list[dict]) -> list[dict]:
         for r in results
         if r["metric"] in ("disparate_impact", "statistical_parity_difference", "equal_opportunity_difference")
     ]
-    columns = [
-        {"name": "This platform", "reference": f"{attribute['reference_group']} ({attribute['reference_rule']})",
-         "values": ours}
-    ]  # fmt: skip
+    reference = f"{attribute['reference_group']} ({reference_rule_words(attribute['reference_rule'])})"
+    columns = [{"name": "This platform", "reference": reference, "values": ours}]
     aif = conventions.get("aif360")
     if aif:
         values = [
@@ -84,7 +82,8 @@ def _conventions(attribute: dict, results: list[dict]) -> list[dict]:
             for g, metrics in (aequitas.get("groups") or {}).items()
             for m, v in metrics.items()
         ]
-        reference = f"{aequitas.get('reference_group', 'n/a')} ({aequitas.get('reference_rule', '')})"
+        rule = reference_rule_words(aequitas.get("reference_rule", ""))
+        reference = f"{aequitas.get('reference_group', 'n/a')} ({rule})"
         columns.append({"name": "Aequitas", "reference": reference, "values": values})
     return columns if len(columns) > 1 else []
 

@@ -34,6 +34,18 @@ def verdict_word(verdict: str) -> str:
     return VERDICT_WORDS.get(verdict, verdict)
 
 
+# How a slice's reference group was chosen, as words (the document keeps the key).
+REFERENCE_RULE_WORDS = {
+    "declared": "declared",
+    "highest_selection_rate": "none declared: the group with the highest selection rate",
+    "majority": "the largest group",
+}
+
+
+def reference_rule_words(rule: str) -> str:
+    return REFERENCE_RULE_WORDS.get(rule, str(rule).replace("_", " "))
+
+
 def _interval(low, high, level: str, signed: bool = False, digits: int = 3) -> str:
     if low is None or high is None:
         return ""

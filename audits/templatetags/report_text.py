@@ -2,7 +2,7 @@
 
 from django import template
 
-from audits.reports.sentences import verdict_word
+from audits.reports.sentences import reference_rule_words, verdict_word
 
 register = template.Library()
 
@@ -11,3 +11,9 @@ register = template.Library()
 def verdict_label(verdict: str) -> str:
     """'insufficient_data' -> 'insufficient data': a verdict as words, never a raw key."""
     return verdict_word(str(verdict))
+
+
+@register.filter
+def reference_rule(rule: str) -> str:
+    """'highest_selection_rate' -> how the reference group was chosen, in words."""
+    return reference_rule_words(str(rule))

@@ -3,7 +3,11 @@
 from django.http import Http404
 from django.shortcuts import render
 
+from audits import selectors
+from audits.choices import Role
 from audits.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+
+NO_WORKSPACE = "You belong to no workspace yet, so there is nowhere to create this."
 
 
 def get_scoped(queryset, pk: int, what: str):
@@ -22,3 +26,22 @@ def refused_page(request, exc: ApplicationError):
 
 def is_refusal(exc: ApplicationError) -> bool:
     return isinstance(exc, PermissionDeniedError | NotFoundError)
+
+
+def read_only_page(request):
+    """The refused page (403) instead of a form that creates something, for a user who may create nothing in any
+    workspace (the navigation hides its links by the same selector). Only the empty form is refused here: what is
+    posted goes to the service, which decides."""
+    if request.method != "GET" or selectors.workspace_writable_list(user=request.user).exists():
+        return None
+    roles = selectors.workspace_roles(user=request.user)
+    workspaces = selectors.workspace_list(user=request.user).order_by("name")
+    if not roles:
+        message = NO_WORKSPACE
+    else:
+        held = "; ".join(f"{Role(roles[w.pk]).label.lower()} in {w.name}" for w in workspaces)
+        message = (
+            f"Your role ({held}) lets you read datasets, models and reports, not create them: uploading datasets, "
+            "registering models and starting audits need the auditor or admin role."
+        )
+    return render(request, "frontend/refused.html", {"message": message}, status=403)

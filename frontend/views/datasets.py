@@ -11,7 +11,7 @@ from audits.exceptions import ApplicationError
 from audits.services.datasets import dataset_create
 
 from ..forms import DatasetUploadForm, show_service_error
-from ._common import get_scoped, is_refusal, refused_page
+from ._common import get_scoped, is_refusal, read_only_page, refused_page
 
 
 @login_required
@@ -22,6 +22,9 @@ def dataset_list(request):
 
 @login_required
 def dataset_upload(request):
+    refused = read_only_page(request)
+    if refused is not None:
+        return refused
     form = DatasetUploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:

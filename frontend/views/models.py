@@ -8,7 +8,7 @@ from audits.exceptions import ApplicationError
 from audits.services.models import model_register
 
 from ..forms import ModelRegisterForm, show_service_error
-from ._common import get_scoped, is_refusal, refused_page
+from ._common import get_scoped, is_refusal, read_only_page, refused_page
 
 
 @login_required
@@ -19,6 +19,9 @@ def model_list(request):
 
 @login_required
 def model_register_page(request):
+    refused = read_only_page(request)
+    if refused is not None:
+        return refused
     initial = {"dataset": request.GET.get("dataset")} if request.GET.get("dataset") else None
     form = ModelRegisterForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -10,7 +10,7 @@ from audits.services.audit_runs import audit_run_create
 from audits.services.plans import audit_plan_create
 
 from ..forms import PlanForm
-from ._common import is_refusal, refused_page
+from ._common import is_refusal, read_only_page, refused_page
 
 
 def _chosen(request, form: PlanForm, name: str):
@@ -23,6 +23,9 @@ def _chosen(request, form: PlanForm, name: str):
 
 @login_required
 def plan_new(request):
+    refused = read_only_page(request)
+    if refused is not None:
+        return refused
     initial = {key: request.GET[key] for key in ("model", "dataset") if request.GET.get(key)}
     form = PlanForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():

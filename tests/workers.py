@@ -1,4 +1,8 @@
-"""Real `celery worker` processes on Redis, sharing the test database and media folder."""
+"""Real `celery worker` processes on Redis, sharing the test database and media folder.
+
+The `celery_workers` fixture is offered to every test through tests/conftest.py (the integration tier and the
+browser story of the whole workflow use it).
+"""
 
 import os
 import subprocess
@@ -10,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _start_worker(name: str, log_path: Path) -> subprocess.Popen:
