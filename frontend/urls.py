@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("datasets/", views.dataset_list, name="dataset-list"),
     path("datasets/upload/", views.dataset_upload, name="dataset-upload"),
+    path("datasets/upload/preview/", views.dataset_upload_preview, name="dataset-upload-preview"),
     path("datasets/<int:pk>/", views.dataset_detail, name="dataset-detail"),
     path("models/", views.model_list, name="model-list"),
     path("models/register/", views.model_register_page, name="model-register"),

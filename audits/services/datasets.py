@@ -13,6 +13,7 @@ from audits.choices import EventAction, MissingPolicy
 from audits.exceptions import ApplicationError
 from audits.ingestion import AuditColumns, IngestionError, read_table, validate_audit_columns
 from audits.models import Dataset, ModelArtifact, ProtectedAttribute, Workspace
+from explainers.audit_settings import PlanSettings
 from explainers.pipeline.columns import normalise_values
 
 from .events import event_record
@@ -114,6 +115,58 @@ def dataset_create(
     except BaseException:
         default_storage.delete(stored_name)  # never leave a file without its record
         raise
+
+
+PREVIEW_MAX_GROUPS = 20  # a column with more distinct values is shown by its count only (not a group column)
+
+
+def dataset_preview(
+    *, user, workspace: Workspace, upload, encoding: str | None = None, delimiter: str | None = None
+) -> dict:
+    """What an upload holds, before anything is stored: rows, and per column its type, missing values and, for a
+    column of at most PREVIEW_MAX_GROUPS distinct values, each group's size and the groups under the minimum size.
+
+    Reads the file with the same checks as dataset_create (size, rows, columns, content) and stores nothing: no
+    file, no record, no event. Only aggregates are returned, never a row. Raises ApplicationError (400) for a file
+    dataset_create would refuse, PermissionDeniedError / NotFoundError when the user may not upload here.
+    """
+    workspace_require_role(user=user, workspace=workspace)
+    try:
+        parsed = read_table(
+            _read_upload(upload),
+            encoding=encoding or None,
+            delimiter=delimiter or None,
+            max_bytes=settings.AUDIT_UPLOAD_MAX_BYTES,
+            max_rows=settings.AUDIT_UPLOAD_MAX_ROWS,
+            max_columns=settings.AUDIT_UPLOAD_MAX_COLUMNS,
+        )
+    except IngestionError as exc:
+        raise ApplicationError(exc.message, field=exc.field) from exc
+    frame, minimum = parsed.frame, PlanSettings().min_group_size
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        counts = series.dropna().astype(str).value_counts()
+        groups = [(str(v), int(n)) for v, n in counts.items()] if len(counts) <= PREVIEW_MAX_GROUPS else None
+        columns.append(
+            {
+                "name": str(name),
+                "dtype": str(series.dtype),
+                "missing": int(series.isna().sum()),
+                "distinct": int(len(counts)),
+                "groups": groups,
+                "small": [g for g, n in groups if n < minimum] if groups else [],
+            }
+        )
+    return {
+        "rows": len(frame),
+        "format": parsed.source_format,
+        "encoding": parsed.encoding,
+        "delimiter": parsed.delimiter,
+        "min_group_size": minimum,
+        "columns": columns,
+        "renamed_columns": parsed.renamed_columns,
+    }
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Upload dataset: the file and the roles of its columns (dataset_create)."""
 
 from django import forms
+from django.urls import reverse_lazy
 
 from audits.choices import MissingPolicy
 from audits.exceptions import ApplicationError
@@ -15,7 +16,20 @@ class DatasetUploadForm(_WorkspaceForm):
         ("Protected attributes", ("protected", "reference", "missing_policy")),
         ("Optional: scores and text", ("score_column", "score_higher_is_favourable", "text_column")),
     )
-    file = forms.FileField(label="File (CSV or Parquet)")
+    PREVIEW_AFTER = "File"  # the chosen file's columns and group sizes appear in this section (htmx)
+    file = forms.FileField(
+        label="File (CSV or Parquet)",
+        help_text="Once chosen, its columns and each group's size are shown below, before anything is stored.",
+        widget=forms.ClearableFileInput(
+            attrs={
+                "hx-post": reverse_lazy("frontend:dataset-upload-preview"),
+                "hx-trigger": "change",
+                "hx-target": "#file-preview",
+                "hx-swap": "innerHTML",
+                "hx-encoding": "multipart/form-data",
+            }
+        ),
+    )
     name = forms.CharField(label="Name", max_length=200, required=False, help_text="Defaults to the file name.")
     decision_column = forms.CharField(
         label="Decision column", required=False, help_text="The column holding the decisions to audit (e.g. decision)."
@@ -36,7 +50,10 @@ class DatasetUploadForm(_WorkspaceForm):
     reference = forms.CharField(
         label="Reference groups",
         required=False,
-        help_text="Optional, column=group comma-separated, e.g. sex=male. Without one, the largest group is used.",
+        help_text=(
+            "Optional, column=group comma-separated, e.g. sex=male. Without one, the group with the highest "
+            "selection rate (among groups of the minimum size) is used."
+        ),
     )
     missing_policy = forms.ChoiceField(
         label="Missing values", choices=MissingPolicy.choices, initial=MissingPolicy.DROP_ROWS

@@ -8,7 +8,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from audits import selectors
 from audits.constants import PLAN_DEFAULTS
 from audits.exceptions import ApplicationError
-from audits.services.datasets import dataset_create
+from audits.services.datasets import dataset_create, dataset_preview
 
 from ..forms import DatasetUploadForm, show_service_error
 from ._common import get_scoped, is_refusal, read_only_page, refused_page
@@ -40,6 +40,28 @@ def dataset_upload(request):
                 return HttpResponseClientRedirect(reverse("frontend:dataset-detail", kwargs={"pk": dataset.pk}))
             return redirect("frontend:dataset-detail", pk=dataset.pk)
     return render(request, "frontend/datasets/upload.html", {"form": form})
+
+
+@login_required
+def dataset_upload_preview(request):
+    """The chosen file's columns and group sizes, before anything is stored (htmx partial of the upload form)."""
+    if request.method != "POST" or not request.FILES.get("file"):
+        return render(request, "frontend/datasets/_preview.html", {"preview": None})
+    workspace = selectors.workspace_writable_list(user=request.user).filter(pk=request.POST.get("workspace")).first()
+    workspace = workspace or selectors.workspace_writable_list(user=request.user).order_by("name").first()
+    if workspace is None:
+        return render(request, "frontend/datasets/_preview.html", {"error": "Your role lets you read, not upload."})
+    try:
+        preview = dataset_preview(
+            user=request.user,
+            workspace=workspace,
+            upload=request.FILES["file"],
+            encoding=request.POST.get("encoding") or None,
+            delimiter=request.POST.get("delimiter") or None,
+        )
+    except ApplicationError as exc:
+        return render(request, "frontend/datasets/_preview.html", {"error": exc.message})
+    return render(request, "frontend/datasets/_preview.html", {"preview": preview})
 
 
 @login_required

@@ -1,5 +1,7 @@
 """Datasets pages: the list, the upload form calling dataset_create, and the stored profile."""
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from audits.models import AuditEvent, Dataset, ModelArtifact
 from tests.audits.factories import DatasetFactory
 from tests.factories import credit_frame, csv_upload
@@ -142,3 +144,27 @@ def test_pages_need_a_login(client):
     for url in ("/datasets/", "/datasets/upload/", "/models/", "/models/register/", "/audits/new/", "/runs/"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+
+
+def test_a_chosen_file_is_previewed_with_group_sizes_and_nothing_is_stored(auditor_page):
+    form = _form()
+    response = auditor_page.post("/datasets/upload/preview/", {"file": form["file"]}, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200 and "What the file holds" in html
+    assert "600 rows" in html and "female: " in html and "age_band" in html
+    assert not Dataset.objects.exists() and not AuditEvent.objects.filter(action="dataset.created").exists()
+
+
+def test_a_preview_of_a_refused_file_says_why(auditor_page):
+    pickle = SimpleUploadedFile("data.csv", b"\x80\x04\x95 not a table", content_type="text/csv")
+
+    html = auditor_page.post("/datasets/upload/preview/", {"file": pickle}).content.decode()
+
+    assert "This file cannot be uploaded" in html and "pickle" in html
+
+
+def test_a_viewer_gets_no_preview(viewer_page):
+    html = viewer_page.post("/datasets/upload/preview/", {"file": _form()["file"]}).content.decode()
+
+    assert "lets you read, not upload" in html and "What the file holds" not in html

@@ -40,6 +40,7 @@ PAGES = [  # pages that hold no object id: each user sees their own workspaces' 
 PARTIALS = ["home-in-progress"]  # the dashboard's polled fragment
 STAFF_ONLY = ["trail-verify"]  # re-hashes the platform's whole trail: 404 to every member who is not staff
 OWN_ACTIONS = ["account-token-create", "account-token-revoke", "login", "logout"]  # the user's own, no workspace
+UPLOAD_PREVIEW = ["dataset-upload-preview"]  # POST of the user's own file: stores nothing, reads no object
 
 CREATE_FORMS = ("dataset-upload", "model-register", "plan-new")  # refused (403) to a user who may create nothing
 WRITE_CONTROLS = ("Upload dataset", "Register model", "New audit", "Run now", "Submit for review", "Approve")
@@ -101,6 +102,7 @@ def test_every_url_name_is_placed_and_an_outsider_gets_404_on_every_object_of_th
     auditor, reviewer, workspace, outsider_page
 ):
     placed = {*OBJECT_PAGES, *OBJECT_DOWNLOADS, *OBJECT_ACTIONS, *PAGES, *PARTIALS, *STAFF_ONLY, *OWN_ACTIONS}
+    placed |= set(UPLOAD_PREVIEW)
     assert placed == _url_names()
     objects = _objects(auditor, reviewer, workspace)
 

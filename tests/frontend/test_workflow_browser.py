@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from audits.models import AuditRun
+from audits.models import AuditRun, Dataset
 from audits.services import audit_runs
 from audits.services.audit_execution import audit_run_execute
 from tests.factories import credit_frame
@@ -63,6 +63,11 @@ def test_an_auditor_uploads_registers_builds_a_plan_and_sees_the_run_finish(
     page.click("nav >> text=Datasets")
     page.click("text=Upload dataset")
     page.set_input_files("#id_file", str(csv))
+    page.wait_for_selector("#file-preview >> text=What the file holds")  # before anything is stored
+    preview = page.inner_text("#file-preview")
+    assert "600 rows" in preview and "female: " in preview and "male: " in preview
+    assert not Dataset.objects.exists()
+    pages.check("02a-dataset-upload-preview")
     page.fill("#id_name", "Credit decisions 2026")
     page.fill("#id_decision_column", "decison")  # a typo first: the error shows next to the field
     page.fill("#id_decision_favourable", "approve")

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audits.canonical import sha256_hex
 from audits.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from audits.models import AuditEvent, Dataset, ModelArtifact, ProtectedAttribute
-from audits.services.datasets import dataset_create
+from audits.services.datasets import dataset_create, dataset_preview
 from tests.audits.factories import ProtectedAttributeFactory
 from tests.factories import credit_frame, csv_upload
 
@@ -111,3 +112,24 @@ def test_reviewers_and_outsiders_cannot_upload(reviewer, outsider, workspace, _m
         dataset_create(user=outsider, workspace=workspace, upload=csv_upload(credit_frame()), **FIELDS)
 
     assert _nothing_stored(Path(_media_root))
+
+
+def test_a_preview_reads_the_file_with_the_same_checks_and_stores_nothing(auditor, workspace, outsider):
+    events = AuditEvent.objects.count()
+
+    preview = dataset_preview(user=auditor, workspace=workspace, upload=csv_upload(credit_frame()))
+
+    columns = {c["name"]: c for c in preview["columns"]}
+    frame = credit_frame()
+    assert preview["rows"] == len(frame) and preview["min_group_size"] == 30
+    assert dict(columns["sex"]["groups"]) == frame["sex"].value_counts().to_dict()
+    assert columns["sex"]["small"] == [] and columns["repaid"]["missing"] == 0
+    small = dataset_preview(user=auditor, workspace=workspace, upload=csv_upload(frame.head(40)))
+    assert {c["name"]: c["small"] for c in small["columns"]}["sex"]  # 40 rows: some sex group is under 30
+    assert AuditEvent.objects.count() == events and not Dataset.objects.exists()
+    with pytest.raises(ApplicationError, match="pickle"):
+        dataset_preview(
+            user=auditor, workspace=workspace, upload=SimpleUploadedFile("x.csv", b"\x80\x04\x95 not a table")
+        )
+    with pytest.raises(NotFoundError):
+        dataset_preview(user=outsider, workspace=workspace, upload=csv_upload(credit_frame()))
