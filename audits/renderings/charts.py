@@ -106,28 +106,9 @@ def disparate_impact_chart(attribute: dict, results: list[dict]) -> str:
     def x_of(value: float) -> float:
         return LABEL_WIDTH + span * min(value, top) / top
 
-    height = TOP + ROW * len(rows) + 4
     ticks = [t / 2 for t in range(int(top * 2) + 1)] if top <= 2 else list(range(int(top) + 1))
-    parts = [
-        f'<rect x="{_c(x_of(band_low))}" y="{_c(TOP)}" width="{_c(x_of(band_high) - x_of(band_low))}" '
-        f'height="{_c(height - TOP)}" fill="#d8f3dc"/>',
-        *_axis(x_of, ticks, TOP, height),
-        f'<line x1="{_c(x_of(1))}" y1="{_c(TOP)}" x2="{_c(x_of(1))}" y2="{_c(height)}" stroke="#1d3557"/>',
-    ]
-    for index, row in enumerate(rows):
-        y = TOP + ROW * index
-        parts.append(_label(row["group"], y))
-        colour = COLOURS.get(row["verdict"], "#111")
-        if row["ci_low"] is not None and row["ci_high"] is not None:
-            low, high = x_of(row["ci_low"]), x_of(row["ci_high"])
-            parts.append(
-                f'<line x1="{_c(low)}" y1="{_c(y + 9)}" x2="{_c(high)}" y2="{_c(y + 9)}" stroke="{colour}" '
-                'stroke-width="2"/>'
-            )
-        if row["value"] is not None:
-            parts.append(f'<circle cx="{_c(x_of(row["value"]))}" cy="{_c(y + 9)}" r="4" fill="{colour}"/>')
-        parts.append(f'<text x="{_c(WIDTH - 4)}" y="{_c(y + 12)}" text-anchor="end">{fmt_number(row["value"])}</text>')
-    return _svg(height, f"Disparate impact against {attribute['reference_group']}: {attribute['attribute']}", parts)
+    title = f"Disparate impact against {attribute['reference_group']}: {attribute['attribute']}"
+    return _forest(rows, x_of, ticks, parity=1, band=(band_low, band_high), title=title)
 
 
 def difference_forest_chart(attribute: dict, results: list[dict], metric: str) -> str:
@@ -145,14 +126,21 @@ def difference_forest_chart(attribute: dict, results: list[dict], metric: str) -
     def x_of(value: float) -> float:
         return LABEL_WIDTH + span * (max(-edge, min(value, edge)) + edge) / (2 * edge)
 
-    height = TOP + ROW * len(rows) + 4
     step = 0.1 if edge <= 0.3 else 0.25 if edge <= 0.6 else 0.5
     ticks = [round(k * step, 2) for k in range(-int(edge / step), int(edge / step) + 1)]
+    title = f"{metric.replace('_', ' ')} against {attribute['reference_group']}: {attribute['attribute']}"
+    return _forest(rows, x_of, ticks, parity=0, band=(band_low, band_high), title=title)
+
+
+def _forest(rows: list[dict], x_of, ticks: list, *, parity: float, band: tuple[float, float], title: str) -> str:
+    """One row per group: the point, its bootstrap interval, the pass band shaded and the parity line."""
+    height = TOP + ROW * len(rows) + 4
+    band_low, band_high = band
     parts = [
         f'<rect x="{_c(x_of(band_low))}" y="{_c(TOP)}" width="{_c(x_of(band_high) - x_of(band_low))}" '
         f'height="{_c(height - TOP)}" fill="#d8f3dc"/>',
         *_axis(x_of, ticks, TOP, height),
-        f'<line x1="{_c(x_of(0))}" y1="{_c(TOP)}" x2="{_c(x_of(0))}" y2="{_c(height)}" stroke="#1d3557"/>',
+        f'<line x1="{_c(x_of(parity))}" y1="{_c(TOP)}" x2="{_c(x_of(parity))}" y2="{_c(height)}" stroke="#1d3557"/>',
     ]
     for index, row in enumerate(rows):
         y = TOP + ROW * index
@@ -167,6 +155,4 @@ def difference_forest_chart(attribute: dict, results: list[dict], metric: str) -
         if row["value"] is not None:
             parts.append(f'<circle cx="{_c(x_of(row["value"]))}" cy="{_c(y + 9)}" r="4" fill="{colour}"/>')
         parts.append(f'<text x="{_c(WIDTH - 4)}" y="{_c(y + 12)}" text-anchor="end">{fmt_number(row["value"])}</text>')
-    return _svg(
-        height, f"{metric.replace('_', ' ')} against {attribute['reference_group']}: {attribute['attribute']}", parts
-    )
+    return _svg(height, title, parts)

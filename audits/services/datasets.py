@@ -38,6 +38,21 @@ def _read_upload(upload) -> bytes:
     return upload.read(limit + 1)
 
 
+def _parse_upload(upload, *, encoding: str | None, delimiter: str | None):
+    """The upload read by content within the size, row and column bounds; ApplicationError naming the fault."""
+    try:
+        return read_table(
+            _read_upload(upload),
+            encoding=encoding or None,
+            delimiter=delimiter or None,
+            max_bytes=settings.AUDIT_UPLOAD_MAX_BYTES,
+            max_rows=settings.AUDIT_UPLOAD_MAX_ROWS,
+            max_columns=settings.AUDIT_UPLOAD_MAX_COLUMNS,
+        )
+    except IngestionError as exc:
+        raise ApplicationError(exc.message, field=exc.field) from exc
+
+
 def dataset_create(
     *,
     user,
@@ -77,15 +92,8 @@ def dataset_create(
         text_column=text_column.strip(),
         score_column=score_column.strip(),
     )
+    parsed = _parse_upload(upload, encoding=encoding, delimiter=delimiter)
     try:
-        parsed = read_table(
-            _read_upload(upload),
-            encoding=encoding or None,
-            delimiter=delimiter or None,
-            max_bytes=settings.AUDIT_UPLOAD_MAX_BYTES,
-            max_rows=settings.AUDIT_UPLOAD_MAX_ROWS,
-            max_columns=settings.AUDIT_UPLOAD_MAX_COLUMNS,
-        )
         profile = validate_audit_columns(parsed.frame, columns)
     except IngestionError as exc:
         raise ApplicationError(exc.message, field=exc.field) from exc
@@ -131,17 +139,7 @@ def dataset_preview(
     dataset_create would refuse, PermissionDeniedError / NotFoundError when the user may not upload here.
     """
     workspace_require_role(user=user, workspace=workspace)
-    try:
-        parsed = read_table(
-            _read_upload(upload),
-            encoding=encoding or None,
-            delimiter=delimiter or None,
-            max_bytes=settings.AUDIT_UPLOAD_MAX_BYTES,
-            max_rows=settings.AUDIT_UPLOAD_MAX_ROWS,
-            max_columns=settings.AUDIT_UPLOAD_MAX_COLUMNS,
-        )
-    except IngestionError as exc:
-        raise ApplicationError(exc.message, field=exc.field) from exc
+    parsed = _parse_upload(upload, encoding=encoding, delimiter=delimiter)
     frame, minimum = parsed.frame, PlanSettings().min_group_size
     columns = []
     for name in frame.columns:
