@@ -13,7 +13,7 @@ from audits.choices import EventAction, MissingPolicy
 from audits.exceptions import ApplicationError
 from audits.ingestion import AuditColumns, IngestionError, read_table, validate_audit_columns
 from audits.models import Dataset, ModelArtifact, ProtectedAttribute, Workspace
-from explainers.audit_settings import PlanSettings
+from explainers.audit_settings import DEFAULT_MIN_GROUP_SIZE
 from explainers.pipeline.columns import normalise_values
 
 from .events import event_record
@@ -140,7 +140,7 @@ def dataset_preview(
     """
     workspace_require_role(user=user, workspace=workspace)
     parsed = _parse_upload(upload, encoding=encoding, delimiter=delimiter)
-    frame, minimum = parsed.frame, PlanSettings().min_group_size
+    frame, minimum = parsed.frame, DEFAULT_MIN_GROUP_SIZE
     columns = []
     for name in frame.columns:
         series = frame[name]
