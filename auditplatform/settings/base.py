@@ -152,7 +152,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged message after this many seconds; longer than the hard limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4000}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4000, "socket_connect_timeout": 3}
 # Results are kept only where needed (the chunk counts a chord gathers); the rest is in the database.
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = True
@@ -163,6 +163,12 @@ CELERY_BEAT_SCHEDULE = {
 # A running audit writes a heartbeat; the sweeper requeues runs silent for longer than this.
 AUDIT_HEARTBEAT_TIMEOUT_SECONDS = env.int("AUDIT_HEARTBEAT_TIMEOUT_SECONDS", default=300)
 AUDIT_MAX_ATTEMPTS = 3
+# A QUEUED run whose message never reached the broker is sent again after this grace; one handed over longer ago
+# than the timeout is sent again too (a lost message). A duplicate is harmless: the claim is conditional.
+AUDIT_ENQUEUE_GRACE_SECONDS = env.int("AUDIT_ENQUEUE_GRACE_SECONDS", default=30)
+AUDIT_QUEUED_TIMEOUT_SECONDS = env.int("AUDIT_QUEUED_TIMEOUT_SECONDS", default=900)
+# Publishing gives up quickly when the broker is down (the run is kept and re-sent by the sweeper).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 # Datasets are stored in Parquet row groups of this many rows; an audit counts one chunk of
 # AUDIT_CHUNK_ROW_GROUPS row groups at a time, fanned out over workers (a chord) when AUDIT_FANOUT is on
 # and a result backend is configured.

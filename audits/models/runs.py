@@ -63,6 +63,8 @@ class AuditRun(models.Model):
     stage = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the broker last accepted this run's message; null while it never did (the sweeper sends it again).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True)
     device = models.CharField(max_length=50, blank=True)
     timings = models.JSONField(default=dict, blank=True)

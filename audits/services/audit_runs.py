@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audits.choices import GPU_MODEL_KINDS, EventAction, RunStatus
@@ -24,14 +24,23 @@ def _queue(run_id: int) -> str | None:
     return settings.AUDIT_GPU_QUEUE if kind in GPU_MODEL_KINDS else None
 
 
-def _enqueue(run_id: int) -> None:
+def _enqueue(run_id: int) -> bool:
+    """Send the run's task to the broker and note when it was handed over; False when the broker refused it.
+
+    The run stays QUEUED either way: a run whose message never reached the broker (or was lost there) is sent
+    again by the sweeper, so a broker outage delays runs but loses none. Called after commit, so an exception
+    here would reach the client as an error about a run that was in fact created: it is logged instead.
+    """
     from audits.tasks import audit_run_execute_task  # tasks import services; import late to avoid a cycle
 
-    queue = _queue(run_id)
-    if queue:
-        audit_run_execute_task.apply_async(args=[run_id], queue=queue)
-    else:
-        audit_run_execute_task.delay(run_id)
+    try:
+        audit_run_execute_task.apply_async(args=[run_id], queue=_queue(run_id))
+    except Exception as exc:  # noqa: BLE001 - any broker failure (kombu, redis, socket) leaves the run for the sweeper
+        logger.warning("Run %s stays queued: the broker refused its message (%s); the sweeper sends it again.",
+                       run_id, exc)
+        return False
+    AuditRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(enqueued_at=timezone.now())
+    return True
 
 
 @transaction.atomic
@@ -110,14 +119,29 @@ def audit_run_fail(*, run_id: int, error: str, task_id: str = "") -> AuditRun:
     return run
 
 
-def audit_runs_sweep(*, now=None) -> dict[str, list[int]]:
-    """Requeue RUNNING runs whose heartbeat stopped; fail those that used their attempts.
+def _undelivered_runs(now) -> list[int]:
+    """QUEUED runs whose message may be lost: never handed to the broker (after a short grace, so a run being
+    created right now is not sent twice), or handed over longer ago than AUDIT_QUEUED_TIMEOUT_SECONDS."""
+    grace = now - timedelta(seconds=settings.AUDIT_ENQUEUE_GRACE_SECONDS)
+    never_sent = Q(enqueued_at__isnull=True, created_at__lt=grace)
+    stale = Q(enqueued_at__lt=now - timedelta(seconds=settings.AUDIT_QUEUED_TIMEOUT_SECONDS))
+    return list(AuditRun.objects.filter(never_sent | stale, status=RunStatus.QUEUED).values_list("pk", flat=True))
 
-    Writes run.requeued or run.failed for each run touched; enqueues requeued runs on commit.
+
+def audit_runs_sweep(*, now=None) -> dict[str, list[int]]:
+    """Requeue RUNNING runs whose heartbeat stopped; fail those that used their attempts; send again the QUEUED
+    runs whose message never reached the broker or has waited there too long (the claim is conditional, so a
+    message that was only slow, not lost, finds its run taken and does nothing).
+
+    Writes run.requeued or run.failed for each RUNNING run touched and enqueues requeued runs on commit. Returns
+    the ids under "requeued", "failed" and "resent" (re-sent QUEUED runs: no event, the run's state is unchanged).
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.AUDIT_HEARTBEAT_TIMEOUT_SECONDS)
-    touched: dict[str, list[int]] = {"requeued": [], "failed": []}
+    touched: dict[str, list[int]] = {"requeued": [], "failed": [], "resent": []}
+    for run_id in _undelivered_runs(now):
+        if _enqueue(run_id):
+            touched["resent"].append(run_id)
     stalled = AuditRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", flat=True)
     for run_id in list(stalled):
         with transaction.atomic():

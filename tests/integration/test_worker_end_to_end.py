@@ -1,11 +1,16 @@
 """End to end on real services: upload over the API, a real Celery worker on Redis, a report in PostgreSQL."""
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from audits.models import AuditEvent, AuditReport
+from audits.models import AuditEvent, AuditReport, AuditRun
+from audits.services.audit_runs import audit_runs_sweep
 from audits.tasks import audit_run_execute_task
+from tests.audits.factories import AuditPlanFactory
+from tests.broker import broker_down
 from tests.factories import upload_form
 
 pytestmark = pytest.mark.integration
@@ -58,3 +63,27 @@ def test_compas_audit_through_api_and_a_real_worker(celery_workers, auditor_clie
     assert "'skipped'" in worker.log_path.read_text()
     assert AuditReport.objects.filter(run_id=run["id"]).count() == 1
     assert AuditEvent.objects.filter(action="run.started", object_id=str(run["id"])).count() == 1
+
+
+def test_a_run_asked_for_while_the_broker_is_down_runs_once_when_it_is_back(
+    celery_workers, auditor, workspace, auditor_client
+):
+    """Design.md section 8, "no run is lost": the run is committed while publishing fails (a clean 202, no HTML
+    500); when the broker answers again the sweeper sends it, a real worker runs it, exactly once."""
+    celery_workers(1)
+    plan = AuditPlanFactory(user=auditor, workspace=workspace)
+
+    with broker_down():
+        queued = auditor_client.post(f"/api/v1/plans/{plan.pk}/run/")
+    assert queued.status_code == 202 and queued.json()["status"] == "queued"
+    run_id = queued.json()["id"]
+    assert AuditRun.objects.get(pk=run_id).enqueued_at is None  # nothing reached the broker
+
+    AuditRun.objects.filter(pk=run_id).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert audit_runs_sweep()["resent"] == [run_id]
+
+    run = _wait_for(auditor_client, run_id)
+    assert run["status"] == "succeeded", run["error"]
+    assert AuditReport.objects.filter(run_id=run_id).count() == 1
+    assert AuditEvent.objects.filter(action="run.started", object_id=str(run_id)).count() == 1
+    assert audit_runs_sweep() == {"requeued": [], "failed": [], "resent": []}

@@ -72,7 +72,7 @@ def test_sweeper_requeues_a_run_whose_heartbeat_stopped(auditor, workspace, djan
     with django_capture_on_commit_callbacks() as callbacks:
         touched = audit_runs_sweep()
 
-    assert touched == {"requeued": [run.pk], "failed": []}
+    assert touched == {"requeued": [run.pk], "failed": [], "resent": []}
     assert AuditRun.objects.get(pk=run.pk).status == RunStatus.QUEUED
     assert len(callbacks) == 1  # the task is enqueued again on commit
 
@@ -84,7 +84,7 @@ def test_sweeper_fails_a_run_after_three_lost_deliveries(auditor, workspace):
 
     touched = audit_runs_sweep()
 
-    assert touched == {"requeued": [], "failed": [run.pk]}
+    assert touched == {"requeued": [], "failed": [run.pk], "resent": []}
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "3 times" in run.error
 
@@ -93,5 +93,5 @@ def test_sweeper_leaves_a_live_run_alone(auditor, workspace):
     run = make_run(auditor, workspace)
     audit_run_claim(run_id=run.pk, worker="alive")
 
-    assert audit_runs_sweep() == {"requeued": [], "failed": []}
+    assert audit_runs_sweep() == {"requeued": [], "failed": [], "resent": []}
     assert AuditRun.objects.get(pk=run.pk).status == RunStatus.RUNNING
