@@ -1,6 +1,6 @@
 """Review and sign-off of reports (design.md section 7): submitted -> in review -> approved / rejected /
-changes requested. Only reviewers and admins decide; nobody decides on an audit they requested or submitted.
-Every step, refused attempts included, is in the trail; an approval adds a signed statement."""
+changes requested. Only reviewers and admins decide; nobody decides on an audit they designed (its plan), requested
+or submitted. Every step, refused attempts included, is in the trail; an approval adds a signed statement."""
 
 from dataclasses import dataclass
 
@@ -71,7 +71,9 @@ def _decider_refusal(review: ReportReview, user, role: str) -> str:
     review_start, review_decide and review_allowed_actions share."""
     if role not in DECIDERS:
         return f"Only reviewers and admins can review; your role is '{role}'."
-    why = " (whoever requested or submitted an audit cannot review it)."
+    why = " (whoever designed, requested or submitted an audit cannot review it)."
+    if user.pk == review.report.run.plan.created_by_id:
+        return "You created this audit's plan (its attributes and bands); another reviewer must decide" + why
     if user.pk == review.report.run.requested_by_id:
         return "You requested this audit; another reviewer must decide" + why
     if user.pk == review.submitted_by_id:
@@ -165,12 +167,13 @@ class ReviewOptions:
 def review_allowed_actions(*, user, report: AuditReport) -> ReviewOptions:
     """The review steps `user` may take on `report` now, by the same rules the services enforce: submit (auditors
     and admins, no review yet), start (submitted) and approve / reject / request changes (in review) for reviewers
-    and admins who neither requested nor submitted the audit, comment (auditors, reviewers, admins) while open.
+    and admins who neither designed (created the plan), requested nor submitted the audit, comment (auditors,
+    reviewers, admins) while open.
     Reads only; raises nothing (a non-member gets no action)."""
     role = workspace_role(user=user, workspace=report.workspace)
     if role is None:
         return ReviewOptions(actions=())
-    review = ReportReview.objects.filter(report=report).select_related("report__run").first()
+    review = ReportReview.objects.filter(report=report).select_related("report__run__plan").first()
     if review is None:
         if role in WRITE_ROLES:
             return ReviewOptions(actions=(ReviewAction.SUBMIT,))

@@ -93,7 +93,7 @@ def test_an_admin_who_requested_or_an_admin_who_submitted_is_told_another_review
     by_requester = reviews.review_allowed_actions(user=requester, report=requested)
     by_submitter = reviews.review_allowed_actions(user=people["admin"], report=requested)
 
-    assert by_requester.reason.startswith("You requested this audit; another reviewer must decide")
+    assert by_requester.reason.startswith("You created this audit's plan (its attributes and bands); another reviewer")
     assert by_submitter.reason.startswith("You submitted this report; another reviewer must decide")
     assert ReviewAction.START not in by_requester.actions + by_submitter.actions
     assert not _service_accepts(requester, requested, ReviewAction.START)

@@ -7,7 +7,7 @@ from audits.choices import ReviewAction, ReviewStatus, Role
 from audits.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from audits.models import AuditEvent, ReportReview, ReportSignature, ReviewEntry
 from audits.services.reviews import review_comment, review_decide, review_start, review_submit
-from tests.audits.factories import MembershipFactory
+from tests.audits.factories import AuditPlanFactory, AuditReportFactory, AuditRunFactory, MembershipFactory
 
 
 def _event(action: str, review: ReportReview) -> AuditEvent:
@@ -226,3 +226,19 @@ def test_comments_after_a_decision_are_refused_and_change_nothing(report, audito
 
     assert _state() == before
     assert not review.entries.filter(action=ReviewAction.COMMENT).exists()
+
+
+def test_the_admin_who_created_the_plan_cannot_review_its_report(auditor, reviewer, workspace):
+    """Issue 14: whoever chose an audit's attributes and bands does not sign off its result, even as an admin and
+    even when someone else asked for the run."""
+    designer = MembershipFactory(workspace=workspace, role=Role.ADMIN).user
+    plan = AuditPlanFactory(user=designer, workspace=workspace)
+    report = AuditReportFactory(run=AuditRunFactory(user=auditor, workspace=workspace, plan=plan))
+    review = review_submit(user=auditor, report=report)
+
+    with pytest.raises(PermissionDeniedError, match="You created this audit's plan"):
+        review_start(user=designer, review=review)
+
+    assert ReportReview.objects.get(pk=review.pk).status == ReviewStatus.SUBMITTED
+    assert _event("review.refused", review).actor == designer
+    assert review_start(user=reviewer, review=review).status == ReviewStatus.IN_REVIEW
