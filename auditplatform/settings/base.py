@@ -132,6 +132,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Datasets, models, audit plans, runs and immutable reports, scoped to your workspaces.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs pages are for signed-in users (a session or an API token), not for anyone.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and ReDoc assets are served from the installed sidecar package: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -230,7 +230,8 @@ class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def artifact(self, request, pk=None):
-        """A probe's per-pair results (Parquet), as named in the run's report; the download is in the trail."""
+        """A probe's per-pair results (Parquet), as named in the run's report; the download is in the trail.
+        Row-level content: auditors, reviewers and admins only (a viewer gets 403)."""
         name = request.query_params.get("name", "")
         path = run_artifact_open(user=request.user, run=self.get_object(), name=name, request_id=request_id(request))
         response = HttpResponse(path.read_bytes(), content_type="application/vnd.apache.parquet")

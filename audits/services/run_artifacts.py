@@ -10,7 +10,7 @@ from audits.models import AuditReport, AuditRun
 
 from .audit_execution import run_artifact_folder
 from .events import event_record
-from .workspaces import READ_ROLES, workspace_require_role
+from .workspaces import ROW_LEVEL_ROLES, workspace_require_role
 
 
 @transaction.atomic
@@ -18,10 +18,11 @@ def run_artifact_open(*, user, run: AuditRun, name: str, request_id: str = "") -
     """The Parquet file of artifact `name` of `run` (row-level content: texts and scores of every pair).
 
     Raises NotFoundError unless the run's report names the artifact (no path is ever built from user input
-    alone) and ApplicationError when no name is given. Raises NotFoundError for a user outside the run's workspace.
+    alone) and ApplicationError when no name is given. Raises NotFoundError for a user outside the run's workspace
+    and PermissionDeniedError for a viewer (row-level content is for auditors, reviewers and admins).
     Writes event run.artifact_downloaded.
     """
-    workspace_require_role(user=user, workspace=run.workspace, roles=READ_ROLES)
+    workspace_require_role(user=user, workspace=run.workspace, roles=ROW_LEVEL_ROLES)
     if not name:
         raise ApplicationError("Name the artifact (see the report's probes: artifact.name).", field="name")
     report = AuditReport.objects.filter(run=run).first()

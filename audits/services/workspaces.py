@@ -13,6 +13,8 @@ from .events import event_record
 WRITE_ROLES = (Role.AUDITOR, Role.ADMIN)
 # Every member reads: reports, their exports and the run's artifacts.
 READ_ROLES = tuple(Role)
+# Row-level evidence (probe artifacts: every pair's row index and protected group) is not for viewers.
+ROW_LEVEL_ROLES = (Role.AUDITOR, Role.REVIEWER, Role.ADMIN)
 
 
 def workspace_role(*, user, workspace: Workspace) -> str | None:

@@ -4,10 +4,11 @@ import hashlib
 
 import pytest
 
-from audits.exceptions import ApplicationError, NotFoundError
+from audits.choices import Role
+from audits.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from audits.models import AuditEvent, ModelArtifact
 from audits.services.run_artifacts import run_artifact_open
-from tests.audits.factories import AuditPlanFactory, AuditReportFactory, DatasetFactory
+from tests.audits.factories import AuditPlanFactory, AuditReportFactory, DatasetFactory, MembershipFactory
 from tests.audits.flows.test_models_and_probes import _applicants, _skops_upload
 
 
@@ -70,3 +71,15 @@ def test_an_outsider_cannot_open_an_artifact_even_by_calling_the_service(probed,
         run_artifact_open(user=outsider, run=report.run, name=artifact["name"])
 
     assert not AuditEvent.objects.filter(action="run.artifact_downloaded").exists()
+
+
+def test_a_viewer_cannot_open_row_level_artifacts_but_a_reviewer_can(probed, workspace):
+    report, artifact = probed
+    viewer = MembershipFactory(workspace=workspace, role=Role.VIEWER).user
+    reviewer = MembershipFactory(workspace=workspace, role=Role.REVIEWER).user
+
+    with pytest.raises(PermissionDeniedError):
+        run_artifact_open(user=viewer, run=report.run, name=artifact["name"])
+    assert not AuditEvent.objects.filter(action="run.artifact_downloaded").exists()
+
+    assert run_artifact_open(user=reviewer, run=report.run, name=artifact["name"]).is_file()
