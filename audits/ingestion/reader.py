@@ -4,6 +4,7 @@ The format is decided by content: Parquet by its magic bytes, text by decoding i
 looks binary (zip, pickle, images, executables, NUL bytes) is refused before parsing.
 """
 
+import codecs
 import csv
 import hashlib
 import io
@@ -32,6 +33,8 @@ _BINARY_SIGNATURES = {
     b"\x93NUMPY": "a NumPy array file",
 }
 _DELIMITERS = ",;\t|"
+# Text codecs that are not file encodings (domain names, Python literals): refused as unknown.
+_NOT_FILE_ENCODINGS = {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"}
 
 
 class IngestionError(Exception):
@@ -74,7 +77,14 @@ def read_table(
     if data[:4] == b"PAR1":
         frame = _read_parquet(data, max_rows=max_rows, max_columns=max_columns)
         return ParsedTable(frame=frame, source_format="parquet", source_sha256=sha)
+    if delimiter:
+        _check_delimiter(delimiter)
     text, used_encoding = _decode(data, encoding)
+    if "\x00" in text:  # NUL anywhere, not only in the sniffed head: the CSV parsers stop on it
+        raise IngestionError(
+            "The file contains binary data (a NUL byte), so it is not a CSV text file. "
+            "Export the data as CSV (UTF-8) or Parquet."
+        )
     used_delimiter = delimiter or _sniff_delimiter(text)
     frame, renamed = _read_csv(text, used_delimiter, max_rows=max_rows, max_columns=max_columns)
     return ParsedTable(
@@ -120,17 +130,23 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
         )
     if encoding:
         try:
+            codec = codecs.lookup(encoding)
+        except LookupError:
+            codec = None
+        if codec is None or not codec._is_text_encoding or codec.name in _NOT_FILE_ENCODINGS:
+            raise IngestionError(f"Unknown encoding '{encoding}'. Use e.g. utf-8 or latin-1.", field="encoding")
+        try:
             return data.decode(encoding), encoding
-        except LookupError as exc:
-            raise IngestionError(
-                f"Unknown encoding '{encoding}'. Use e.g. utf-8 or latin-1.", field="encoding"
-            ) from exc
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise IngestionError(
                 f"The file is not valid {encoding}: byte {exc.start} (line {line}) cannot be decoded. "
                 "Re-save the file as UTF-8, or leave the encoding empty to detect it (Latin-1 is detected).",
                 field="encoding",
+            ) from exc
+        except (UnicodeError, ValueError, TypeError) as exc:  # codecs that fail in other ways (idna, punycode...)
+            raise IngestionError(
+                f"The file cannot be read as {encoding}. Re-save it as UTF-8.", field="encoding"
             ) from exc
     try:
         return data.decode("utf-8-sig"), "utf-8"
@@ -165,8 +181,21 @@ def _sniff_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
+def _check_delimiter(delimiter: str) -> None:
+    """One ASCII punctuation or whitespace character (the parsers take one byte); not a quote or a line end."""
+    if len(delimiter) != 1 or not delimiter.isascii() or delimiter.isalnum() or delimiter in '"\r\n':
+        raise IngestionError(
+            f"The delimiter must be one ASCII character such as , ; | or a tab, not '{delimiter}'. "
+            "Leave it empty to detect it.",
+            field="delimiter",
+        )
+
+
 def _read_csv(text: str, delimiter: str, *, max_rows: int, max_columns: int) -> tuple[pd.DataFrame, dict]:
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a header field over the csv module's field limit; the message holds no data
+        raise IngestionError(f"The header row could not be parsed ({exc}). Check the delimiter and quoting.") from exc
     header = [h.strip() for h in header]
     if len(header) > max_columns:
         _check_shape(0, len(header), max_rows=max_rows, max_columns=max_columns)
@@ -174,10 +203,10 @@ def _read_csv(text: str, delimiter: str, *, max_rows: int, max_columns: int) -> 
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, nrows=max_rows + 1, engine="c"
         )
-    except pd.errors.ParserError as exc:
-        raise IngestionError(f"The CSV could not be parsed: {exc}. Check the delimiter and quoting.") from exc
     except pd.errors.EmptyDataError as exc:
         raise IngestionError("The file has no header row.") from exc
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        raise IngestionError(f"The CSV could not be parsed: {exc}. Check the delimiter and quoting.") from exc
     _check_shape(len(frame), len(frame.columns), max_rows=max_rows, max_columns=max_columns)
     if frame.empty:
         raise IngestionError("The file has a header but no data rows.")

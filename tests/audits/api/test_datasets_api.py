@@ -113,7 +113,33 @@ MALFORMED = [
     pytest.param(
         lambda: SimpleUploadedFile("x.csv", b"sex,decision,repaid\n"), {}, "file", "no data rows", id="header-only"
     ),
+    # Issue 14: inputs that used to answer 500.
+    pytest.param(
+        lambda: csv_upload(credit_frame()), {"delimiter": "é"}, "delimiter", "one ASCII character", id="delim-e"
+    ),
+    pytest.param(
+        lambda: csv_upload(credit_frame()), {"delimiter": "a"}, "delimiter", "one ASCII character", id="delim-a"
+    ),
+    pytest.param(
+        lambda: csv_upload(credit_frame()), {"encoding": "punycode"}, "encoding", "Unknown encoding", id="puny"
+    ),
+    pytest.param(lambda: csv_upload(credit_frame()), {"encoding": "rot13"}, "encoding", "Unknown encoding", id="rot13"),
+    pytest.param(lambda: csv_upload(credit_frame()), {"encoding": "idna"}, "encoding", "Unknown encoding", id="idna"),
+    pytest.param(lambda: _long_header_field(), {}, "file", "header row could not be parsed", id="huge-header-field"),
+    pytest.param(lambda: _nul_after_the_head(), {}, "file", "binary data", id="nul-after-8-kb"),
 ]
+
+
+def _long_header_field() -> SimpleUploadedFile:
+    data = csv_upload(credit_frame()).read()
+    return SimpleUploadedFile("x.csv", b'"' + b"h" * 140_000 + b'",' + data)
+
+
+def _nul_after_the_head() -> SimpleUploadedFile:
+    """A NUL byte well past the first 8 KB (the binary sniffing window), in a row of protected labels."""
+    data = csv_upload(credit_frame(n=2000)).read()
+    cut = data.index(b"\n", 20_000) + 1
+    return SimpleUploadedFile("x.csv", data[:cut] + b"F\x00emale" + data[cut:])
 
 
 @pytest.mark.parametrize(("make_file", "overrides", "field", "message"), MALFORMED)
