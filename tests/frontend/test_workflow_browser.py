@@ -38,6 +38,12 @@ class Pages:
         self.page = page
         self.problems: dict[str, list[str]] = {}
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # Anything our Content-Security-Policy blocks (an inline script or handler, a foreign source) is a defect.
+        page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.problems.setdefault("content-security-policy", []).append(f"{self.page.url}: {message.text}")
 
     def check(self, name: str) -> None:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
