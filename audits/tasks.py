@@ -12,10 +12,13 @@ from audits.services.audit_runs import audit_runs_sweep
 def audit_run_execute_task(self, run_id: int) -> str:
     """Execute audit run `run_id`. Idempotent: the service claims the run before doing anything.
 
-    Not retried by Celery: a failed audit keeps its error; a lost worker is handled by the sweeper.
+    Not retried by Celery: a failed audit keeps its error. When the worker process running it dies, the message
+    comes back (reject_on_worker_lost) flagged as redelivered and resumes the run at once; a whole worker host
+    that vanished is handled by the sweeper.
     """
     worker = f"{self.request.hostname or socket.gethostname()}"
-    run = audit_run_execute(run_id=run_id, worker=worker, task_id=self.request.id or "")
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    run = audit_run_execute(run_id=run_id, worker=worker, task_id=self.request.id or "", redelivered=redelivered)
     return run.status if run is not None else "skipped"
 
 

@@ -17,7 +17,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _start_worker(name: str, log_path: Path) -> subprocess.Popen:
+def _start_worker(name: str, log_path: Path, pool: str = "solo") -> subprocess.Popen:
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -36,7 +36,8 @@ def _start_worker(name: str, log_path: Path) -> subprocess.Popen:
             "auditplatform",
             "worker",
             "--pool",
-            "solo",
+            pool,
+            *(["--concurrency", "1"] if pool == "prefork" else []),
             "-Q",
             "default,gpu",
             "--without-gossip",
@@ -63,10 +64,11 @@ def celery_workers(transactional_db, _media_root, tmp_path):
     app.control.purge()  # messages left by an interrupted earlier run must not reach these workers
     started: list[subprocess.Popen] = []
 
-    def start(count: int = 1) -> list[subprocess.Popen]:
+    def start(count: int = 1, pool: str = "solo") -> list[subprocess.Popen]:
+        """`pool="prefork"` runs tasks in a child process (concurrency 1), as production workers do."""
         for index in range(count):
             name = f"itest{len(started) + index}-{os.getpid()}@localhost"
-            started.append(_start_worker(name, tmp_path / f"worker{len(started) + index}.log"))
+            started.append(_start_worker(name, tmp_path / f"worker{len(started) + index}.log", pool))
         deadline = time.monotonic() + 60
         for process in started:
             while not app.control.ping(destination=[process.name], timeout=0.5):

@@ -66,6 +66,8 @@ class AuditRun(models.Model):
     # When the broker last accepted this run's message; null while it never did (the sweeper sends it again).
     enqueued_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True)
+    # The Celery task id of the message that claimed the run (a redelivery of that same message resumes it).
+    task_id = models.CharField(max_length=255, blank=True)
     device = models.CharField(max_length=50, blank=True)
     timings = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)

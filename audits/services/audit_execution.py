@@ -119,14 +119,15 @@ def _fan_out_enabled() -> bool:
     return settings.AUDIT_FANOUT and not current_app.conf.task_always_eager and bool(current_app.conf.result_backend)
 
 
-def audit_run_execute(*, run_id: int, worker: str, task_id: str = "") -> AuditRun | None:
+def audit_run_execute(*, run_id: int, worker: str, task_id: str = "", redelivered: bool = False) -> AuditRun | None:
     """Claim and execute a run, ending in a stored report (SUCCEEDED) or a kept error (FAILED).
 
-    A redelivered message finds the run no longer queued and does nothing. A dataset of several chunks
+    A duplicate message finds the run no longer queued and does nothing; the same message redelivered after its
+    worker process died resumes the run at once (audit_run_claim). A dataset of several chunks
     is fanned out as a chord (chunk counts on any worker, then audit_run_finish). Writes events
     run.started, then (here or in audit_run_finish) report.created and run.succeeded, or run.failed.
     """
-    run = audit_run_claim(run_id=run_id, worker=worker, task_id=task_id)
+    run = audit_run_claim(run_id=run_id, worker=worker, task_id=task_id, redelivered=redelivered)
     if run is None:
         logger.info("run %s is not queued any more; nothing to do", run_id)
         return None

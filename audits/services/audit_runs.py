@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from audits.choices import GPU_MODEL_KINDS, EventAction, RunStatus
@@ -36,8 +36,9 @@ def _enqueue(run_id: int) -> bool:
     try:
         audit_run_execute_task.apply_async(args=[run_id], queue=_queue(run_id))
     except Exception as exc:  # noqa: BLE001 - any broker failure (kombu, redis, socket) leaves the run for the sweeper
-        logger.warning("Run %s stays queued: the broker refused its message (%s); the sweeper sends it again.",
-                       run_id, exc)
+        logger.warning(
+            "Run %s stays queued: the broker refused its message (%s); the sweeper sends it again.", run_id, exc
+        )
         return False
     AuditRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(enqueued_at=timezone.now())
     return True
@@ -61,31 +62,48 @@ def audit_run_create(*, user, plan: AuditPlan, request_id: str = "") -> AuditRun
 
 
 @transaction.atomic
-def audit_run_claim(*, run_id: int, worker: str, task_id: str = "") -> AuditRun | None:
+def audit_run_claim(*, run_id: int, worker: str, task_id: str = "", redelivered: bool = False) -> AuditRun | None:
     """Move a run QUEUED -> RUNNING only if it is still queued; None when another delivery got there first.
+
+    A REDELIVERED message whose task id is the one that claimed the running run is that same message coming back
+    after its worker process died (Celery requeues it only then, or after the broker's visibility timeout, which
+    is longer than the hard time limit): it takes the run over at once instead of waiting for the sweeper. When
+    the run has used AUDIT_MAX_ATTEMPTS, it is marked failed with the reason instead. Another message (a sweeper's
+    copy) never takes over a running run.
 
     The claim and its event run.started commit together, so a claimed run always has its trail entry.
     """
-    now = timezone.now()
-    claimed = AuditRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING,
-        attempts=F("attempts") + 1,
-        worker=worker[:255],
-        started_at=now,
-        heartbeat_at=now,
-        stage="starting",
-        progress=0,
-    )
-    if not claimed:
+    run = AuditRun.objects.select_for_update().select_related("plan", "workspace").filter(pk=run_id).first()
+    if run is None:
         return None
-    run = AuditRun.objects.select_related("plan", "workspace").get(pk=run_id)
+    resumed = bool(redelivered and task_id and run.status == RunStatus.RUNNING and run.task_id == task_id)
+    if run.status != RunStatus.QUEUED and not resumed:
+        return None
+    if resumed and run.attempts >= settings.AUDIT_MAX_ATTEMPTS:
+        audit_run_fail(
+            run_id=run_id,
+            error=f"The worker process running this audit was lost {run.attempts} times; giving up.",
+            task_id=task_id,
+        )
+        return None
+    now = timezone.now()
+    run.status, run.worker, run.task_id = RunStatus.RUNNING, worker[:255], task_id[:255]
+    run.attempts += 1
+    run.started_at = run.heartbeat_at = now
+    run.stage, run.progress = "starting", 0
+    run.save(
+        update_fields=["status", "worker", "task_id", "attempts", "started_at", "heartbeat_at", "stage", "progress"]
+    )
+    after = {"worker": worker, "attempt": run.attempts}
+    if resumed:
+        after["resumed"] = "the previous attempt's worker process was lost"
     event_record(
         action=EventAction.RUN_STARTED,
         obj=run,
         actor_label="system",
         workspace=run.workspace,
         task_id=task_id,
-        after={"worker": worker, "attempt": run.attempts},
+        after=after,
     )
     return run
 

@@ -1,9 +1,13 @@
 """End to end on real services: upload over the API, a real Celery worker on Redis, a report in PostgreSQL."""
 
+import os
+import signal
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from audits.models import AuditEvent, AuditReport, AuditRun
@@ -87,3 +91,49 @@ def test_a_run_asked_for_while_the_broker_is_down_runs_once_when_it_is_back(
     assert AuditReport.objects.filter(run_id=run_id).count() == 1
     assert AuditEvent.objects.filter(action="run.started", object_id=str(run_id)).count() == 1
     assert audit_runs_sweep() == {"requeued": [], "failed": [], "resent": []}
+
+
+def _child_pids(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+def test_a_run_whose_worker_child_is_killed_resumes_at_once_on_redelivery(celery_workers, auditor_client, compas_path):
+    """Issue 14: kill -9 of the pool process mid-audit. Celery requeues the message (reject_on_worker_lost) and the
+    redelivered message resumes the run in a new child at once, long before the sweeper's heartbeat timeout."""
+    (worker,) = celery_workers(1, pool="prefork")
+    with compas_path.open("rb") as handle:
+        form = upload_form(
+            handle,
+            decision_column="score_text",
+            favourable_decision=["Low"],
+            outcome_column="two_year_recid",
+            favourable_outcome=["0"],
+            protected=["race", "sex"],
+            reference=["race=Caucasian"],
+        )
+        dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
+    plan = auditor_client.post(
+        "/api/v1/plans/",
+        {"dataset": dataset["id"], "model": dataset["model"]["id"], "n_boot": 100_000, "intersections": [["race", "sex"]]},
+        format="json",
+    ).json()
+    run_id = auditor_client.post(f"/api/v1/plans/{plan['id']}/run/").json()["id"]
+
+    deadline = time.monotonic() + 60
+    while AuditRun.objects.get(pk=run_id).status != "running":
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.02)
+    (child,) = _child_pids(worker.pid)
+    os.kill(child, signal.SIGKILL)
+    killed_at = time.monotonic()
+
+    run = _wait_for(auditor_client, run_id, timeout=240)
+    assert run["status"] == "succeeded", run["error"]
+    assert AuditReport.objects.filter(run_id=run_id).count() == 1
+    started = AuditEvent.objects.filter(action="run.started", object_id=str(run_id)).order_by("id")
+    assert [e.after.get("resumed") for e in started] == [None, "the previous attempt's worker process was lost"]
+    assert AuditRun.objects.get(pk=run_id).attempts == 2
+    resumed_after = (started[1].created_at - started[0].created_at).total_seconds()
+    assert resumed_after < settings.AUDIT_HEARTBEAT_TIMEOUT_SECONDS  # not the sweeper's doing
+    assert time.monotonic() - killed_at < 240

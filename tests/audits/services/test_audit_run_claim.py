@@ -95,3 +95,28 @@ def test_sweeper_leaves_a_live_run_alone(auditor, workspace):
 
     assert audit_runs_sweep() == {"requeued": [], "failed": [], "resent": []}
     assert AuditRun.objects.get(pk=run.pk).status == RunStatus.RUNNING
+
+
+def test_the_same_message_redelivered_after_a_lost_child_resumes_the_run_at_once(auditor, workspace):
+    run = make_run(auditor, workspace)
+    assert audit_run_claim(run_id=run.pk, worker="w1", task_id="task-1") is not None
+
+    assert audit_run_claim(run_id=run.pk, worker="w2", task_id="task-2", redelivered=True) is None  # another copy
+    assert audit_run_claim(run_id=run.pk, worker="w2", task_id="task-1") is None  # not flagged as redelivered
+    resumed = audit_run_claim(run_id=run.pk, worker="w2", task_id="task-1", redelivered=True)
+
+    assert (resumed.status, resumed.worker, resumed.attempts) == (RunStatus.RUNNING, "w2", 2)
+    started = AuditEvent.objects.filter(action="run.started", object_id=str(run.pk)).order_by("id")
+    assert [e.after.get("resumed") for e in started] == [None, "the previous attempt's worker process was lost"]
+
+
+def test_a_run_whose_worker_process_was_lost_three_times_is_failed_with_the_reason(auditor, workspace):
+    run = make_run(auditor, workspace)
+    audit_run_claim(run_id=run.pk, worker="w1", task_id="task-1")
+    AuditRun.objects.filter(pk=run.pk).update(attempts=3)
+
+    assert audit_run_claim(run_id=run.pk, worker="w2", task_id="task-1", redelivered=True) is None
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "lost 3 times" in run.error
+    assert AuditEvent.objects.get(action="run.failed", object_id=str(run.pk)).after["error"].endswith("giving up.")
