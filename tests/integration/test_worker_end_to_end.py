@@ -115,7 +115,12 @@ def test_a_run_whose_worker_child_is_killed_resumes_at_once_on_redelivery(celery
         dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
     plan = auditor_client.post(
         "/api/v1/plans/",
-        {"dataset": dataset["id"], "model": dataset["model"]["id"], "n_boot": 100_000, "intersections": [["race", "sex"]]},
+        {
+            "dataset": dataset["id"],
+            "model": dataset["model"]["id"],
+            "n_boot": 100_000,
+            "intersections": [["race", "sex"]],
+        },
         format="json",
     ).json()
     run_id = auditor_client.post(f"/api/v1/plans/{plan['id']}/run/").json()["id"]
