@@ -142,10 +142,85 @@ def _load(path: Path, auto_class, device: torch.device):
         tokenizer = AutoTokenizer.from_pretrained(path, **options)
     except Exception as error:  # transformers raises OSError, ValueError or KeyError for unusable tokenizer files
         raise ModelFileError(f"the tokenizer could not be loaded: {type(error).__name__}: {error}") from error
+    check_weights_fit_config(path, auto_class)
     dtype = torch.float32 if device.type == "cpu" else "auto"
     try:
         with quiet_transformers():
-            model = auto_class.from_pretrained(path, use_safetensors=True, dtype=dtype, **options)
+            model, report = auto_class.from_pretrained(
+                path, use_safetensors=True, dtype=dtype, output_loading_info=True, **options
+            )
     except Exception as error:
         raise ModelFileError(f"the model could not be loaded: {type(error).__name__}: {error}") from error
+    _refuse_incomplete_load(report)
     return tokenizer, model.to(device).eval()
+
+
+# A float32 copy may be this many times the stored tensor bytes (fp16/bf16 checkpoints are half the size) before the
+# config is taken to declare more than the files hold.
+MAX_DECLARED_TO_STORED = 2.5
+
+
+def safetensors_shapes(path: Path) -> tuple[dict[str, tuple[int, ...]], int]:
+    """Every stored tensor's shape by name, and the tensor bytes, read from the safetensors headers only."""
+    import json
+    import struct
+
+    shapes: dict[str, tuple[int, ...]] = {}
+    stored = 0
+    for file in sorted(Path(path).glob("*.safetensors")):
+        with file.open("rb") as handle:
+            (length,) = struct.unpack("<Q", handle.read(8))
+            header = json.loads(handle.read(length))
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            shapes[name] = tuple(int(d) for d in info["shape"])
+            stored += info["data_offsets"][1] - info["data_offsets"][0]
+    return shapes, stored
+
+
+def check_weights_fit_config(path: Path, auto_class) -> None:
+    """Refuse, before any weight memory is committed, a config.json that declares a bigger model than the weight
+    files hold (a few bytes of JSON can declare gigabytes of parameters, which the loader would allocate and fill
+    at random), or a stored tensor whose shape differs from the one the config implies.
+
+    The model is built on PyTorch's meta device: shapes without memory.
+    """
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+    with quiet_transformers(), torch.device("meta"):
+        skeleton = auto_class.from_config(config)
+    declared = sum(p.numel() for p in skeleton.parameters())  # shared (tied) parameters counted once
+    shapes, stored = safetensors_shapes(path)
+    if declared * 4 > MAX_DECLARED_TO_STORED * stored + (1 << 20):
+        raise ModelFileError(
+            f"config.json declares a model of {declared:,} parameters ({declared * 4 / 1e9:.2f} GB in float32) but "
+            f"the weight files hold {stored / 1e6:.1f} MB of tensors: the weights do not match the config"
+        )
+    prefix = getattr(skeleton, "base_model_prefix", "") or ""
+    for name, tensor in skeleton.state_dict().items():
+        stored_shape = shapes.get(name)
+        if stored_shape is None and prefix and name.startswith(prefix + "."):
+            stored_shape = shapes.get(name[len(prefix) + 1 :])
+        if stored_shape is not None and stored_shape != tuple(tensor.shape):
+            raise ModelFileError(
+                f"the weight {name} has shape {list(stored_shape)} in the files but config.json implies "
+                f"{list(tensor.shape)}: the weights do not match the config"
+            )
+
+
+def _refuse_incomplete_load(report: dict) -> None:
+    """The loader's own report: any weight it had to leave at random (missing) or could not fit (mismatched)
+    makes the model's audits meaningless, so the model is refused, naming the first few."""
+    missing = list(report.get("missing_keys") or [])
+    mismatched = [
+        str(item[0]) if isinstance(item, (tuple, list)) else str(item) for item in report.get("mismatched_keys") or []
+    ]
+    if missing or mismatched:
+        names = missing + mismatched
+        raise ModelFileError(
+            f"{len(names)} weight(s) are missing from the files or do not fit the config ({', '.join(names[:5])}"
+            f"{', ...' if len(names) > 5 else ''}); the loader would fill them at random. Save the complete model "
+            "with save_pretrained."
+        )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audits.models import AuditEvent, AuditReport, ModelArtifact
@@ -217,3 +218,51 @@ def test_a_model_folder_edited_after_registration_is_refused_by_the_worker(
     state = auditor_client.get(f"/api/v1/runs/{run['id']}/").json()
     assert state["status"] == "failed" and "changed since registration" in state["error"]
     assert not AuditReport.objects.filter(run_id=run["id"]).exists()
+
+
+def _config_bomb(folder: Path) -> Path:
+    """Issue 14's memory bomb: config.json declares vocab_size=250000, hidden_size=1024 (about 1 GB of float32
+    weights at load) beside a weight file holding one dummy tensor."""
+    import json
+
+    from safetensors.torch import save_file
+
+    make_text_classifier(folder)
+    config = json.loads((folder / "config.json").read_text())
+    config.update(vocab_size=250_000, hidden_size=1024, intermediate_size=4096, num_attention_heads=16)
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "model.safetensors").unlink()
+    save_file({"dummy": torch.zeros(4)}, str(folder / "model.safetensors"))
+    return folder
+
+
+def test_a_config_that_declares_far_more_weights_than_the_files_hold_is_refused_before_loading(
+    auditor_client, text_dataset, tmp_path
+):
+    import resource
+
+    before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    response = _register(
+        auditor_client, _zip_folder(_config_bomb(tmp_path / "bomb")), favourable=["positive"], name="bomb"
+    )
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before_kb) / 1024
+
+    assert response.status_code == 400, response.content
+    assert "the weights do not match the config" in response.content.decode()
+    assert not ModelArtifact.objects.filter(name="bomb").exists()
+    assert grown_mb < 300, f"the refusal cost {grown_mb:.0f} MB of peak memory"  # loading would cost ~1,000 MB
+
+
+def test_a_model_with_missing_weights_is_refused_naming_them(auditor_client, text_dataset, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    folder = make_text_classifier(tmp_path / "partial")
+    weights = load_file(str(folder / "model.safetensors"))
+    save_file({k: v for k, v in weights.items() if not k.startswith("classifier.")}, str(folder / "model.safetensors"))
+
+    response = _register(auditor_client, _zip_folder(folder), favourable=["positive"], name="partial")
+
+    assert response.status_code == 400, response.content
+    text = response.content.decode()
+    assert "missing from the files" in text and "classifier.weight" in text
+    assert not ModelArtifact.objects.filter(name="partial").exists()
