@@ -115,6 +115,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 AUDIT_UPLOAD_MAX_BYTES = env.int("AUDIT_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 AUDIT_UPLOAD_MAX_ROWS = env.int("AUDIT_UPLOAD_MAX_ROWS", default=20_000_000)
 AUDIT_UPLOAD_MAX_COLUMNS = env.int("AUDIT_UPLOAD_MAX_COLUMNS", default=2_000)
+# Bounds on the table a file holds, checked from its metadata before it is read (a small Parquet file can hold a
+# table of many gigabytes): rows x columns, and Parquet's uncompressed data size.
+AUDIT_UPLOAD_MAX_CELLS = env.int("AUDIT_UPLOAD_MAX_CELLS", default=50_000_000)
+AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES", default=2 * 1024**3)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 AUDIT_MODEL_MAX_BYTES = env.int("AUDIT_MODEL_MAX_BYTES", default=500 * 1024 * 1024)
 # A zipped model folder may expand to at most this many bytes (zip bombs are refused before extraction).

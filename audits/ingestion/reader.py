@@ -64,8 +64,14 @@ def read_table(
     max_bytes: int,
     max_rows: int,
     max_columns: int,
+    max_cells: int | None = None,
+    max_uncompressed_bytes: int | None = None,
 ) -> ParsedTable:
-    """Parse an upload within the size, row and column limits, or raise IngestionError."""
+    """Parse an upload within the size, row, column and cell limits, or raise IngestionError.
+
+    The cell budget (rows x columns) and, for Parquet, the uncompressed size are checked from the file's metadata
+    (Parquet) or its line count (CSV) BEFORE anything is parsed: a small file can hold a huge table (a 570 KB
+    Parquet file of 5 million rows x 23 columns of zeros takes gigabytes once read)."""
     if len(data) > max_bytes:
         raise IngestionError(
             f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB. "
@@ -75,7 +81,13 @@ def read_table(
         raise IngestionError("The file is empty.")
     sha = hashlib.sha256(data).hexdigest()
     if data[:4] == b"PAR1":
-        frame = _read_parquet(data, max_rows=max_rows, max_columns=max_columns)
+        frame = _read_parquet(
+            data,
+            max_rows=max_rows,
+            max_columns=max_columns,
+            max_cells=max_cells,
+            max_uncompressed_bytes=max_uncompressed_bytes,
+        )
         return ParsedTable(frame=frame, source_format="parquet", source_sha256=sha)
     if delimiter:
         _check_delimiter(delimiter)
@@ -86,7 +98,7 @@ def read_table(
             "Export the data as CSV (UTF-8) or Parquet."
         )
     used_delimiter = delimiter or _sniff_delimiter(text)
-    frame, renamed = _read_csv(text, used_delimiter, max_rows=max_rows, max_columns=max_columns)
+    frame, renamed = _read_csv(text, used_delimiter, max_rows=max_rows, max_columns=max_columns, max_cells=max_cells)
     return ParsedTable(
         frame=frame,
         source_format="csv",
@@ -97,13 +109,21 @@ def read_table(
     )
 
 
-def _read_parquet(data: bytes, *, max_rows: int, max_columns: int) -> pd.DataFrame:
+def _read_parquet(
+    data: bytes, *, max_rows: int, max_columns: int, max_cells: int | None, max_uncompressed_bytes: int | None
+) -> pd.DataFrame:
     try:
         parquet = pq.ParquetFile(io.BytesIO(data))
     except (pa.ArrowException, OSError) as exc:
         raise IngestionError(f"The file starts like Parquet but cannot be read as Parquet: {exc}") from exc
     meta = parquet.metadata
-    _check_shape(meta.num_rows, meta.num_columns, max_rows=max_rows, max_columns=max_columns)
+    _check_shape(meta.num_rows, meta.num_columns, max_rows=max_rows, max_columns=max_columns, max_cells=max_cells)
+    uncompressed = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if max_uncompressed_bytes is not None and uncompressed > max_uncompressed_bytes:
+        raise IngestionError(
+            f"The Parquet file holds {uncompressed / 1e6:,.0f} MB of data once uncompressed; the limit is "
+            f"{max_uncompressed_bytes / 1e6:,.0f} MB (AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES). Upload a sample."
+        )
     names = parquet.schema_arrow.names
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -191,14 +211,20 @@ def _check_delimiter(delimiter: str) -> None:
         )
 
 
-def _read_csv(text: str, delimiter: str, *, max_rows: int, max_columns: int) -> tuple[pd.DataFrame, dict]:
+def _read_csv(
+    text: str, delimiter: str, *, max_rows: int, max_columns: int, max_cells: int | None = None
+) -> tuple[pd.DataFrame, dict]:
     try:
         header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     except csv.Error as exc:  # e.g. a header field over the csv module's field limit; the message holds no data
         raise IngestionError(f"The header row could not be parsed ({exc}). Check the delimiter and quoting.") from exc
     header = [h.strip() for h in header]
-    if len(header) > max_columns:
-        _check_shape(0, len(header), max_rows=max_rows, max_columns=max_columns)
+    # Lines x header columns bounds the table before pandas builds it (quoted line breaks only overestimate).
+    _check_shape(0, len(header), max_rows=max_rows, max_columns=max_columns)
+    if max_cells is not None:
+        _check_shape(
+            max(text.count("\n") - 1, 0), len(header), max_rows=max_rows, max_columns=max_columns, max_cells=max_cells
+        )
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, nrows=max_rows + 1, engine="c"
@@ -233,8 +259,13 @@ def _infer_types(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def _check_shape(rows: int, columns: int, *, max_rows: int, max_columns: int) -> None:
+def _check_shape(rows: int, columns: int, *, max_rows: int, max_columns: int, max_cells: int | None = None) -> None:
     if rows > max_rows:
         raise IngestionError(f"The file has more than {max_rows:,} rows, the limit. Upload a sample or split it.")
     if columns > max_columns:
         raise IngestionError(f"The file has {columns:,} columns; the limit is {max_columns:,}.")
+    if max_cells is not None and rows * columns > max_cells:
+        raise IngestionError(
+            f"The file holds {rows:,} rows x {columns:,} columns = {rows * columns:,} values; the limit is "
+            f"{max_cells:,} (AUDIT_UPLOAD_MAX_CELLS). Upload a sample, or only the columns the audit needs."
+        )

@@ -48,6 +48,8 @@ def _parse_upload(upload, *, encoding: str | None, delimiter: str | None):
             max_bytes=settings.AUDIT_UPLOAD_MAX_BYTES,
             max_rows=settings.AUDIT_UPLOAD_MAX_ROWS,
             max_columns=settings.AUDIT_UPLOAD_MAX_COLUMNS,
+            max_cells=settings.AUDIT_UPLOAD_MAX_CELLS,
+            max_uncompressed_bytes=settings.AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES,
         )
     except IngestionError as exc:
         raise ApplicationError(exc.message, field=exc.field) from exc

@@ -4,6 +4,7 @@ import io
 import os
 import pickle
 
+import numpy as np
 import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -204,3 +205,41 @@ def test_outsider_sees_no_foreign_dataset_and_cannot_upload_into_it(auditor_clie
     assert outsider_client.get(f"{URL}{dataset_id}/").status_code == 404
     response = outsider_client.post(URL, upload_form(csv_upload(credit_frame())), format="multipart")
     assert response.status_code == 400 and response.json()["field"] == "workspace"
+
+
+def test_a_small_parquet_file_holding_a_huge_table_is_refused_from_its_metadata(auditor_client, _media_root):
+    """Issue 14: 5 million rows x 23 columns of zeros compress to well under a megabyte and took 2.4 GB to read."""
+    import resource
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    zeros = pa.array(np.zeros(5_000_000, dtype=np.int8))
+    table = pa.table({"sex": pa.array(np.zeros(5_000_000, dtype=np.int8)), **{f"c{i}": zeros for i in range(22)}})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    del table, zeros
+    assert buffer.tell() < 2_000_000
+    before = _record_counts()
+    peak_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    response = auditor_client.post(
+        URL,
+        upload_form(SimpleUploadedFile("zeros.parquet", buffer.getvalue()), protected=["sex"], outcome_column=""),
+        format="multipart",
+    )
+
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before_kb) / 1024
+    assert response.status_code == 400, response.content
+    assert "115,000,000 values" in response.content.decode() and "AUDIT_UPLOAD_MAX_CELLS" in response.content.decode()
+    assert grown_mb < 100, f"refusing cost {grown_mb:.0f} MB of peak memory"
+    assert _record_counts() == before and _stored_files(_media_root) == []
+
+
+def test_a_csv_over_the_cell_budget_is_refused_before_it_is_parsed(auditor_client, settings, _media_root):
+    settings.AUDIT_UPLOAD_MAX_CELLS = 1_000
+
+    response = auditor_client.post(URL, upload_form(csv_upload(credit_frame(n=600))), format="multipart")
+
+    assert response.status_code == 400
+    assert "AUDIT_UPLOAD_MAX_CELLS" in response.content.decode()
