@@ -8,9 +8,6 @@ REPORT_SCHEMA_VERSION = "1.0.0"
 REPORT_SCHEMA_FILE = "report.v1.schema.json"
 MAX_GROUPS_PER_ATTRIBUTE = 200
 GENESIS_HASH = "0" * 64
-# verify_trail: a compliance event older than this with no signed checkpoint after it is reported (a checkpoint is
-# signed as its transaction commits; the grace covers one being signed while verification reads).
-CHECKPOINT_GRACE_SECONDS = 300
 DEMO_WORKSPACE = "demo"  # made by `manage.py seed_demo`; `manage.py audit` uses it by default once it exists
 
 # The plan settings' defaults and the metrics with their default bands, for callers that do not import

@@ -7,13 +7,16 @@ the last event's id, its hash and how many events lead to it. services.trail che
 the latest checkpoint with that hash and count; `manage.py trail_checkpoint --out FILE` exports one, so a copy
 kept elsewhere catches even a database rolled back as a whole (checkpoints included).
 
-A checkpoint is signed after each transaction that wrote a compliance event (event_record registers it on
-commit); report views, the one high-volume event, are left to the periodic task (audits.tasks).
+Every compliance event is checkpointed in its own transaction (event_record calls checkpoint_after_event under
+the chain's lock), so an event and the checkpoint naming it commit together and a compliance event with no
+checkpoint after it is itself evidence of tampering. Report views, the one high-volume event, get none of their
+own: the periodic task (audits.tasks.trail_checkpoint_task) signs the head after them.
 """
 
 import logging
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -26,8 +29,9 @@ from audits.signing.keys import current_key_id, public_key_pem, signing_key
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_PREDICATE_TYPE = "https://fairness-audit.local/attestations/trail-checkpoint/v1"
-# Serialises writers of checkpoints only: writers of events never wait for a signature.
-_CHECKPOINT_LOCK_KEY = 724_911_002
+# The chain's lock (services.events._CHAIN_LOCK_KEY; events imports this module, so the number is repeated and a
+# test checks they agree): checkpoints are written in chain order. PostgreSQL advisory locks are re-entrant.
+_CHAIN_LOCK_KEY = 724_911_001
 # Read events, not changes: a checkpoint each would sign at the rate pages are read. The periodic task covers them.
 UNCHECKPOINTED_ACTIONS = frozenset({EventAction.REPORT_VIEWED})
 
@@ -46,17 +50,17 @@ class CheckpointClaim:
     signed_at: str
 
 
-def checkpoint_after_commit(action: str) -> None:
-    """Called by event_record for every event: a compliance event gets the head signed once its transaction
-    commits (outside it, so the chain's lock is not held while signing). Several events of one transaction
-    register several callbacks; all but the first find the head signed already. A failure is logged, never raised
-    to the caller whose change has committed (verification then reports the uncovered event)."""
-    if action not in UNCHECKPOINTED_ACTIONS:
-        transaction.on_commit(_checkpoint_logged, robust=True)
-
-
-def _checkpoint_logged() -> None:
-    trail_checkpoint_create()
+def checkpoint_after_event(action: str) -> None:
+    """Called by event_record after each event, inside its transaction and under the chain's lock: a compliance
+    event gets the head (itself) signed at once, which adds one Ed25519 signature and one small insert to the
+    event's transaction; report views add nothing. With no signing key configured the checkpoint is skipped and
+    logged, not raised (verification then names the uncovered event); production refuses to start without one."""
+    if action in UNCHECKPOINTED_ACTIONS:
+        return
+    try:
+        trail_checkpoint_create()
+    except ImproperlyConfigured as exc:
+        logger.error("trail checkpoint not signed: %s", exc)
 
 
 @transaction.atomic
@@ -64,14 +68,14 @@ def trail_checkpoint_create() -> TrailCheckpoint | None:
     """Sign the chain's current head unless the latest checkpoint names it already; return the new checkpoint,
     or None when there was nothing new to sign.
 
-    The count adds the events after the previous checkpoint to its count (an index range, not a scan of the
-    trail). Events commit in id order (event_record holds the chain lock until commit), so the committed events
-    are the chain's prefix. Writes a TrailCheckpoint row (no trail event: it is about the trail). Raises
-    ImproperlyConfigured when no signing key is configured.
+    Takes the chain's lock (already held when event_record calls it), so the head and the count are read with
+    no event being written and checkpoints follow the chain's order. The count adds the events after the previous
+    checkpoint to its count (an index range, not a scan of the trail). Writes a TrailCheckpoint row (no trail
+    event: it is about the trail). Raises ImproperlyConfigured when no signing key is configured.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHECKPOINT_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
     head = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
     if head is None:
         return None
@@ -83,6 +87,7 @@ def trail_checkpoint_create() -> TrailCheckpoint | None:
     count = (last.event_count if last is not None else 0) + AuditEvent.objects.filter(
         id__gt=since, id__lte=head_id
     ).count()
+    key, key_id = signing_key(), current_key_id()  # before any write: a missing key leaves nothing half-done
     signed_at = timezone.now()
     predicate = {
         "event_id": head_id,
@@ -93,7 +98,7 @@ def trail_checkpoint_create() -> TrailCheckpoint | None:
     statement = dsse.statement(
         [{"name": f"audit-trail-event-{head_id}", "sha256": head_hash}], CHECKPOINT_PREDICATE_TYPE, predicate
     )
-    envelope = dsse.sign_envelope(statement, signing_key(), current_key_id())
+    envelope = dsse.sign_envelope(statement, key, key_id)
     return TrailCheckpoint.objects.create(
         event_id=head_id,
         event_hash=head_hash,

@@ -22,7 +22,7 @@ from audits.models import (
     WorkspaceLexicon,
 )
 
-from .checkpoints import checkpoint_after_commit
+from .checkpoints import checkpoint_after_event
 
 # Any constant works: it names the one advisory lock that serialises writers of the chain.
 _CHAIN_LOCK_KEY = 724_911_001
@@ -81,8 +81,8 @@ def event_record(
     """Append one trail entry, chained to the previous one.
 
     Call it inside the transaction that makes the change, so the change and its entry commit together.
-    Concurrent writers are serialised (advisory lock on PostgreSQL; SQLite's write lock elsewhere). Once the
-    transaction commits, a compliance event gets the chain's head signed (services.checkpoints).
+    Concurrent writers are serialised (advisory lock on PostgreSQL; SQLite's write lock elsewhere). A compliance
+    event gets the chain's head (itself) signed as a checkpoint in the same transaction (services.checkpoints).
     Raises ValueError for an action outside EventAction or an object of a kind the trail does not name
     (a programming error: the trail's vocabulary is closed).
     """
@@ -112,5 +112,5 @@ def event_record(
     )
     event.hash = event_hash(event)
     event.save()
-    checkpoint_after_commit(event.action)
+    checkpoint_after_event(event.action)
     return event

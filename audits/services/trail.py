@@ -4,11 +4,8 @@ verifies and that reports, reviews, signatures and memberships are what the trai
 inconsistency found, in that order."""
 
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
 
-from django.utils import timezone
-
-from audits.constants import CHECKPOINT_GRACE_SECONDS, GENESIS_HASH
+from audits.constants import GENESIS_HASH
 from audits.models import AuditEvent, ReportSignature
 
 from .checkpoints import (
@@ -100,16 +97,15 @@ def trail_verify(*, batch_size: int = 2000, checkpoint_envelope: str | bytes | d
     """Walk the chain in id order (streamed in batches); an entry breaks it if its prev_hash is not the previous
     entry's hash, or if its own hash does not match its content (it was edited, e.g. with triggers disabled).
     Then: the latest stored checkpoint (and `checkpoint_envelope`, a checkpoint file's content, when given) must
-    verify and be reached with its hash and count; every compliance event older than CHECKPOINT_GRACE_SECONDS
-    must be covered by the latest checkpoint; every ReportSignature must verify (signatures_checked counts those
-    that did before the first failure); and reports, reviews and memberships must agree with the trail
-    (services.trail_checks). Reads only; writes nothing. Raises ImproperlyConfigured when signatures or
-    checkpoints exist but no signing key is configured."""
+    verify and be reached with its hash and count; every compliance event must be covered by the latest
+    checkpoint (report views excepted: the periodic task signs after them); every ReportSignature must verify
+    (signatures_checked counts those that did before the first failure); and reports, reviews and memberships
+    must agree with the trail (services.trail_checks). Reads only; writes nothing. Raises ImproperlyConfigured
+    when signatures or checkpoints exist but no signing key is configured."""
     claims, summary = _claims(checkpoint_envelope)
     watched = {c.claim.event_id for c in claims if c.claim is not None}
     latest_claim = claims[0].claim if claims and claims[0].name != "checkpoint file" else None
     covered_up_to = latest_claim.event_id if latest_claim is not None else 0
-    cutoff = timezone.now() - timedelta(seconds=CHECKPOINT_GRACE_SECONDS)
     index = TrailIndex()
     previous, checked, last_id, uncovered = GENESIS_HASH, 0, 0, None
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
@@ -122,8 +118,7 @@ def trail_verify(*, batch_size: int = 2000, checkpoint_envelope: str | bytes | d
         if event.pk in watched:
             index.at[event.pk] = (event.hash, checked)
         index.add(event)
-        late = event.pk > covered_up_to and event.created_at < cutoff
-        if uncovered is None and late and event.action not in UNCHECKPOINTED_ACTIONS:
+        if uncovered is None and event.pk > covered_up_to and event.action not in UNCHECKPOINTED_ACTIONS:
             uncovered = event
     for claim in claims:
         reason = claim.error or _claim_reason(claim.claim, index, last_id, checked)
@@ -132,7 +127,7 @@ def trail_verify(*, batch_size: int = 2000, checkpoint_envelope: str | bytes | d
     if uncovered is not None:
         reason = (
             f"{uncovered.action} of {uncovered.created_at:%Y-%m-%d %H:%M:%S} is not covered by a signed checkpoint "
-            "(one is signed after every compliance event): it was added behind the platform's back, or the "
+            "(one is signed with every compliance event): it was added behind the platform's back, or the "
             "checkpoints after it were deleted"
         )
         broken = f"event {uncovered.pk}"

@@ -6,7 +6,6 @@ from django.db import DatabaseError, connection, transaction
 
 from audits.choices import ReviewStatus, Role
 from audits.models import Membership, ReportReview, TrailCheckpoint
-from audits.services.checkpoints import trail_checkpoint_create
 from audits.services.reviews import review_start, review_submit
 from audits.services.workspaces import membership_change_role, membership_remove, membership_set
 from tests.audits.factories import AuditReportFactory, UserFactory
@@ -69,7 +68,7 @@ def test_a_membership_changes_only_after_its_trail_event(workspace, auditor):
 
 
 def test_checkpoints_cannot_be_changed_or_deleted(workspace):
-    checkpoint = trail_checkpoint_create()
+    checkpoint = TrailCheckpoint.objects.latest("id")
     _refused("UPDATE audits_trailcheckpoint SET event_count = 0 WHERE id = %s", [checkpoint.pk], "append-only")
     _refused("DELETE FROM audits_trailcheckpoint WHERE id = %s", [checkpoint.pk], "append-only")
     assert TrailCheckpoint.objects.get(pk=checkpoint.pk).event_count == checkpoint.event_count
@@ -78,7 +77,6 @@ def test_checkpoints_cannot_be_changed_or_deleted(workspace):
 @pytest.mark.django_db(transaction=True)  # committed rows: TRUNCATE meets the trigger, not pending FK checks
 @pytest.mark.parametrize("table", ["audits_reportreview", "audits_membership", "audits_trailcheckpoint"])
 def test_postgresql_refuses_to_truncate_compliance_tables(review, table):
-    trail_checkpoint_create()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {table} CASCADE")
     assert ReportReview.objects.count() == 1 and Membership.objects.exists() and TrailCheckpoint.objects.exists()

@@ -1,6 +1,6 @@
-"""Signed checkpoints of the trail's head (audits/services/checkpoints.py): one after each transaction with a
-compliance event, none per report view (the periodic task covers those), exported to a file that verify_trail
-checks even when the database lost its own checkpoints."""
+"""Signed checkpoints of the trail's head (audits/services/checkpoints.py): one with each compliance event, in its
+transaction; none per report view (the periodic task covers those); exported to a file that verify_trail checks
+even when the database lost its own checkpoints."""
 
 import json
 
@@ -11,7 +11,8 @@ from django.db import connection
 
 from audits.choices import Role
 from audits.models import AuditEvent, TrailCheckpoint
-from audits.services.checkpoints import CHECKPOINT_PREDICATE_TYPE, trail_checkpoint_create
+from audits.services import checkpoints, events
+from audits.services.checkpoints import CHECKPOINT_PREDICATE_TYPE, checkpoint_latest, trail_checkpoint_create
 from audits.services.reports import report_record_view
 from audits.services.trail import trail_verify
 from audits.services.workspaces import membership_set
@@ -21,16 +22,16 @@ from audits.tasks import trail_checkpoint_task
 from tests.audits.factories import UserFactory
 
 
-def test_a_compliance_event_gets_the_head_signed_when_it_commits(
+def test_a_compliance_event_is_checkpointed_in_its_own_transaction(
     workspace, auditor, django_capture_on_commit_callbacks
 ):
     before = TrailCheckpoint.objects.count()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks() as callbacks:
         membership_set(workspace=workspace, user=UserFactory(username="nina"), role=Role.VIEWER, actor=auditor)
 
     event = AuditEvent.objects.latest("id")
     checkpoint = TrailCheckpoint.objects.latest("id")
-    assert event.action == "membership.set" and len(callbacks) == 1 and TrailCheckpoint.objects.count() == before + 1
+    assert event.action == "membership.set" and callbacks == [] and TrailCheckpoint.objects.count() == before + 1
     assert (checkpoint.event_id, checkpoint.event_hash, checkpoint.event_count) == (
         event.pk,
         event.hash,
@@ -42,26 +43,45 @@ def test_a_compliance_event_gets_the_head_signed_when_it_commits(
     assert dsse.subject_digests(statement) == {event.hash: f"audit-trail-event-{event.pk}"}
 
 
-def test_a_second_checkpoint_counts_on_from_the_first_and_an_unmoved_head_is_not_signed_again(workspace, auditor):
-    first = trail_checkpoint_create()
+def test_each_checkpoint_counts_on_from_the_previous_one_and_an_unmoved_head_is_not_signed_again(workspace, auditor):
+    first = checkpoint_latest()
     assert trail_checkpoint_create() is None
     membership_set(workspace=workspace, user=UserFactory(username="nina"), role=Role.VIEWER, actor=auditor)
     membership_set(workspace=workspace, user=UserFactory(username="noor"), role=Role.VIEWER, actor=auditor)
 
-    second = trail_checkpoint_create()
+    second = checkpoint_latest()
 
     assert second.event_count == first.event_count + 2 == AuditEvent.objects.count()
-    assert trail_verify().checkpoint["id"] == second.pk
+    assert second.pk == first.pk + 2 and trail_verify().checkpoint["id"] == second.pk
 
 
-def test_report_views_are_left_to_the_periodic_task(report, auditor, django_capture_on_commit_callbacks):
-    signed = trail_checkpoint_create()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        report_record_view(user=auditor, report=report, via="web")
+def test_report_views_are_left_to_the_periodic_task(report, auditor):
+    signed = checkpoint_latest()
+    report_record_view(user=auditor, report=report, via="web")
 
-    assert callbacks == [] and TrailCheckpoint.objects.latest("id").pk == signed.pk
+    assert checkpoint_latest().pk == signed.pk and trail_verify().ok  # a view needs no checkpoint of its own
     new_id = trail_checkpoint_task()
     assert TrailCheckpoint.objects.get(pk=new_id).event_id == AuditEvent.objects.get(action="report.viewed").pk
+    assert trail_checkpoint_task() is None
+
+
+def test_the_checkpoint_shares_the_chain_lock():
+    assert checkpoints._CHAIN_LOCK_KEY == events._CHAIN_LOCK_KEY
+
+
+def test_deleted_checkpoints_leave_the_first_compliance_event_uncovered(workspace):
+    first = AuditEvent.objects.earliest("id")
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("DELETE FROM audits_trailcheckpoint")
+        cursor.execute("SET session_replication_role = origin")
+
+    result = trail_verify()
+
+    assert (result.ok, result.broken_object, result.checkpoint) == (False, f"event {first.pk}", None)
+    assert result.reason.startswith("workspace.created of ") and "not covered by a signed checkpoint" in result.reason
+    trail_checkpoint_create()  # what an operator runs once after upgrading a trail written before checkpoints
+    assert trail_verify().ok
 
 
 def test_an_exported_checkpoint_catches_a_cut_the_database_no_longer_can(report, tmp_path, capsys):
@@ -73,14 +93,17 @@ def test_an_exported_checkpoint_catches_a_cut_the_database_no_longer_can(report,
     call_command("verify_trail", "--checkpoint", str(path))
     assert "and the checkpoint file" in capsys.readouterr().out
 
-    # Cut the last two events and every checkpoint: the database alone cannot tell (its events are recent).
-    cut_from = AuditEvent.objects.order_by("-id").values_list("id", flat=True)[1]
+    # Remove the report as if it never was: its events from report.created on, the checkpoints naming them, its
+    # signature and its row. What stays is consistent, and the database's own latest checkpoint is reached.
+    cut_from = AuditEvent.objects.get(action="report.created").pk
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
         cursor.execute("DELETE FROM audits_auditevent WHERE id >= %s", [cut_from])
-        cursor.execute("DELETE FROM audits_trailcheckpoint")
+        cursor.execute("DELETE FROM audits_trailcheckpoint WHERE event_id >= %s", [cut_from])
+        cursor.execute("DELETE FROM audits_reportsignature")
+        cursor.execute("DELETE FROM audits_auditreport")
         cursor.execute("SET session_replication_role = origin")
-    assert trail_verify().first_broken_id is None and trail_verify().checkpoint is None
+    assert trail_verify().ok
 
     result = trail_verify(checkpoint_envelope=path.read_bytes())
     assert (result.ok, result.broken_object) == (False, "checkpoint file")
@@ -109,7 +132,7 @@ def test_a_checkpoint_file_signed_with_another_key_or_unreadable_is_refused(repo
 
 
 def test_a_checkpoint_row_edited_to_fit_a_shorter_trail_is_named(report):
-    checkpoint = trail_checkpoint_create()
+    checkpoint = checkpoint_latest()
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
         cursor.execute("UPDATE audits_trailcheckpoint SET event_count = event_count - 1 WHERE id = %s", [checkpoint.pk])
@@ -127,15 +150,3 @@ def test_a_checkpoint_row_edited_to_fit_a_shorter_trail_is_named(report):
 def test_the_trail_checkpoint_command_refuses_an_empty_trail(db):
     with pytest.raises(CommandError, match="The trail is empty"):
         call_command("trail_checkpoint")
-
-
-def test_compliance_events_past_the_grace_with_no_checkpoint_after_them_are_named(workspace, monkeypatch):
-    monkeypatch.setattr("audits.services.trail.CHECKPOINT_GRACE_SECONDS", 0)
-    first = AuditEvent.objects.earliest("id")
-
-    result = trail_verify()
-
-    assert (result.ok, result.broken_object) == (False, f"event {first.pk}")
-    assert result.reason.startswith("workspace.created of ") and "not covered by a signed checkpoint" in result.reason
-    trail_checkpoint_create()
-    assert trail_verify().ok
