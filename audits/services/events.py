@@ -112,5 +112,5 @@ def event_record(
     )
     event.hash = event_hash(event)
     event.save()
-    checkpoint_after_event(event.action)
+    checkpoint_after_event(event)
     return event
