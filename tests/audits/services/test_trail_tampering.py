@@ -2,6 +2,7 @@
 verify_trail: the object and the reason (design.md section 7). The intact trail verifies, checkpoint included."""
 
 import json
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -224,15 +225,27 @@ def test_a_forged_event_appended_after_the_last_checkpoint_is_named(approved, vi
     assert "membership.set of " in result.reason and "is not covered by a signed checkpoint" in result.reason
 
 
-def test_a_role_changed_behind_the_services_is_named(approved, viewer, workspace):
+def test_a_role_changed_behind_the_services_is_named_by_the_service_the_command_and_the_api(
+    approved, viewer, workspace, auditor, client
+):
     membership = Membership.objects.get(user=viewer)
     last = AuditEvent.objects.filter(action="membership.set", object_id=str(membership.pk)).latest("id")
     _as_superuser(("UPDATE audits_membership SET role = 'admin' WHERE id = %s", [membership.pk]))
+    named = f"membership {membership.pk} (vera-viewer in workspace {workspace.pk})"
+    reason = f"role is 'admin' but the trail says 'viewer' (event {last.pk})"
 
-    assert _broken(trail_verify()) == (
+    assert _broken(trail_verify()) == (False, named, reason)
+    with pytest.raises(CommandError, match=rf"Trail inconsistent at {re.escape(named)}: {re.escape(reason)}\."):
+        call_command("verify_trail")
+    auditor.is_staff = True
+    auditor.save(update_fields=["is_staff"])
+    client.force_login(auditor)
+    response = client.get("/api/v1/trail/verify/")
+    assert response.status_code == 200
+    assert (response.json()["ok"], response.json()["broken_object"], response.json()["reason"]) == (
         False,
-        f"membership {membership.pk} (vera-viewer in workspace {workspace.pk})",
-        f"role is 'admin' but the trail says 'viewer' (event {last.pk})",
+        named,
+        reason,
     )
 
 
