@@ -6,6 +6,7 @@ from celery import shared_task
 
 from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
 from audits.services.audit_runs import audit_runs_sweep
+from audits.services.checkpoints import trail_checkpoint_create
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=0)
@@ -39,3 +40,11 @@ def audit_run_finish_task(self, chunks: list[dict], run_id: int, spec: dict, sta
 def audit_runs_sweep_task() -> dict:
     """Periodic: requeue runs whose heartbeat stopped; fail those that used up their attempts."""
     return audit_runs_sweep()
+
+
+@shared_task(acks_late=True)
+def trail_checkpoint_task() -> int | None:
+    """Periodic: sign the trail's head if events came after the last checkpoint (report views, which do not get
+    one each; compliance events are checkpointed as they commit). Returns the new checkpoint's id, or None."""
+    checkpoint = trail_checkpoint_create()
+    return checkpoint.pk if checkpoint is not None else None

@@ -197,6 +197,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 86400
 CELERY_BEAT_SCHEDULE = {
     "sweep-stalled-audit-runs": {"task": "audits.tasks.audit_runs_sweep_task", "schedule": 60.0},
+    # Sign the trail's head after report views (compliance events are checkpointed as they commit).
+    "checkpoint-the-trail": {"task": "audits.tasks.trail_checkpoint_task", "schedule": 60.0},
 }
 # A running audit writes a heartbeat; the sweeper requeues runs silent for longer than this.
 AUDIT_HEARTBEAT_TIMEOUT_SECONDS = env.int("AUDIT_HEARTBEAT_TIMEOUT_SECONDS", default=300)

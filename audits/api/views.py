@@ -240,7 +240,9 @@ class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class TrailVerifyView(APIView):
-    """Verify the whole audit trail's hash chain (staff only: the chain spans every workspace)."""
+    """Verify the whole audit trail (staff only: the chain spans every workspace): the hash chain, its latest signed
+    checkpoint, every signature, and reports, reviews and memberships against the trail; names the first
+    inconsistency (`first_broken_id`, `first_broken_signature_id` or `broken_object`, with `reason`)."""
 
     permission_classes = [IsAdminUser]
 

@@ -3,7 +3,7 @@
 from .data import Dataset, ModelArtifact, ProtectedAttribute, WorkspaceLexicon
 from .review import ReportReview, ReportSignature, ReviewEntry
 from .runs import AuditPlan, AuditReport, AuditRun
-from .trail import AuditEvent
+from .trail import AuditEvent, TrailCheckpoint
 from .workspaces import Membership, Workspace
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "ReportReview",
     "ReportSignature",
     "ReviewEntry",
+    "TrailCheckpoint",
     "Workspace",
     "WorkspaceLexicon",
 ]

@@ -36,3 +36,24 @@ class AuditEvent(AppendOnlyModel):
         return (
             f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
         )
+
+
+class TrailCheckpoint(AppendOnlyModel):
+    """A signed statement of the chain's head: the last event's id and hash and how many events lead to it
+    (design.md section 7). Written by services.checkpoints after compliance events; the envelope (DSSE, the
+    platform's Ed25519 key) is what counts: the plain columns repeat it for queries and are checked against it.
+    Deleting events at the tail or re-chaining the trail no longer reaches the last checkpoint's hash and count.
+    """
+
+    event_id = models.BigIntegerField()  # not a foreign key: verification names a missing event itself
+    event_hash = models.CharField(max_length=64)
+    event_count = models.BigIntegerField()
+    envelope_json = models.TextField()
+    key_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.pk}: event {self.event_id} ({self.event_count} events)"

@@ -22,6 +22,8 @@ from audits.models import (
     WorkspaceLexicon,
 )
 
+from .checkpoints import checkpoint_after_event
+
 # Any constant works: it names the one advisory lock that serialises writers of the chain.
 _CHAIN_LOCK_KEY = 724_911_001
 
@@ -79,7 +81,8 @@ def event_record(
     """Append one trail entry, chained to the previous one.
 
     Call it inside the transaction that makes the change, so the change and its entry commit together.
-    Concurrent writers are serialised (advisory lock on PostgreSQL; SQLite's write lock elsewhere).
+    Concurrent writers are serialised (advisory lock on PostgreSQL; SQLite's write lock elsewhere). A compliance
+    event gets the chain's head (itself) signed as a checkpoint in the same transaction (services.checkpoints).
     Raises ValueError for an action outside EventAction or an object of a kind the trail does not name
     (a programming error: the trail's vocabulary is closed).
     """
@@ -109,4 +112,5 @@ def event_record(
     )
     event.hash = event_hash(event)
     event.save()
+    checkpoint_after_event(event)
     return event

@@ -92,13 +92,13 @@ def review_start(*, user, review: ReportReview, request_id: str = "") -> ReportR
     """A reviewer takes the review: submitted -> in review. Writes review.start (or review.refused)."""
     _check_decider(review, user, ReviewAction.START, request_id)
     with transaction.atomic():
-        moved = ReportReview.objects.filter(pk=review.pk, status=ReviewStatus.SUBMITTED).update(
-            status=ReviewStatus.IN_REVIEW, updated_at=timezone.now()
-        )
-        if not moved:
-            raise ApplicationError(f"The review is '{_status(review)}', not 'submitted'.")
+        current = _status(review)
+        if current != ReviewStatus.SUBMITTED:
+            raise ApplicationError(f"The review is '{current}', not 'submitted'.")
+        # The entry first: the database lets the row take only the status its entries imply.
+        _entry(review, ReviewAction.START, user, "", request_id, {"status": ReviewStatus.IN_REVIEW})
+        ReportReview.objects.filter(pk=review.pk).update(status=ReviewStatus.IN_REVIEW, updated_at=timezone.now())
         review.refresh_from_db()
-        _entry(review, ReviewAction.START, user, "", request_id, {"status": review.status})
     return review
 
 
@@ -107,8 +107,9 @@ def review_decide(*, user, review: ReportReview, decision: str, comment: str = "
 
     Only a started review (in review) can be decided: a submitted one must be started first, and a decided one is
     final; either raises ApplicationError and changes nothing (an out-of-order call is not a refused attempt, as
-    for review_start). A conditional update settles concurrent decisions: the first wins, the second gets
-    ApplicationError. An approval is signed (a second DSSE statement naming the reviewer). Writes review.<decision>
+    for review_start). A row lock settles concurrent decisions: the first wins, the second gets ApplicationError.
+    The entry is written before the row changes (a database trigger holds the status to what the entries imply).
+    An approval is signed (a second DSSE statement naming the reviewer). Writes review.<decision>
     and, for an approval, report.approval_signed; a refused attempt writes review.refused and raises
     PermissionDeniedError.
     """
@@ -118,17 +119,18 @@ def review_decide(*, user, review: ReportReview, decision: str, comment: str = "
     if decision != ReviewAction.APPROVE and not comment.strip():
         raise ApplicationError("Say why in a comment when rejecting or requesting changes.", field="comment")
     with transaction.atomic():
-        now = timezone.now()
-        moved = ReportReview.objects.filter(pk=review.pk, status=ReviewStatus.IN_REVIEW).update(
-            status=DECISIONS[decision], decided_by=user, decided_at=now, updated_at=now
-        )
-        if not moved:
-            current = _status(review)
+        current = _status(review)
+        if current != ReviewStatus.IN_REVIEW:
             if current == ReviewStatus.SUBMITTED:
                 raise ApplicationError("The review is 'submitted': start it before deciding.")
             raise ApplicationError(f"The review is already '{current}'; decisions are final.")
+        # The entry first: the database lets the row take only the status its entries imply.
+        entry = _entry(review, decision, user, comment, request_id, {"status": DECISIONS[decision]})
+        now = timezone.now()
+        ReportReview.objects.filter(pk=review.pk).update(
+            status=DECISIONS[decision], decided_by=user, decided_at=now, updated_at=now
+        )
         review.refresh_from_db()
-        entry = _entry(review, decision, user, comment, request_id, {"status": review.status})
         if decision == ReviewAction.APPROVE:
             approval_sign(report=review.report, review_entry=entry)
     return review
@@ -152,7 +154,10 @@ def review_comment(*, user, review: ReportReview, comment: str, request_id: str 
 
 
 def _status(review: ReportReview) -> str:
-    return ReportReview.objects.filter(pk=review.pk).values_list("status", flat=True).first() or "unknown"
+    """The review's status, its row locked until the transaction ends: concurrent steps queue here and the later
+    one sees the earlier one's status (row lock, then the trail's lock: the order review_comment takes them in)."""
+    locked = ReportReview.objects.select_for_update().filter(pk=review.pk)
+    return locked.values_list("status", flat=True).first() or "unknown"
 
 
 @dataclass(frozen=True)

@@ -51,14 +51,13 @@ def workspace_create(*, name: str, slug: str, owner) -> Workspace:
 
 @transaction.atomic
 def membership_set(*, workspace: Workspace, user, role: str, actor) -> Membership:
-    """Give `user` a role in `workspace` (create or change). Writes event membership.set with before/after."""
+    """Give `user` a role in `workspace` (create or change). Writes event membership.set with before/after.
+
+    A role changes after its event is written: a database trigger refuses a role no membership.set names."""
     membership = Membership.objects.filter(workspace=workspace, user=user).first()
     before = {"role": membership.role} if membership else None
     if membership is None:
         membership = Membership.objects.create(workspace=workspace, user=user, role=role)
-    else:
-        membership.role = role
-        membership.save(update_fields=["role"])
     event_record(
         action=EventAction.MEMBERSHIP_SET,
         obj=membership,
@@ -67,6 +66,9 @@ def membership_set(*, workspace: Workspace, user, role: str, actor) -> Membershi
         before=before,
         after={"user": user.get_username(), "role": str(role)},
     )
+    if before is not None:
+        membership.role = role
+        membership.save(update_fields=["role"])
     return membership
 
 
@@ -118,7 +120,8 @@ def membership_change_role(*, workspace: Workspace, user, role: str, actor) -> M
 
 @transaction.atomic
 def membership_remove(*, workspace: Workspace, user, actor) -> None:
-    """An admin removes a member from `workspace`. Writes event membership.removed (before: user and role).
+    """An admin removes a member from `workspace`. Writes event membership.removed (before: user and role), then
+    deletes the row (a database trigger refuses to delete a membership whose last event is not its removal).
 
     Raises NotFoundError / PermissionDeniedError when the actor is not an admin, NotFoundError when `user` is not a
     member, ApplicationError when they are the last admin (a workspace always keeps one). Nothing is written then."""
