@@ -106,7 +106,7 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audits", "0009_trail_members_and_tokens")]
+    dependencies = [("audits", "0010_rel_run_delivery")]
 
     operations = [
         migrations.CreateModel(
