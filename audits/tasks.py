@@ -6,6 +6,7 @@ from celery import shared_task
 
 from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
 from audits.services.audit_runs import audit_runs_sweep
+from audits.services.schedules import schedule_fire
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=0)
@@ -36,3 +37,11 @@ def audit_run_finish_task(self, chunks: list[dict], run_id: int, spec: dict, sta
 def audit_runs_sweep_task() -> dict:
     """Periodic: requeue runs whose heartbeat stopped; fail those that used up their attempts."""
     return audit_runs_sweep()
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def audit_schedule_fire_task(self, schedule_id: int) -> int | None:
+    """Sent by beat (DatabaseScheduler) for audit schedule `schedule_id`: queue a run of its plan, or record why
+    not (schedule_fire decides; a redelivered or repeated message queues no second run for one period)."""
+    run = schedule_fire(schedule_id=schedule_id, task_id=self.request.id or "")
+    return run.pk if run is not None else None

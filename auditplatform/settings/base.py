@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_celery_beat",
     "audits",
     "frontend",
 ]
@@ -160,6 +161,11 @@ CELERY_RESULT_EXPIRES = 86400
 CELERY_BEAT_SCHEDULE = {
     "sweep-stalled-audit-runs": {"task": "audits.tasks.audit_runs_sweep_task", "schedule": 60.0},
 }
+# Beat reads its schedule from the database (django-celery-beat): the entries above are copied there at start,
+# and every audit schedule (audits.models.AuditSchedule) keeps one PeriodicTask in step.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The shortest interval an audit schedule may have (a cron expression fires at most once a minute anyway).
+AUDIT_SCHEDULE_MIN_INTERVAL_SECONDS = env.int("AUDIT_SCHEDULE_MIN_INTERVAL_SECONDS", default=60)
 # A running audit writes a heartbeat; the sweeper requeues runs silent for longer than this.
 AUDIT_HEARTBEAT_TIMEOUT_SECONDS = env.int("AUDIT_HEARTBEAT_TIMEOUT_SECONDS", default=300)
 AUDIT_MAX_ATTEMPTS = 3
