@@ -58,6 +58,16 @@ def model_list(*, user) -> QuerySet[ModelArtifact]:
     return ModelArtifact.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace")
 
 
+def dataset_versions(*, user, dataset: Dataset) -> QuerySet[Dataset]:
+    """Every version of `dataset`'s name in its workspace, newest first (empty outside the user's workspaces)."""
+    return dataset_list(user=user).filter(workspace_id=dataset.workspace_id, name=dataset.name).order_by("-version")
+
+
+def model_versions(*, user, model: ModelArtifact) -> QuerySet[ModelArtifact]:
+    """Every version of `model`'s name in its workspace, newest first (empty outside the user's workspaces)."""
+    return model_list(user=user).filter(workspace_id=model.workspace_id, name=model.name).order_by("-version")
+
+
 def lexicon_list(*, user) -> QuerySet[WorkspaceLexicon]:
     return WorkspaceLexicon.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace")
 
