@@ -138,6 +138,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets share the field name "kind" (models, schedules): name the schedules' one.
+    "ENUM_NAME_OVERRIDES": {"ScheduleKindEnum": "audits.choices.ScheduleKind"},
 }
 
 # Celery: the broker URL comes from the environment. Tasks are acknowledged after they finish
