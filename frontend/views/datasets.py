@@ -89,5 +89,6 @@ def dataset_detail(request, pk: int):
             "small_groups": [(row["attribute"], row["small"]) for row in groups if row["small"]],
             "min_group_size": PLAN_DEFAULTS.min_group_size,
             "models": models,
+            "versions": selectors.dataset_versions(user=request.user, dataset=dataset).select_related("created_by"),
         },
     )

@@ -51,5 +51,6 @@ def model_detail(request, pk: int):
             "labels": config.get("labels") or config.get("classes") or [],
             "smoke": config.get("smoke"),
             "feature_columns": config.get("feature_columns") or [],
+            "versions": selectors.model_versions(user=request.user, model=model).select_related("created_by"),
         },
     )
