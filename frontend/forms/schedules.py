@@ -29,13 +29,19 @@ class ScheduleForm(forms.Form):
         initial=ScheduleKind.INTERVAL,
         label="Repeat",
     )
-    every = forms.IntegerField(required=False, min_value=1, initial=1, label="Every", help_text="How many units.")
+    every = forms.IntegerField(
+        required=False,
+        min_value=1,
+        initial=1,
+        label="Every",
+        help_text="For “Every few minutes, hours or days”: how many units.",
+    )
     unit = forms.ChoiceField(choices=UNITS, initial="86400", required=False, label="Unit")
     cron = forms.CharField(
         required=False,
         max_length=200,
         label="Cron rule",
-        help_text="Five fields: minute hour day-of-month month day-of-week. "
+        help_text="For “A cron rule”: five fields, minute hour day-of-month month day-of-week. "
         "'0 6 * * 1' runs Mondays at 06:00; '30 2 1 * *' the 1st of each month at 02:30.",
     )
     timezone = forms.CharField(
