@@ -1,6 +1,8 @@
 """Schedules and versions: explicit serializers; the rules (cron, time zone, minimum interval) are the services'."""
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audits import selectors
@@ -26,6 +28,7 @@ class AuditScheduleSerializer(serializers.ModelSerializer):
     def get_rule(self, schedule) -> str:
         return selectors.schedule_rule_words(schedule=schedule)
 
+    @extend_schema_field(OpenApiTypes.DATETIME)
     def get_next_run_at(self, schedule) -> str | None:
         moment = selectors.schedule_next_run(schedule=schedule)
         return serializers.DateTimeField().to_representation(moment) if moment else None
