@@ -41,6 +41,11 @@ class MissingPolicy(models.TextChoices):
     GROUP = MISSING_AS_GROUP, f"Treat a missing protected value as its own group '{MISSING_GROUP_LABEL}'"
 
 
+class ScheduleKind(models.TextChoices):
+    CRON = "cron", "Cron expression"
+    INTERVAL = "interval", "Every N seconds"
+
+
 class ReviewStatus(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
     IN_REVIEW = "in_review", "In review"
@@ -100,6 +105,13 @@ class EventAction(models.TextChoices):
     REVIEW_REQUEST_CHANGES = "review.request_changes", "Changes requested"
     REVIEW_COMMENT = "review.comment", "Review comment"
     REVIEW_REFUSED = "review.refused", "Review action refused"
+    PLAN_REAUDIT_SKIPPED = "plan.reaudit_skipped", "Re-audit on a new version skipped"
+    SCHEDULE_CREATED = "schedule.created", "Schedule created"
+    SCHEDULE_UPDATED = "schedule.updated", "Schedule changed"
+    SCHEDULE_PAUSED = "schedule.paused", "Schedule paused"
+    SCHEDULE_RESUMED = "schedule.resumed", "Schedule resumed"
+    SCHEDULE_DELETED = "schedule.deleted", "Schedule deleted"
+    SCHEDULE_SKIPPED = "schedule.skipped", "Scheduled run skipped"
 
 
 # The trail event of each review step (services.reviews).
@@ -126,5 +138,6 @@ class EventObjectType(models.TextChoices):
     RUN = "AuditRun", "Run"
     REPORT = "AuditReport", "Report"
     REVIEW = "ReportReview", "Review"
+    SCHEDULE = "AuditSchedule", "Schedule"
     # Account-level events (API tokens): about the user, never the token, whose key is its primary key.
     USER = "User", "User"

@@ -1,8 +1,12 @@
 """Reads of the audit domain. Every selector starts from the requesting user's workspaces."""
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from audits import schedule_rules
 from audits.choices import EventObjectType, ReviewStatus
 from audits.constants import PLAN_DEFAULTS
 from audits.models import (
@@ -10,6 +14,7 @@ from audits.models import (
     AuditPlan,
     AuditReport,
     AuditRun,
+    AuditSchedule,
     Dataset,
     Membership,
     ModelArtifact,
@@ -58,6 +63,16 @@ def model_list(*, user) -> QuerySet[ModelArtifact]:
     return ModelArtifact.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace")
 
 
+def dataset_versions(*, user, dataset: Dataset) -> QuerySet[Dataset]:
+    """Every version of `dataset`'s name in its workspace, newest first (empty outside the user's workspaces)."""
+    return dataset_list(user=user).filter(workspace_id=dataset.workspace_id, name=dataset.name).order_by("-version")
+
+
+def model_versions(*, user, model: ModelArtifact) -> QuerySet[ModelArtifact]:
+    """Every version of `model`'s name in its workspace, newest first (empty outside the user's workspaces)."""
+    return model_list(user=user).filter(workspace_id=model.workspace_id, name=model.name).order_by("-version")
+
+
 def lexicon_list(*, user) -> QuerySet[WorkspaceLexicon]:
     return WorkspaceLexicon.objects.filter(workspace_id__in=_workspace_ids(user)).select_related("workspace")
 
@@ -67,6 +82,31 @@ def audit_plan_list(*, user) -> QuerySet[AuditPlan]:
         AuditPlan.objects.filter(workspace_id__in=_workspace_ids(user))
         .select_related("workspace", "dataset", "model")
         .prefetch_related("attributes")
+    )
+
+
+def audit_schedule_list(*, user) -> QuerySet[AuditSchedule]:
+    return AuditSchedule.objects.filter(workspace_id__in=_workspace_ids(user)).select_related(
+        "workspace", "plan", "owner", "periodic_task", "last_run"
+    )
+
+
+def schedule_next_run(*, schedule: AuditSchedule, now: datetime | None = None) -> datetime | None:
+    """When beat fires `schedule` next (None while paused): from the time beat last sent it, or when its row last
+    changed (beat's own starting point); a passed time means now (missed periods are caught up once)."""
+    task = schedule.periodic_task
+    if not schedule.enabled or task is None:
+        return None
+    now = now or timezone.now()
+    last = task.last_run_at or task.date_changed or now
+    rule = {k: getattr(schedule, k) for k in ("kind", "cron", "every_seconds", "timezone")}
+    return schedule_rules.next_run(**rule, last=last, now=now)
+
+
+def schedule_rule_words(*, schedule: AuditSchedule) -> str:
+    """The schedule's rule in words, e.g. "At 06:00, only on Monday (Europe/Berlin)"."""
+    return schedule_rules.describe(
+        kind=schedule.kind, cron=schedule.cron, every_seconds=schedule.every_seconds, timezone=schedule.timezone
     )
 
 

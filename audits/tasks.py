@@ -7,6 +7,7 @@ from celery import shared_task
 from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
 from audits.services.audit_runs import audit_runs_sweep
 from audits.services.checkpoints import trail_checkpoint_create
+from audits.services.schedules import schedule_fire
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=0)
@@ -48,3 +49,11 @@ def trail_checkpoint_task() -> int | None:
     one each; compliance events are checkpointed as they commit). Returns the new checkpoint's id, or None."""
     checkpoint = trail_checkpoint_create()
     return checkpoint.pk if checkpoint is not None else None
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def audit_schedule_fire_task(self, schedule_id: int) -> int | None:
+    """Sent by beat (DatabaseScheduler) for audit schedule `schedule_id`: queue a run of its plan, or record why
+    not (schedule_fire decides; a redelivered or repeated message queues no second run for one period)."""
+    run = schedule_fire(schedule_id=schedule_id, task_id=self.request.id or "")
+    return run.pk if run is not None else None

@@ -10,6 +10,7 @@ _SECTIONS = {
     "plan": "new",
     "run": "runs",
     "report": "runs",
+    "schedule": "schedules",
     "trail": "trail",
     "workspace": "settings",
     "account": "account",

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
-from .views import compare, tokens, trail, workspace_settings
+from .views import compare, schedules, tokens, trail, workspace_settings
 
 app_name = "frontend"
 
@@ -20,6 +20,13 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run-status"),
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
+    # Schedules: re-audits of a plan on a rule (the list, create, change, pause, resume, delete).
+    path("schedules/", schedules.schedule_list, name="schedule-list"),
+    path("schedules/new/", schedules.schedule_new, name="schedule-new"),
+    path("schedules/<int:pk>/edit/", schedules.schedule_edit, name="schedule-edit"),
+    path("schedules/<int:pk>/pause/", schedules.schedule_pause_page, name="schedule-pause"),
+    path("schedules/<int:pk>/resume/", schedules.schedule_resume_page, name="schedule-resume"),
+    path("schedules/<int:pk>/delete/", schedules.schedule_delete_page, name="schedule-delete"),
     path("reports/<int:pk>/export/<str:fmt>/", views.report_download, name="report-download"),
     # Dashboard: the live "In progress" card
     path("dashboard/in-progress/", views.home_in_progress, name="home-in-progress"),

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from audits.choices import Role
 from audits.services.workspaces import membership_set, user_get_or_create, workspace_create
-from tests.workers import celery_workers  # noqa: F401  (real worker processes, for any tier that needs them)
+from tests.workers import celery_beat, celery_workers  # noqa: F401  (real Celery processes, for any tier)
 
 _original_sql_flush = DatabaseOperations.sql_flush
 

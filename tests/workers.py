@@ -1,7 +1,7 @@
-"""Real `celery worker` processes on Redis, sharing the test database and media folder.
+"""Real `celery worker` and `celery beat` processes on Redis, sharing the test database and media folder.
 
-The `celery_workers` fixture is offered to every test through tests/conftest.py (the integration tier and the
-browser story of the whole workflow use it).
+The `celery_workers` and `celery_beat` fixtures are offered to every test through tests/conftest.py (the
+integration tier and the browser story of the whole workflow use them).
 """
 
 import os
@@ -17,9 +17,10 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _start_worker(name: str, log_path: Path, pool: str = "solo") -> subprocess.Popen:
+def _environment() -> dict[str, str]:
+    """What a Celery process needs to share this test's database, media folder and broker."""
     db = connection.settings_dict
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "auditplatform.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
@@ -27,6 +28,10 @@ def _start_worker(name: str, log_path: Path, pool: str = "solo") -> subprocess.P
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
     }
+
+
+def _start_worker(name: str, log_path: Path, pool: str = "solo") -> subprocess.Popen:
+    env = _environment()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -80,6 +85,43 @@ def celery_workers(transactional_db, _media_root, tmp_path):
     for process in started:
         process.terminate()
     for process in started:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if os.environ.get("SHOW_WORKER_LOG"):
+            sys.stderr.write(process.log_path.read_text())
+
+
+@pytest.fixture
+def celery_beat(transactional_db, _media_root, tmp_path):
+    """Start one `celery beat` with the DatabaseScheduler (the schedule lives in the test database; the state file
+    beat insists on goes to a temporary folder). Call it once the schedules exist; it is stopped afterwards."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        log_path = tmp_path / "beat.log"
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "auditplatform", "beat",
+                "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+                "--schedule", str(tmp_path / "celerybeat-schedule"),
+                "--pidfile=",
+                "--max-interval", "1",  # look at the database every second, not every five
+                "--loglevel", "INFO",
+            ],
+            cwd=ROOT,
+            env=_environment(),
+            stdout=log_path.open("w"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        process.log_path = log_path
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_celery_beat",
     "audits",
     "frontend",
 ]
@@ -175,6 +176,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets share the field name "kind" (models, schedules): name the schedules' one.
+    "ENUM_NAME_OVERRIDES": {"ScheduleKindEnum": "audits.choices.ScheduleKind"},
 }
 
 # Celery: the broker URL comes from the environment. Tasks are acknowledged after they finish
@@ -200,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
     # Sign the trail's head after report views (compliance events are checkpointed as they commit).
     "checkpoint-the-trail": {"task": "audits.tasks.trail_checkpoint_task", "schedule": 60.0},
 }
+# Beat reads its schedule from the database (django-celery-beat): the entries above are copied there at start,
+# and every audit schedule (audits.models.AuditSchedule) keeps one PeriodicTask in step.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The shortest interval an audit schedule may have (a cron expression fires at most once a minute anyway).
+AUDIT_SCHEDULE_MIN_INTERVAL_SECONDS = env.int("AUDIT_SCHEDULE_MIN_INTERVAL_SECONDS", default=60)
 # A running audit writes a heartbeat; the sweeper requeues runs silent for longer than this.
 AUDIT_HEARTBEAT_TIMEOUT_SECONDS = env.int("AUDIT_HEARTBEAT_TIMEOUT_SECONDS", default=300)
 AUDIT_MAX_ATTEMPTS = 3

@@ -2,6 +2,7 @@
 
 from dataclasses import fields
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audits.choices import MissingPolicy, ModelKind
@@ -28,6 +29,8 @@ from explainers.audit_settings import (
     ProbeSettings,
 )
 
+from .serializers_schedules import VersionSerializer
+
 
 class WorkspaceSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
@@ -49,10 +52,21 @@ class ProtectedAttributeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _versions(obj) -> list[dict]:
+    """Every version of the object's name in its workspace, newest first (the object itself was fetched scoped)."""
+    rows = type(obj).objects.filter(workspace_id=obj.workspace_id, name=obj.name).order_by("-version")
+    return VersionSerializer(rows.only("id", "version", "sha256", "created_at"), many=True).data
+
+
 class DatasetSerializer(serializers.ModelSerializer):
     workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     protected_attributes = ProtectedAttributeSerializer(many=True, read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
+    versions = serializers.SerializerMethodField(help_text="Every version of this name, newest first.")
+
+    @extend_schema_field(VersionSerializer(many=True))
+    def get_versions(self, dataset) -> list[dict]:
+        return _versions(dataset)
 
     class Meta:
         model = Dataset
@@ -60,6 +74,8 @@ class DatasetSerializer(serializers.ModelSerializer):
             "id",
             "workspace",
             "name",
+            "version",
+            "versions",
             "sha256",
             "source_sha256",
             "source_filename",
@@ -126,6 +142,11 @@ class DatasetCreateInputSerializer(serializers.Serializer):
 
 class ModelArtifactSerializer(serializers.ModelSerializer):
     workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    versions = serializers.SerializerMethodField(help_text="Every version of this name, newest first.")
+
+    @extend_schema_field(VersionSerializer(many=True))
+    def get_versions(self, model) -> list[dict]:
+        return _versions(model)
 
     class Meta:
         model = ModelArtifact
@@ -133,6 +154,8 @@ class ModelArtifactSerializer(serializers.ModelSerializer):
             "id",
             "workspace",
             "name",
+            "version",
+            "versions",
             "kind",
             "dataset",
             "decision_column",
@@ -230,6 +253,8 @@ class AuditPlanSerializer(serializers.ModelSerializer):
             "outcome_classes",
             "probes",
             "probe_settings",
+            "reaudit_on_new_version",
+            "previous",
             "created_at",
         ]
         read_only_fields = fields
@@ -269,6 +294,11 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
         required=False,
         help_text=f"Overrides of the probes' settings ({', '.join(f.name for f in fields(ProbeSettings))}); "
         "the plan stores them all, resolved.",
+    )
+    reaudit_on_new_version = serializers.BooleanField(
+        default=False,
+        help_text="Queue a re-audit (a successor plan with these settings) when a new version of the model or "
+        "dataset is registered under the same name.",
     )
 
 

@@ -184,6 +184,7 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             multiclass=v["multiclass"],
             probes=v.get("probes"),
             probe_settings=v.get("probe_settings"),
+            reaudit_on_new_version=v["reaudit_on_new_version"],
             request_id=request_id(request),
         )
         return Response(s.AuditPlanSerializer(plan).data, status=status.HTTP_201_CREATED)

@@ -3,6 +3,7 @@
 from .data import Dataset, ModelArtifact, ProtectedAttribute, WorkspaceLexicon
 from .review import ReportReview, ReportSignature, ReviewEntry
 from .runs import AuditPlan, AuditReport, AuditRun
+from .schedules import AuditSchedule
 from .trail import AuditEvent, TrailCheckpoint
 from .workspaces import Membership, Workspace
 
@@ -11,6 +12,7 @@ __all__ = [
     "AuditPlan",
     "AuditReport",
     "AuditRun",
+    "AuditSchedule",
     "Dataset",
     "Membership",
     "ModelArtifact",

@@ -11,6 +11,8 @@ class Dataset(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="datasets")
     name = models.CharField(max_length=200)
+    # A new upload under an existing name of the workspace is its next version (audits.services.versions).
+    version = models.PositiveIntegerField(default=1)
     file = models.FileField(upload_to="datasets/")
     # sha256 of the stored Parquet file; source_sha256 of the bytes the user uploaded.
     sha256 = models.CharField(max_length=64)
@@ -35,6 +37,7 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "name", "version"], name="dataset_unique_version")]
 
     def __str__(self) -> str:
         return self.name
@@ -63,6 +66,8 @@ class ModelArtifact(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="models")
     name = models.CharField(max_length=200)
+    # A new registration under an existing name of the workspace is its next version (audits.services.versions).
+    version = models.PositiveIntegerField(default=1)
     kind = models.CharField(max_length=30, choices=ModelKind.choices)
     dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decision_column = models.CharField(max_length=255, blank=True)
@@ -78,6 +83,7 @@ class ModelArtifact(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "name", "version"], name="model_unique_version")]
 
     def __str__(self) -> str:
         return self.name

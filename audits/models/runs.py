@@ -43,6 +43,10 @@ class AuditPlan(models.Model):
     # (ProbeSettings.to_dict(): every setting resolved; {} without probes).
     probes = models.JSONField(default=list, blank=True)
     probe_settings = models.JSONField(default=dict, blank=True)
+    # When a new version of the plan's model or dataset is registered, a successor plan (same settings, the new
+    # version, `previous` = this plan) is created and queued (audits.services.versions).
+    reaudit_on_new_version = models.BooleanField(default=False)
+    previous = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="successor")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -45,8 +45,10 @@ def _enqueue(run_id: int) -> bool:
 
 
 @transaction.atomic
-def audit_run_create(*, user, plan: AuditPlan, request_id: str = "") -> AuditRun:
-    """Queue a run of `plan`. Writes event run.queued; the task is enqueued when the transaction commits."""
+def audit_run_create(*, user, plan: AuditPlan, request_id: str = "", trigger: dict | None = None) -> AuditRun:
+    """Queue a run of `plan`. Writes event run.queued; the task is enqueued when the transaction commits.
+
+    `trigger` says what started the run when no person did (a schedule, a new version); the event records it."""
     workspace_require_role(user=user, workspace=plan.workspace)
     run = AuditRun.objects.create(workspace=plan.workspace, plan=plan, requested_by=user, stage="queued")
     event_record(
@@ -55,7 +57,7 @@ def audit_run_create(*, user, plan: AuditPlan, request_id: str = "") -> AuditRun
         actor=user,
         workspace=plan.workspace,
         request_id=request_id,
-        after={"plan": plan.pk},
+        after={"plan": plan.pk, **({"trigger": trigger} if trigger else {})},
     )
     transaction.on_commit(lambda: _enqueue(run.pk))
     return run

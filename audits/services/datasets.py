@@ -18,6 +18,7 @@ from explainers.pipeline.columns import normalise_values
 
 from .events import event_record
 from .models import DecisionColumn, model_register
+from .versions import next_version, plan_reaudit_new_version
 from .workspaces import workspace_require_role
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,9 @@ def dataset_create(
     """Validate an upload and store it as a Dataset with its ProtectedAttributes.
 
     When a decision column is named, also registers a ModelArtifact of kind `dataset_decisions`.
-    Side effects: a Parquet file in storage; events dataset.created (+ model.registered).
+    A name the workspace already holds makes the upload that name's next version; plans of older versions that
+    asked for it are re-audited on it (audits.services.versions.plan_reaudit_new_version).
+    Side effects: a Parquet file in storage; events dataset.created (+ model.registered, + the re-audits').
     Raises ApplicationError (400) naming the column or row at fault; nothing is stored on error.
     """
     workspace_require_role(user=user, workspace=workspace)
@@ -189,6 +192,7 @@ def _dataset_records_create(
     dataset = Dataset.objects.create(
         workspace=workspace,
         name=name[:200],
+        version=next_version(model_class=Dataset, workspace=workspace, name=name[:200]),
         file=stored_name,
         sha256=sha,
         source_sha256=parsed.source_sha256,
@@ -224,6 +228,7 @@ def _dataset_records_create(
         request_id=request_id,
         after={
             "name": dataset.name,
+            "version": dataset.version,
             "sha256": sha,
             "rows": dataset.n_rows,
             "protected": [c for c, _ in columns.protected],
@@ -236,7 +241,9 @@ def _dataset_records_create(
             source=DecisionColumn(columns.decision_column),
             dataset=dataset,
             favourable=columns.decision_favourable,
+            reaudit=False,  # the dataset and its decisions are one new version: re-audited together below
             request_id=request_id,
         )
+    plan_reaudit_new_version(actor=user, dataset=dataset, model=model, request_id=request_id)
     logger.info("dataset %s stored: %s rows, sha256 %s", dataset.pk, dataset.n_rows, sha[:12])
     return dataset, model

@@ -14,6 +14,7 @@ from audits.models import (
     AuditPlan,
     AuditReport,
     AuditRun,
+    AuditSchedule,
     Dataset,
     Membership,
     ModelArtifact,
@@ -38,6 +39,7 @@ OBJECT_TYPES: dict[type, EventObjectType] = {
     AuditRun: EventObjectType.RUN,
     AuditReport: EventObjectType.REPORT,
     ReportReview: EventObjectType.REVIEW,
+    AuditSchedule: EventObjectType.SCHEDULE,
     # Account-level events (API tokens) are about the user: a token's primary key is its secret key.
     get_user_model(): EventObjectType.USER,
 }

@@ -185,6 +185,8 @@ def audit_plan_create(
     multiclass: bool = False,
     probes: list[str] | None = None,
     probe_settings: dict | None = None,
+    reaudit_on_new_version: bool = False,
+    previous: AuditPlan | None = None,
     request_id: str = "",
 ) -> AuditPlan:
     """Create a plan auditing `model` on `dataset` across `attributes` (all of the dataset's by default).
@@ -198,10 +200,14 @@ def audit_plan_create(
     The statistics are checked by PlanSettings, `probe_settings` by ProbeSettings (explainers.audit_settings);
     a plan with probes stores every probe setting resolved (defaults filled in), so its reports state them all.
 
+    `reaudit_on_new_version`: a new version of the model or dataset re-audits the plan (audits.services.versions);
+    `previous`: the plan this one succeeds (set by that re-audit; a plan has one successor at most).
+
     Writes event plan.created. Raises ApplicationError for objects of another workspace or bad settings.
     """
     workspace = dataset.workspace if dataset is not None else model.workspace
     workspace_require_role(user=user, workspace=workspace)
+    lineage = _check_lineage(workspace, previous, reaudit_on_new_version)
     try:
         statistics = PlanSettings(
             n_boot=n_boot, seed=seed, alpha=alpha, min_group_size=min_group_size, min_denominator=min_denominator
@@ -213,7 +219,7 @@ def audit_plan_create(
         return _create(
             user=user, workspace=workspace, dataset=None, model=model, attributes=[], name=name or model.name,
             metrics=[], statistics=statistics, bands={}, intersections=[], decision_classes=[], outcome_classes=[],
-            probes=_check_probes(None, model, probes or [], probe_settings), request_id=request_id,
+            probes=_check_probes(None, model, probes or [], probe_settings), lineage=lineage, request_id=request_id,
         )  # fmt: skip
     if model.workspace_id != workspace.pk:
         raise ApplicationError("The model belongs to another workspace than the dataset.", field="model")
@@ -237,12 +243,21 @@ def audit_plan_create(
         name=name or f"{model.name} on {dataset.name}", metrics=metrics, statistics=statistics,
         bands=_check_bands(bands or {}),
         intersections=intersections, decision_classes=decision_classes, outcome_classes=outcome_classes,
-        probes=(probes, probe_settings), request_id=request_id,
+        probes=(probes, probe_settings), lineage=lineage, request_id=request_id,
     )  # fmt: skip
 
 
+def _check_lineage(workspace, previous: AuditPlan | None, reaudit: bool) -> dict:
+    if previous is not None:
+        if previous.workspace_id != workspace.pk:
+            raise ApplicationError("The previous plan belongs to another workspace.", field="previous")
+        if AuditPlan.objects.filter(previous=previous).exists():
+            raise ApplicationError(f"Plan {previous.pk} already has a successor.", field="previous")
+    return {"reaudit_on_new_version": bool(reaudit), "previous": previous}
+
+
 def _create(*, user, workspace, dataset, model, attributes, name, metrics, statistics: PlanSettings, bands,
-            intersections, decision_classes, outcome_classes, probes, request_id):  # fmt: skip
+            intersections, decision_classes, outcome_classes, probes, lineage, request_id):  # fmt: skip
     probes, probe_settings = probes
     plan = AuditPlan.objects.create(
         workspace=workspace,
@@ -257,6 +272,7 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
         outcome_classes=outcome_classes,
         probes=probes,
         probe_settings=probe_settings,
+        **lineage,
         created_by=user,
     )
     plan.attributes.set(attributes)
@@ -274,6 +290,8 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
             "decision_classes": decision_classes,
             "probes": probes,
             "metrics": metrics,
+            "reaudit_on_new_version": lineage["reaudit_on_new_version"],
+            **({"previous": lineage["previous"].pk} if lineage["previous"] else {}),
         },
     )
     return plan

@@ -8,5 +8,6 @@ from ._common import show_service_error, split_values
 from .datasets import DatasetUploadForm
 from .models import ModelRegisterForm
 from .plans import PlanForm
+from .schedules import ScheduleForm
 
-__all__ = ["DatasetUploadForm", "ModelRegisterForm", "PlanForm", "show_service_error", "split_values"]
+__all__ = ["DatasetUploadForm", "ModelRegisterForm", "PlanForm", "ScheduleForm", "show_service_error", "split_values"]

@@ -143,6 +143,12 @@ class PlanForm(forms.Form):
         help_text="Fewest people a rate may be computed on (e.g. favourable outcomes in a group).",
     )  # fmt: skip
     seed = forms.IntegerField(label="Random seed", initial=PLAN_DEFAULTS.seed)
+    reaudit_on_new_version = forms.BooleanField(
+        required=False,
+        label="Re-audit on a new version",
+        help_text="When a new version of this model or dataset is registered under the same name, audit it again "
+        "with these settings (a new plan that names this one as its predecessor).",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -247,6 +253,7 @@ class PlanForm(forms.Form):
             "attributes": list(data["attributes"]),
             "metrics": data["metrics"] or None,
             "probes": data["probes"],
+            "reaudit_on_new_version": data["reaudit_on_new_version"],
             **{name: data[name] for name in STATISTICS},
         }
         if data["intersections"]:

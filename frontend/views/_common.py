@@ -45,3 +45,14 @@ def read_only_page(request):
             "registering models and starting audits need the auditor or admin role."
         )
     return render(request, "frontend/refused.html", {"message": message}, status=403)
+
+
+def version_rows(versions) -> list[tuple]:
+    """(version, the older version whose content it repeats or None), newest first: a re-upload of identical
+    content is a version too, and the page says so."""
+    versions = list(versions)
+    rows = []
+    for index, version in enumerate(versions):
+        older = next((o for o in versions[index + 1 :] if o.sha256 == version.sha256), None)
+        rows.append((version, older))
+    return rows

@@ -11,7 +11,7 @@ from audits.exceptions import ApplicationError
 from audits.services.datasets import dataset_create, dataset_preview
 
 from ..forms import DatasetUploadForm, show_service_error
-from ._common import get_scoped, is_refusal, read_only_page, refused_page
+from ._common import get_scoped, is_refusal, read_only_page, refused_page, version_rows
 
 
 @login_required
@@ -89,5 +89,8 @@ def dataset_detail(request, pk: int):
             "small_groups": [(row["attribute"], row["small"]) for row in groups if row["small"]],
             "min_group_size": PLAN_DEFAULTS.min_group_size,
             "models": models,
+            "versions": version_rows(
+                selectors.dataset_versions(user=request.user, dataset=dataset).select_related("created_by")
+            ),
         },
     )

@@ -8,7 +8,7 @@ from audits.exceptions import ApplicationError
 from audits.services.models import model_register
 
 from ..forms import ModelRegisterForm, show_service_error
-from ._common import get_scoped, is_refusal, read_only_page, refused_page
+from ._common import get_scoped, is_refusal, read_only_page, refused_page, version_rows
 
 
 @login_required
@@ -51,5 +51,8 @@ def model_detail(request, pk: int):
             "labels": config.get("labels") or config.get("classes") or [],
             "smoke": config.get("smoke"),
             "feature_columns": config.get("feature_columns") or [],
+            "versions": version_rows(
+                selectors.model_versions(user=request.user, model=model).select_related("created_by")
+            ),
         },
     )

@@ -4,7 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from audits import selectors
-from audits.choices import RunStatus
+from audits.choices import EventAction, EventObjectType, RunStatus
+from audits.services.workspaces import WRITE_ROLES
 
 from ._common import get_scoped
 
@@ -26,8 +27,20 @@ def _run_context(request, pk: int) -> dict:
     run = get_scoped(
         selectors.audit_run_list(user=request.user).select_related("plan__model", "plan__dataset"), pk, "Run"
     )
+    queued = (
+        selectors.audit_event_list(user=request.user, action=EventAction.RUN_QUEUED, object_type=EventObjectType.RUN)
+        .filter(object_id=str(run.pk))
+        .first()
+    )
+    schedules = selectors.audit_schedule_list(user=request.user).filter(plan=run.plan)
     return {
         "run": run,
+        "trigger": (queued.after or {}).get("trigger", {}) if queued else {},
+        "plan_schedules": [
+            {"rule": selectors.schedule_rule_words(schedule=s), "enabled": s.enabled} for s in schedules
+        ],
+        "can_write_here": selectors.workspace_roles(user=request.user).get(run.workspace_id) in WRITE_ROLES
+        and not hasattr(run.plan, "successor"),
         "finished": run.status in FINISHED,
         "failure": failure_summary(run.error) if run.status == RunStatus.FAILED else "",
     }

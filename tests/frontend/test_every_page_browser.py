@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from audits.choices import ExportFormat
 from audits.services.reviews import review_submit
+from audits.services.schedules import schedule_create
 from frontend.urls import urlpatterns
 from tests.audits.factories import AuditReportFactory
 from tests.frontend.helpers import log_in
@@ -25,6 +26,7 @@ OBJECT_PAGES = {  # pages of one object of the workspace: GET, 404 to an outside
     "run-status": lambda o: {"pk": o["run"].pk},
     "report-detail": lambda o: {"pk": o["report"].pk},
     "workspace-settings": lambda o: {"slug": o["workspace"].slug},
+    "schedule-edit": lambda o: {"pk": o["schedule"].pk},
 }
 OBJECT_DOWNLOADS = {"report-download": lambda o, fmt: {"pk": o["report"].pk, "fmt": fmt}}
 OBJECT_ACTIONS = {  # POST only, on one object of the workspace: 404 to an outsider, nothing changes
@@ -32,24 +34,33 @@ OBJECT_ACTIONS = {  # POST only, on one object of the workspace: 404 to an outsi
     "workspace-member-add": lambda o: {"slug": o["workspace"].slug},
     "workspace-member-role": lambda o: {"slug": o["workspace"].slug, "user_id": o["auditor"].pk},
     "workspace-member-remove": lambda o: {"slug": o["workspace"].slug, "user_id": o["auditor"].pk},
+    "schedule-pause": lambda o: {"pk": o["schedule"].pk},
+    "schedule-resume": lambda o: {"pk": o["schedule"].pk},
+    "schedule-delete": lambda o: {"pk": o["schedule"].pk},
 }
 PAGES = [  # pages that hold no object id: each user sees their own workspaces' objects only
     "home", "dataset-list", "dataset-upload", "model-list", "model-register", "plan-new", "run-list",
-    "report-compare", "trail", "account-tokens",
+    "report-compare", "trail", "account-tokens", "schedule-list", "schedule-new",
 ]  # fmt: skip
 PARTIALS = ["home-in-progress"]  # the dashboard's polled fragment
 STAFF_ONLY = ["trail-verify"]  # re-hashes the platform's whole trail: 404 to every member who is not staff
 OWN_ACTIONS = ["account-token-create", "account-token-revoke", "login", "logout"]  # the user's own, no workspace
 UPLOAD_PREVIEW = ["dataset-upload-preview"]  # POST of the user's own file: stores nothing, reads no object
 
-CREATE_FORMS = ("dataset-upload", "model-register", "plan-new")  # refused (403) to a user who may create nothing
-WRITE_CONTROLS = ("Upload dataset", "Register model", "New audit", "Run now", "Submit for review", "Approve")
+# Refused (403) to a user who may create nothing.
+CREATE_FORMS = ("dataset-upload", "model-register", "plan-new", "schedule-new")
+WRITE_CONTROLS = (
+    "Upload dataset", "Register model", "New audit", "Run now", "Submit for review", "Approve",
+    "New schedule", "Create schedule", "Schedule this plan", "Edit", "Pause", "Resume", "Delete",
+)  # fmt: skip
+WRITERS_ONLY = {"workspace-settings": 403, "schedule-edit": 403}  # a viewer is refused, saying why
 
 
 def _objects(auditor, reviewer, workspace) -> dict:
     report = AuditReportFactory(user=auditor, workspace=workspace)
     review_submit(user=auditor, report=report)  # the reviewer's page shows "Start review"
     plan = report.run.plan
+    schedule = schedule_create(actor=auditor, plan=plan, kind="cron", cron="0 6 * * 1", timezone="Europe/Berlin")
     return {
         "auditor": auditor,
         "workspace": workspace,
@@ -60,6 +71,7 @@ def _objects(auditor, reviewer, workspace) -> dict:
         "crows_pairs": stored_report(auditor, workspace, "language_model"),
         "weat": stored_report(auditor, workspace, "encoder"),
         "rerun": AuditReportFactory(user=auditor, run__plan=plan),  # a second report of the plan, to compare
+        "schedule": schedule,
     }
 
 
@@ -133,7 +145,7 @@ def test_a_viewer_sees_no_write_control_on_any_page(auditor, reviewer, workspace
         if name.split("?")[0] in CREATE_FORMS:  # refused, saying why, instead of a form that cannot succeed
             assert response.status_code == 403 and "Your role (viewer in Credit risk)" in response.content.decode()
         else:
-            assert response.status_code == (403 if name == "workspace-settings" else 200), name  # admins only
+            assert response.status_code == WRITERS_ONLY.get(name, 200), name
         controls = [c for c in _controls(response.content.decode()) if c.startswith(WRITE_CONTROLS)]
         if controls:
             shown[name] = controls
@@ -156,7 +168,9 @@ def test_every_page_passes_axe_core_in_chromium(live_server, auditor, reviewer, 
         response = page.goto(f"{base}{url}")
         statuses[name] = response.status
         pages.check(f"all-{role}-{re.sub(r'[^a-z0-9]+', '-', name)}")
-    refused = {"workspace-settings"} | (set() if role == "auditor" else {*CREATE_FORMS, "plan-new?model"})
+    refused = {"workspace-settings"} | (
+        set() if role == "auditor" else {*CREATE_FORMS, "plan-new?model", "schedule-edit"}
+    )
     assert {name for name, status in statuses.items() if status != 200} == refused  # their refused page is checked
 
     assert pages.problems == {}

@@ -8,6 +8,7 @@ from audits.exceptions import ApplicationError
 from audits.models import Dataset, ModelArtifact
 
 from ..events import event_record
+from ..versions import next_version
 
 
 @transaction.atomic
@@ -28,9 +29,11 @@ def register_dataset_decisions(
         "decision_column": decision_column,
         "favourable": favourable,
     }
+    name = (name or f"{decision_column} in {dataset.name}")[:200]
     model = ModelArtifact.objects.create(
         workspace=dataset.workspace,
-        name=name or f"{decision_column} in {dataset.name}"[:200],
+        name=name,
+        version=next_version(model_class=ModelArtifact, workspace=dataset.workspace, name=name),
         kind=ModelKind.DATASET_DECISIONS,
         dataset=dataset,
         decision_column=decision_column,
@@ -45,6 +48,6 @@ def register_dataset_decisions(
         actor=user,
         workspace=dataset.workspace,
         request_id=request_id,
-        after={"kind": model.kind, "sha256": model.sha256},
+        after={"kind": model.kind, "sha256": model.sha256, "version": model.version},
     )
     return model

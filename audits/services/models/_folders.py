@@ -28,6 +28,7 @@ from explainers.builtin.profanity import ProfanityRunner
 from explainers.runners.hf_files import ModelFileError, inspect_hf_directory
 
 from ..events import event_record
+from ..versions import next_version, plan_reaudit_new_version
 from ._skops import SMOKE_TEXTS, framework_versions
 
 logger = logging.getLogger(__name__)
@@ -208,9 +209,11 @@ def _store(*, user, workspace, kind, path, sha, directory, record, runner, smoke
     }
     if record and record.kind == ModelKind.BUILTIN_TEXT:
         config["package"] = runner.describe()
+    name = str(name)[:200]
     model = ModelArtifact.objects.create(
         workspace=workspace,
-        name=str(name)[:200],
+        name=name,
+        version=next_version(model_class=ModelArtifact, workspace=workspace, name=name),
         kind=kind,
         decision_favourable=[favourable] if favourable else [],
         path=str(path),
@@ -225,6 +228,10 @@ def _store(*, user, workspace, kind, path, sha, directory, record, runner, smoke
         actor=user,
         workspace=workspace,
         request_id=request_id,
-        after={"kind": kind, "sha256": sha, "architecture": config["architecture"], "builtin": config["builtin"]},
-    )
+        after={
+            "kind": kind, "sha256": sha, "architecture": config["architecture"], "builtin": config["builtin"],
+            "version": model.version,
+        },
+    )  # fmt: skip
+    plan_reaudit_new_version(actor=user, model=model, request_id=request_id)
     return model

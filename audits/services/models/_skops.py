@@ -23,6 +23,7 @@ from audits.models import Dataset, ModelArtifact, Workspace
 from explainers.runners.tabular import TabularRunner, reads_documents
 
 from ..events import event_record
+from ..versions import next_version, plan_reaudit_new_version
 
 logger = logging.getLogger(__name__)
 SMOKE_ROWS = 50
@@ -124,9 +125,11 @@ def register_skops(
     stored = default_storage.save(f"models/{workspace.pk}/{sha}.skops", ContentFile(data))
     try:
         with transaction.atomic():
+            name = (name or getattr(upload, "name", "") or "model")[:200]
             model = ModelArtifact.objects.create(
                 workspace=workspace,
-                name=(name or getattr(upload, "name", "") or "model")[:200],
+                name=name,
+                version=next_version(model_class=ModelArtifact, workspace=workspace, name=name),
                 kind=ModelKind.SKOPS_PIPELINE,
                 dataset=None,
                 decision_favourable=[str(favourable_class)],
@@ -150,8 +153,11 @@ def register_skops(
                 actor=user,
                 workspace=workspace,
                 request_id=request_id,
-                after={"kind": model.kind, "sha256": sha, "estimator": model.config["estimator"]},
+                after={
+                    "kind": model.kind, "sha256": sha, "estimator": model.config["estimator"], "version": model.version,
+                },  # fmt: skip
             )
+            plan_reaudit_new_version(actor=user, model=model, request_id=request_id)
     except BaseException:
         default_storage.delete(stored)
         raise

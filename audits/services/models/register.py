@@ -9,11 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
+
 from audits.exceptions import ApplicationError
 from audits.ingestion.model_folders import is_model_folder_zip
 from audits.models import Dataset, ModelArtifact, Workspace
 from explainers.pipeline.columns import normalise_values
 
+from ..versions import plan_reaudit_new_version
 from ..workspaces import workspace_require_role
 from ._decisions import register_dataset_decisions
 from ._folders import register_folder
@@ -71,6 +74,7 @@ def model_register(
     name: str = "",
     text_column: str = "",
     kind: str = "",
+    reaudit: bool = True,
     request_id: str = "",
 ) -> ModelArtifact:
     """Register a model in `workspace` (default: the dataset's) from `source`; the dataset smoke-tests it.
@@ -83,6 +87,9 @@ def model_register(
     - ModelServerPath, ModelBuiltin: a transformers folder on the server, or a built-in model.
 
     `favourable` holds one class for a runnable model. `kind` optionally names a transformers folder's kind.
+    A name the workspace already holds makes the model that name's next version; plans of older versions that asked
+    for it are re-audited on it (audits.services.versions), unless `reaudit` is False (dataset_create does it for a
+    new dataset version and its decisions together).
     Side effects: the file or folder in storage (runnable models); the record and its event model.registered in
     one transaction (loading and smoke-testing a model happen before it, so no transaction waits on them).
     Raises ApplicationError (400, nothing stored, no event) naming the input at fault, or PermissionDeniedError
@@ -96,10 +103,14 @@ def model_register(
             raise ApplicationError("Decisions in a column need the dataset that holds them.", field="dataset")
         if not values:
             raise ApplicationError("Name the favourable decision value(s).", field="favourable")
-        return register_dataset_decisions(
-            user=actor, dataset=dataset, decision_column=source.column, favourable=values, name=name,
-            request_id=request_id,
-        )  # fmt: skip
+        with transaction.atomic():
+            model = register_dataset_decisions(
+                user=actor, dataset=dataset, decision_column=source.column, favourable=values, name=name,
+                request_id=request_id,
+            )  # fmt: skip
+            if reaudit:
+                plan_reaudit_new_version(actor=actor, model=model, request_id=request_id)
+        return model
     if len(values) > 1:
         raise ApplicationError(
             f"A model has one favourable class; got {len(values)}: {', '.join(values)}.", field="favourable"
