@@ -8,6 +8,8 @@ ids) and ``forward`` (a list of token-id lists to one output row each).
 
 from __future__ import annotations
 
+import json
+import struct
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -162,9 +164,6 @@ MAX_DECLARED_TO_STORED = 2.5
 
 def safetensors_shapes(path: Path) -> tuple[dict[str, tuple[int, ...]], int]:
     """Every stored tensor's shape by name, and the tensor bytes, read from the safetensors headers only."""
-    import json
-    import struct
-
     shapes: dict[str, tuple[int, ...]] = {}
     stored = 0
     for file in sorted(Path(path).glob("*.safetensors")):
