@@ -142,7 +142,7 @@ _HARMS = {
 
 def _at_risk(result: dict) -> tuple[str, str, str]:
     """(group at risk, the group it is compared with, which harm) of a failed metric result."""
-    group, reference = result_slice(result), f"{result['attribute']}={result['reference_group']}"
+    group, reference = result_slice(result), result_slice({**result, "group": result["reference_group"]})
     metric = result["metric"]
     if metric not in _FAVOURABLE_RATE:
         return group, reference, metric
@@ -176,7 +176,7 @@ def fairness_assessments(document: dict) -> list[dict]:
         out.append(
             {
                 "group_at_risk": probe_slice(row),
-                "benefits": f"Decisions of the model that do not depend on {row['attribute']}.",
+                "benefits": f"Outputs that stay the same when only {row['attribute']} changes (what the probe tests).",
                 "harms": f"The {row['probe']} probe finds that outputs depend on {row['attribute']}: {risk['name']}.",
                 "mitigation_strategy": risk["mitigation_strategy"],
             }

@@ -140,3 +140,23 @@ def test_the_same_report_gives_the_same_bytes_with_serial_and_time_from_the_repo
     bom = json.loads(first)
     assert bom["serialNumber"] == serial_number(sha256) and serial_number(sha256) != serial_number("0" * 64)
     assert bom["metadata"]["timestamp"] == document["provenance"]["finished_at"]
+
+
+def test_a_gap_above_the_band_puts_the_reference_group_at_risk():
+    document, _, sha256 = load_report("tabular_probe_report.json")
+    disparate = document["results"][0]
+    assert (disparate["metric"], disparate["group"], disparate["reference_group"]) == (
+        "disparate_impact",
+        "female",
+        "male",
+    )
+    disparate.update(value=1.6, ci_low=1.4, ci_high=1.8)  # female now selected 1.6 times as often as male
+
+    assessment = cyclonedx_bom(document, sha256, report_filename="r.json")["components"][0]["modelCard"][
+        "considerations"
+    ]["fairnessAssessments"][0]
+
+    assert assessment["groupAtRisk"] == "sex=male"
+    assert assessment["harms"].startswith(
+        "sex=male receives the favourable decision (grant) less often than sex=female"
+    )
