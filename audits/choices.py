@@ -73,6 +73,8 @@ class ExportFormat(models.TextChoices):
     DSSE = "dsse", "Signed DSSE envelope(s)"
     HTML = "html", "Self-contained HTML"
     PDF = "pdf", "PDF"
+    CYCLONEDX = "cyclonedx", "CycloneDX 1.6 ML-BOM (JSON)"
+    SPDX = "spdx", "SPDX 3.0.1 AI profile (JSON-LD)"
 
 
 class EventAction(models.TextChoices):

@@ -54,7 +54,7 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], url_path="export")
     def export(self, request, pk=None):
         """json, model_card (Model Card Toolkit v0.0.2), hf_card (README.md), csv, dsse (signed envelope),
-        html (self-contained) or pdf."""
+        html (self-contained), pdf, cyclonedx (CycloneDX 1.6 ML-BOM) or spdx (SPDX 3.0.1 AI profile, JSON-LD)."""
         return _export_response(request, self.get_object(), request.query_params.get("format", ExportFormat.JSON))
 
     @extend_schema(request=s.ReviewCommentInputSerializer, responses={201: s.ReportReviewSerializer})

@@ -1,5 +1,6 @@
 """Exports of one canonical report (design.md section 7): JSON, Model Card Toolkit, Hugging Face card, CSV of
-findings, the DSSE envelope, HTML and PDF. Every format is computed from the stored document; none is stored.
+findings, the DSSE envelope, HTML, PDF, a CycloneDX 1.6 ML-BOM and SPDX 3.0.1 AI profile. Every format is computed
+from the stored document; none is stored.
 
 ``export_report`` is the one renderer of every format (``audits.choices.ExportFormat``); the service
 ``audits.services.report_exports.report_export`` feeds it a stored report and records the export in the trail.
@@ -12,9 +13,11 @@ from audits.canonical import canonical_dumps, sha256_hex
 from audits.choices import ExportFormat
 from audits.renderings.html import render_report_html
 
+from .cyclonedx import bom_errors, cyclonedx_bom
 from .findings_csv import findings_csv
 from .hf_card import hf_model_card
 from .model_card import model_card
+from .spdx import spdx_errors, spdx_jsonld
 
 MEDIA_TYPES = {
     ExportFormat.JSON: "application/json",
@@ -24,6 +27,8 @@ MEDIA_TYPES = {
     ExportFormat.DSSE: "application/json",
     ExportFormat.HTML: "text/html; charset=utf-8",
     ExportFormat.PDF: "application/pdf",
+    ExportFormat.CYCLONEDX: "application/vnd.cyclonedx+json",
+    ExportFormat.SPDX: "application/ld+json",
 }
 SUFFIXES = {
     ExportFormat.JSON: ".json",
@@ -33,7 +38,11 @@ SUFFIXES = {
     ExportFormat.DSSE: ".dsse.json",
     ExportFormat.HTML: ".html",
     ExportFormat.PDF: ".pdf",
+    ExportFormat.CYCLONEDX: ".cdx.json",
+    ExportFormat.SPDX: ".spdx.json",
 }
+# Renderings in standards' formats that a report's signature names as subjects (deterministic bytes).
+SIGNED_RENDERINGS = (ExportFormat.CYCLONEDX, ExportFormat.SPDX)
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,25 @@ def _dsse_bytes(envelope_json: str | None) -> bytes:
     return envelope_json.encode("utf-8")
 
 
-def _render(document, sha256, fmt, *, envelope_json, canonical_json, review, signatures) -> bytes:
+def _standard_bytes(document: dict, sha256: str, fmt: ExportFormat, stem: str) -> bytes:
+    """A CycloneDX or SPDX rendering, checked against its official schema / model before it leaves."""
+    report_filename = f"{stem}{SUFFIXES[ExportFormat.JSON]}"
+    if fmt == ExportFormat.CYCLONEDX:
+        bom = cyclonedx_bom(document, sha256, report_filename=report_filename)
+        text = json.dumps(bom, indent=2, ensure_ascii=False)
+        data = (text + "\n").encode("utf-8")
+        errors = bom_errors(text)
+    else:
+        data = spdx_jsonld(document, sha256, report_filename=report_filename)
+        errors = spdx_errors(data)
+    if errors:
+        raise ValueError(f"the {fmt} rendering is not valid: {'; '.join(errors[:3])}")
+    return data
+
+
+def _render(document, sha256, fmt, *, envelope_json, canonical_json, review, signatures, stem) -> bytes:
+    if fmt in SIGNED_RENDERINGS:
+        return _standard_bytes(document, sha256, fmt, stem)
     if fmt == ExportFormat.JSON:
         return _json_bytes(document, sha256, canonical_json)
     if fmt == ExportFormat.MODEL_CARD:
@@ -111,6 +138,7 @@ def export_report(
     never claims a hash it does not carry).
     """
     fmt = export_format(fmt)
+    stem = stem or f"report-{sha256[:12]}"
     if sha256_hex(canonical_dumps(report_document)) != sha256:
         raise ValueError("the report document does not hash to the given sha256")
     content = _render(
@@ -121,5 +149,16 @@ def export_report(
         canonical_json=canonical_json,
         review=review,
         signatures=signatures,
+        stem=stem,
     )
-    return ExportFile(content, MEDIA_TYPES[fmt], f"{stem or f'report-{sha256[:12]}'}{SUFFIXES[fmt]}")
+    return ExportFile(content, MEDIA_TYPES[fmt], f"{stem}{SUFFIXES[fmt]}")
+
+
+def signed_rendering_subjects(document: dict, sha256: str, *, stem: str) -> list[dict]:
+    """{name, sha256} of each rendering in SIGNED_RENDERINGS, named and hashed exactly as ``export_report`` serves
+    it with the same ``stem`` (the in-toto subjects a report signature adds for them)."""
+    subjects = []
+    for fmt in SIGNED_RENDERINGS:
+        exported = export_report(document, sha256, fmt, stem=stem)
+        subjects.append({"name": exported.filename, "sha256": sha256_hex(exported.content)})
+    return subjects

@@ -85,35 +85,114 @@ def limitations(document: dict) -> list[str]:
     return notes
 
 
+def _result_risk(result: dict) -> dict:
+    slice_label = result_slice(result)
+    interval = fmt_interval(result["ci_low"], result["ci_high"])
+    name = (
+        f"{result['metric']} {slice_label} vs {result['reference_group']}: {fmt_number(result['value'])} "
+        f"{interval} outside the band {result['band_low']:g}..{result['band_high']:g} "
+        f"(Holm-adjusted p {fmt_p(result['p_value_holm'])})"
+    )
+    template = _MITIGATION_SELECTION if result["metric"] in _SELECTION else _MITIGATION_ERRORS
+    mitigation = template.format(slice=slice_label, reference=result["reference_group"])
+    return {"name": name, "mitigation_strategy": mitigation}
+
+
+def _probe_risk(row: dict) -> dict:
+    value = fmt_number(row["value"])
+    interval = fmt_interval(row["ci_low"], row["ci_high"])
+    return {
+        "name": f"{row['probe']} {probe_slice(row)}: {row['statistic']} {value} {interval}".rstrip(),
+        "mitigation_strategy": _MITIGATION_PROBES[row["probe"]],
+    }
+
+
+def _failed_results(document: dict) -> list[dict]:
+    return [result for result in document["results"] if result["verdict"] == "fail"]
+
+
+def _failed_probe_rows(document: dict) -> list[dict]:
+    return [row for row in probe_findings(document) if row["verdict"] == "fail" and row["statistic"] != "probe_verdict"]
+
+
 def risks(document: dict) -> list[dict]:
     """Each failed finding as a named risk with a mitigation strategy (Model Card Toolkit 'risk' objects)."""
+    return [_result_risk(r) for r in _failed_results(document)] + [
+        _probe_risk(row) for row in _failed_probe_rows(document)
+    ]
+
+
+# Metrics of the rate at which a group receives the favourable decision (overall or among the truly favourable):
+# below the band the group is at risk, above it the reference group is.
+_FAVOURABLE_RATE = {
+    "disparate_impact",
+    "statistical_parity_difference",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+}
+_HARMS = {
+    "selection": "{at_risk} receives {decision} less often than {other}.",
+    "opportunity": "Members of {at_risk} who merit {decision} receive it less often than those of {other}.",
+    "equalized_odds_difference": "The model's error rates (true or false positive rate) differ between {at_risk} "
+    "and {other}.",
+    "predictive_parity_difference": "A favourable decision is right at a different rate for {at_risk} than for "
+    "{other}.",
+}
+
+
+def _at_risk(result: dict) -> tuple[str, str, str]:
+    """(group at risk, the group it is compared with, which harm) of a failed metric result."""
+    group, reference = result_slice(result), result_slice({**result, "group": result["reference_group"]})
+    metric = result["metric"]
+    if metric not in _FAVOURABLE_RATE:
+        return group, reference, metric
+    harm = "selection" if metric in _SELECTION else "opportunity"
+    below = result["value"] is not None and result["value"] < result["band_low"]
+    return (group, reference, harm) if below else (reference, group, harm)
+
+
+def fairness_assessments(document: dict) -> list[dict]:
+    """Who each finding puts at risk, and how (CycloneDX ``fairnessAssessment`` fields, snake_case).
+
+    Every failed metric and probe finding (harm and mitigation worded as in ``risks``), then every group the
+    audit could not judge (a limitation: its harm is unmeasured, not absent)."""
+    favourable = ", ".join(document["subject"]["model"].get("favourable_decision") or [])
+    decision = f"the favourable decision ({favourable})" if favourable else "the favourable decision"
     out = []
-    for result in document["results"]:
-        if result["verdict"] != "fail":
-            continue
-        slice_label = result_slice(result)
-        interval = fmt_interval(result["ci_low"], result["ci_high"])
-        name = (
-            f"{result['metric']} {slice_label} vs {result['reference_group']}: {fmt_number(result['value'])} "
-            f"{interval} outside the band {result['band_low']:g}..{result['band_high']:g} "
-            f"(Holm-adjusted p {fmt_p(result['p_value_holm'])})"
-        )
-        template = _MITIGATION_SELECTION if result["metric"] in _SELECTION else _MITIGATION_ERRORS
+    for result in _failed_results(document):
+        at_risk, other, harm = _at_risk(result)
+        risk = _result_risk(result)
         out.append(
             {
-                "name": name,
-                "mitigation_strategy": template.format(slice=slice_label, reference=result["reference_group"]),
+                "group_at_risk": at_risk,
+                "benefits": f"The model allocates {decision}; the audit measures how it is shared between {at_risk} "
+                f"and {other}.",
+                "harms": f"{_HARMS[harm].format(at_risk=at_risk, other=other, decision=decision)} {risk['name']}.",
+                "mitigation_strategy": risk["mitigation_strategy"],
             }
         )
-    for row in probe_findings(document):
-        if row["verdict"] != "fail" or row["statistic"] == "probe_verdict":
-            continue
-        value = fmt_number(row["value"])
-        interval = fmt_interval(row["ci_low"], row["ci_high"])
+    for row in _failed_probe_rows(document):
+        risk = _probe_risk(row)
         out.append(
             {
-                "name": f"{row['probe']} {probe_slice(row)}: {row['statistic']} {value} {interval}".rstrip(),
-                "mitigation_strategy": _MITIGATION_PROBES[row["probe"]],
+                "group_at_risk": probe_slice(row),
+                "benefits": f"Outputs that stay the same when only {row['attribute']} changes (what the probe tests).",
+                "harms": f"The {row['probe']} probe finds that outputs depend on {row['attribute']}: {risk['name']}.",
+                "mitigation_strategy": risk["mitigation_strategy"],
+            }
+        )
+    unjudged: dict[str, list[str]] = defaultdict(list)
+    for result in document["results"]:
+        if result["verdict"] == "insufficient_data" and result["metric"] not in unjudged[result_slice(result)]:
+            unjudged[result_slice(result)].append(result["metric"])
+    for slice_label, metrics in unjudged.items():
+        out.append(
+            {
+                "group_at_risk": slice_label,
+                "benefits": "None established: the audit could not judge this group.",
+                "harms": f"Unmeasured, not absent: too few rows for a verdict on {', '.join(metrics)}.",
+                "mitigation_strategy": "Collect more labelled rows for this group and re-audit before relying on the "
+                "model for it.",
             }
         )
     return out

@@ -43,7 +43,7 @@ def performance_metrics(document: dict) -> list[dict]:
     return metrics
 
 
-def _overview(document: dict, sha256: str) -> str:
+def card_overview(document: dict, sha256: str) -> str:
     subject, summary = document["subject"], document["summary"]
     dataset = subject["dataset"]
     on = f" on {dataset['name']} ({dataset['rows']} rows)" if dataset else " on built-in benchmarks"
@@ -56,7 +56,7 @@ def _overview(document: dict, sha256: str) -> str:
     )
 
 
-def _documentation(document: dict) -> str:
+def card_documentation(document: dict) -> str:
     plan, significance = document["plan"], document["significance"]
     fingerprints = document["fingerprints"]
     return (
@@ -100,8 +100,8 @@ def model_card(document: dict, sha256: str) -> dict:
         "schema_version": SCHEMA_VERSION,
         "model_details": {
             "name": model["name"],
-            "overview": _overview(document, sha256),
-            "documentation": _documentation(document),
+            "overview": card_overview(document, sha256),
+            "documentation": card_documentation(document),
             "version": {"name": f"audit report {sha256[:12]}", "date": finished[:10]},
             "citations": [{"style": "text", "citation": f"Fairness audit report, sha256 {sha256}, {finished}"}],
         },

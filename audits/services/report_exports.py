@@ -13,6 +13,11 @@ from .events import event_record
 from .workspaces import READ_ROLES, workspace_require_role
 
 
+def export_stem(report: AuditReport) -> str:
+    """The file name stem of every export of `report` (the signature names its renderings by the same names)."""
+    return f"audit-report-{report.pk}"
+
+
 def _review(report: AuditReport) -> dict | None:
     review = getattr(report, "review", None)
     if review is None:
@@ -79,7 +84,7 @@ def report_export(*, actor, report: AuditReport, fmt: str, via: str, request_id:
             envelope_json=report_envelope(report) if fmt == ExportFormat.DSSE else None,
             review=_review(report) if appendix else None,
             signatures=_signatures(report) if appendix else None,
-            stem=f"audit-report-{report.pk}",
+            stem=export_stem(report),
         )
     except ValueError as exc:
         raise ApplicationError(str(exc), field="format") from exc

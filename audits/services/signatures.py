@@ -9,11 +9,13 @@ from django.db import transaction
 from audits.canonical import canonical_dumps, sha256_hex
 from audits.choices import EventAction, ReviewAction
 from audits.exceptions import ApplicationError
+from audits.exports import signed_rendering_subjects
 from audits.models import AuditReport, ReportSignature, ReviewEntry
 from audits.signing import dsse
 from audits.signing.keys import current_key_id, public_key_pem, signing_key
 
 from .events import event_record
+from .report_exports import export_stem
 
 REPORT_PREDICATE_TYPE = "https://fairness-audit.local/attestations/report/v1"
 APPROVAL_PREDICATE_TYPE = "https://fairness-audit.local/attestations/approval/v1"
@@ -24,8 +26,9 @@ DECISIONS = (ReviewAction.APPROVE, ReviewAction.REJECT, ReviewAction.REQUEST_CHA
 
 @transaction.atomic
 def report_sign(*, report: AuditReport, html_sha256: str | None = None) -> ReportSignature:
-    """Sign a statement whose subjects are the report JSON, its HTML rendering (when given), the dataset and the
-    model, with a predicate summarising the run and its verdicts.
+    """Sign a statement whose subjects are the report JSON, its HTML rendering (when given), its CycloneDX and SPDX
+    renderings (named and hashed as the export serves them), the dataset and the model, with a predicate
+    summarising the run and its verdicts.
 
     Writes event report.signed. Raises ImproperlyConfigured when no signing key is configured, ValueError when
     html_sha256 is not a sha256.
@@ -35,6 +38,7 @@ def report_sign(*, report: AuditReport, html_sha256: str | None = None) -> Repor
     subjects = [{"name": f"report-{report.pk}.json", "sha256": report.sha256}]
     if html_sha256 is not None:
         subjects.append({"name": f"report-{report.pk}.html", "sha256": html_sha256})
+    subjects += signed_rendering_subjects(document, report.sha256, stem=export_stem(report))
     if subject.get("dataset"):
         subjects.append({"name": f"dataset:{subject['dataset']['name']}", "sha256": subject["dataset"]["sha256"]})
     subjects.append({"name": f"model:{subject['model']['name']}", "sha256": subject["model"]["sha256"]})

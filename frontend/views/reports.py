@@ -35,6 +35,8 @@ EXPORT_LABELS = {
     ExportFormat.MODEL_CARD: "Model Card Toolkit (JSON)",
     ExportFormat.HF_CARD: "Hugging Face model card (Markdown)",
     ExportFormat.DSSE: "Signatures (DSSE envelopes)",
+    ExportFormat.CYCLONEDX: "CycloneDX 1.6 ML-BOM (JSON)",
+    ExportFormat.SPDX: "SPDX 3.0.1 AI profile (JSON-LD)",
 }
 TRAIL_SHOWN = 100
 

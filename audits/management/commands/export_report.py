@@ -1,5 +1,6 @@
 """`python manage.py export_report ID --format F [--out FILE]`: a report in a governance format, from its
-canonical JSON (json, model_card, hf_card, csv, dsse, html, pdf). The export is recorded in the trail."""
+canonical JSON (json, model_card, hf_card, csv, dsse, html, pdf,
+cyclonedx, spdx). The export is recorded in the trail."""
 
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from audits.services.report_exports import report_export
 
 
 class Command(BaseCommand):
-    help = "Export a report: json, model_card, hf_card, csv, dsse, html or pdf."
+    help = "Export a report: json, model_card, hf_card, csv, dsse, html, pdf, cyclonedx or spdx."
 
     def add_arguments(self, parser):
         parser.add_argument("report", type=int, help="report id")

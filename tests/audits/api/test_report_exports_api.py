@@ -5,9 +5,12 @@ import json
 import pytest
 from django.core.management import call_command
 
+from audits.canonical import sha256_hex
+from audits.exports.cyclonedx import bom_errors
+from audits.exports.spdx import spdx_errors
 from audits.models import AuditEvent, AuditReport
 from audits.services.audit_runs import audit_run_create
-from audits.signing.dsse import verify_envelope
+from audits.signing.dsse import subject_digests, verify_envelope
 from audits.signing.keys import public_key_pem
 from tests.audits.services.helpers import make_plan
 
@@ -29,6 +32,8 @@ def report(auditor, workspace, eager_celery, django_capture_on_commit_callbacks)
         ("dsse", "application/json"),
         ("html", "text/html"),
         ("pdf", "application/pdf"),
+        ("cyclonedx", "application/vnd.cyclonedx+json"),
+        ("spdx", "application/ld+json"),
     ],
 )
 def test_every_format_is_served_and_recorded(auditor_client, report, fmt, media):
@@ -70,3 +75,29 @@ def test_the_cli_exports_a_model_card(report, tmp_path):
     card = json.loads(out.read_text())
     assert card["quantitative_analysis"]["performance_metrics"]
     assert AuditEvent.objects.get(action="report.exported").after["via"] == "cli"
+
+
+def test_the_standard_renderings_served_are_byte_for_byte_the_signed_subjects(auditor_client, report):
+    envelope = auditor_client.get(f"/api/v1/reports/{report.pk}/export/", {"format": "dsse"}).content
+    digests = subject_digests(verify_envelope(envelope, public_key_pem().encode()))
+
+    for fmt in ("cyclonedx", "spdx"):
+        response = auditor_client.get(f"/api/v1/reports/{report.pk}/export/", {"format": fmt})
+        filename = response["Content-Disposition"].split('filename="')[1].rstrip('"')
+        assert digests[sha256_hex(response.content)] == filename
+    assert AuditEvent.objects.filter(action="report.exported").count() == 3
+
+
+def test_the_cli_exports_valid_cyclonedx_and_spdx(report, tmp_path):
+    bom, spdx = tmp_path / "bom.cdx.json", tmp_path / "report.spdx.json"
+
+    call_command("export_report", str(report.pk), "--format", "cyclonedx", "--out", str(bom))
+    call_command("export_report", str(report.pk), "--format", "spdx", "--out", str(spdx))
+
+    assert bom_errors(bom.read_text()) == [] and spdx_errors(spdx.read_bytes()) == []
+    metrics = json.loads(bom.read_text())["components"][0]["modelCard"]["quantitativeAnalysis"]["performanceMetrics"]
+    first = report.document["results"][0]
+    assert (metrics[0]["type"], float(metrics[0]["value"])) == (first["metric"], first["value"])
+    assert report.document["subject"]["dataset"]["sha256"] in spdx.read_text() and report.sha256 in spdx.read_text()
+    exports = AuditEvent.objects.filter(action="report.exported").order_by("id")
+    assert [(e.after["format"], e.after["via"]) for e in exports] == [("cyclonedx", "cli"), ("spdx", "cli")]

@@ -13,19 +13,23 @@ from audits.canonical import sha256_hex
 from audits.choices import ReviewAction
 from audits.exceptions import ApplicationError
 from audits.models import AuditEvent, ReportSignature, ReviewEntry
+from audits.services.report_exports import report_export
 from audits.services.signatures import approval_sign, report_sign, signature_verify
 from audits.signing import dsse, keys
 from tests.audits.factories import AuditReportFactory
 
 
-def test_report_signature_names_the_report_dataset_and_model(report):
+def test_report_signature_names_the_report_its_standard_renderings_the_dataset_and_model(report):
     document = report.document
     signature = report_sign(report=report, html_sha256="cd" * 32)
 
     statement = dsse.verify_envelope(signature.envelope_json, keys.public_key_pem())
+    served = {fmt: report_export(actor=None, report=report, fmt=fmt, via="cli") for fmt in ("cyclonedx", "spdx")}
     assert dsse.subject_digests(statement) == {
         report.sha256: f"report-{report.pk}.json",
         "cd" * 32: f"report-{report.pk}.html",
+        sha256_hex(served["cyclonedx"].content): f"audit-report-{report.pk}.cdx.json",
+        sha256_hex(served["spdx"].content): f"audit-report-{report.pk}.spdx.json",
         document["subject"]["dataset"]["sha256"]: f"dataset:{document['subject']['dataset']['name']}",
         document["subject"]["model"]["sha256"]: f"model:{document['subject']['model']['name']}",
     }
