@@ -68,6 +68,10 @@ class ExportFormat(models.TextChoices):
     DSSE = "dsse", "Signed DSSE envelope(s)"
     HTML = "html", "Self-contained HTML"
     PDF = "pdf", "PDF"
+    LL144 = "ll144", "NYC Local Law 144 bias audit summary (JSON)"
+    LL144_CSV = "ll144_csv", "NYC Local Law 144 bias audit summary (CSV)"
+    LL144_HTML = "ll144_html", "NYC Local Law 144 bias audit summary (HTML)"
+    EVIDENCE = "evidence", "EU AI Act evidence pack (signed ZIP, approved reports)"
 
 
 class EventAction(models.TextChoices):

@@ -1,5 +1,6 @@
 """Exports of one canonical report (design.md section 7): JSON, Model Card Toolkit, Hugging Face card, CSV of
-findings, the DSSE envelope, HTML and PDF. Every format is computed from the stored document; none is stored.
+findings, the DSSE envelope, HTML and PDF, the NYC LL144 bias audit summary (JSON, CSV, HTML) and the EU AI Act
+evidence pack (a signed ZIP). Every format is computed from the stored document; none is stored.
 
 ``export_report`` is the one renderer of every format (``audits.choices.ExportFormat``); the service
 ``audits.services.report_exports.report_export`` feeds it a stored report and records the export in the trail.
@@ -14,6 +15,7 @@ from audits.renderings.html import render_report_html
 
 from .findings_csv import findings_csv
 from .hf_card import hf_model_card
+from .ll144 import ll144_csv, ll144_html, ll144_summary
 from .model_card import model_card
 
 MEDIA_TYPES = {
@@ -24,6 +26,10 @@ MEDIA_TYPES = {
     ExportFormat.DSSE: "application/json",
     ExportFormat.HTML: "text/html; charset=utf-8",
     ExportFormat.PDF: "application/pdf",
+    ExportFormat.LL144: "application/json",
+    ExportFormat.LL144_CSV: "text/csv; charset=utf-8",
+    ExportFormat.LL144_HTML: "text/html; charset=utf-8",
+    ExportFormat.EVIDENCE: "application/zip",
 }
 SUFFIXES = {
     ExportFormat.JSON: ".json",
@@ -33,7 +39,12 @@ SUFFIXES = {
     ExportFormat.DSSE: ".dsse.json",
     ExportFormat.HTML: ".html",
     ExportFormat.PDF: ".pdf",
+    ExportFormat.LL144: ".ll144.json",
+    ExportFormat.LL144_CSV: ".ll144.csv",
+    ExportFormat.LL144_HTML: ".ll144.html",
+    ExportFormat.EVIDENCE: ".evidence.zip",
 }
+LL144_FORMATS = (ExportFormat.LL144, ExportFormat.LL144_CSV, ExportFormat.LL144_HTML)
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,23 @@ def _dsse_bytes(envelope_json: str | None) -> bytes:
     return envelope_json.encode("utf-8")
 
 
-def _render(document, sha256, fmt, *, envelope_json, canonical_json, review, signatures) -> bytes:
+def ll144_bytes(document: dict, sha256: str, fmt: ExportFormat) -> bytes:
+    """The LL144 summary as JSON, CSV or HTML: a pure function of the report (hence signable as a subject)."""
+    summary = ll144_summary(document, sha256)
+    if fmt == ExportFormat.LL144:
+        return (json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    if fmt == ExportFormat.LL144_CSV:
+        return ll144_csv(summary).encode("utf-8")
+    return ll144_html(summary).encode("utf-8")
+
+
+def _render(document, sha256, fmt, *, envelope_json, canonical_json, review, signatures, evidence) -> bytes:
+    if fmt in LL144_FORMATS:
+        return ll144_bytes(document, sha256, fmt)
+    if fmt == ExportFormat.EVIDENCE:
+        if evidence is None:
+            raise ValueError("the evidence pack is assembled from the stored report, its review and its trail")
+        return evidence
     if fmt == ExportFormat.JSON:
         return _json_bytes(document, sha256, canonical_json)
     if fmt == ExportFormat.MODEL_CARD:
@@ -101,12 +128,14 @@ def export_report(
     canonical_json: str | None = None,
     review: dict | None = None,
     signatures: list[dict] | None = None,
+    evidence: bytes | None = None,
     stem: str = "",
 ) -> ExportFile:
     """One export of a report, named ``{stem}{suffix}`` (default stem ``report-<sha256 prefix>``).
 
     ``canonical_json`` (the stored bytes) is served as is for "json"; without it the canonical form is recomputed.
-    ``review`` and ``signatures`` add the review appendix to HTML and PDF. Raises ValueError for an unknown format,
+    ``review`` and ``signatures`` add the review appendix to HTML and PDF. ``evidence`` is the pack the service
+    assembled (audits.services.evidence_packs), served as is for "evidence". Raises ValueError for an unknown format,
     a missing envelope for "dsse", or a document or canonical text that does not hash to ``sha256`` (an export
     never claims a hash it does not carry).
     """
@@ -121,5 +150,6 @@ def export_report(
         canonical_json=canonical_json,
         review=review,
         signatures=signatures,
+        evidence=evidence,
     )
     return ExportFile(content, MEDIA_TYPES[fmt], f"{stem or f'report-{sha256[:12]}'}{SUFFIXES[fmt]}")
