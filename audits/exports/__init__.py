@@ -95,6 +95,14 @@ def ll144_bytes(document: dict, sha256: str, fmt: ExportFormat) -> bytes:
     return ll144_html(summary).encode("utf-8")
 
 
+def signed_renderings(document: dict, sha256: str) -> dict[str, str]:
+    """{file suffix: sha256} of the renderings that are pure functions of the report and so can be signed subjects
+    of it (the LL144 summary of a group audit); empty for a report they cannot be made of."""
+    if not document.get("attributes"):
+        return {}
+    return {SUFFIXES[fmt]: sha256_hex(ll144_bytes(document, sha256, fmt)) for fmt in LL144_FORMATS}
+
+
 def _render(document, sha256, fmt, *, envelope_json, canonical_json, review, signatures, evidence) -> bytes:
     if fmt in LL144_FORMATS:
         return ll144_bytes(document, sha256, fmt)

@@ -17,6 +17,7 @@ from audits.execution.artifacts import ArtifactWriter
 from audits.execution.attributions import run_attributions
 from audits.execution.model_runner import spec_runner
 from audits.execution.probes import run_probes
+from audits.exports import signed_renderings
 from audits.models import AuditPlan, AuditRun
 from audits.renderings.html import render_report_html
 from audits.reports.builder import build_report_document
@@ -256,7 +257,11 @@ def _device(spec: EngineInput) -> str:
 @transaction.atomic
 def _audit_run_succeed(*, run: AuditRun, document: dict, finished, timings: dict, task_id: str) -> AuditRun:
     report = report_create(run=run, document=document, task_id=task_id)
-    report_sign(report=report, html_sha256=_html_sha256(document, report.sha256))
+    report_sign(
+        report=report,
+        html_sha256=_html_sha256(document, report.sha256),
+        renderings=signed_renderings(document, report.sha256),
+    )
     AuditRun.objects.filter(pk=run.pk).update(
         status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=finished, timings=timings, error=""
     )

@@ -23,9 +23,12 @@ DECISIONS = (ReviewAction.APPROVE, ReviewAction.REJECT, ReviewAction.REQUEST_CHA
 
 
 @transaction.atomic
-def report_sign(*, report: AuditReport, html_sha256: str | None = None) -> ReportSignature:
-    """Sign a statement whose subjects are the report JSON, its HTML rendering (when given), the dataset and the
-    model, with a predicate summarising the run and its verdicts.
+def report_sign(
+    *, report: AuditReport, html_sha256: str | None = None, renderings: dict[str, str] | None = None
+) -> ReportSignature:
+    """Sign a statement whose subjects are the report JSON, its HTML rendering (when given), the other renderings
+    given as {file suffix: sha256} (named report-<id><suffix>, e.g. the LL144 summary), the dataset and the model,
+    with a predicate summarising the run and its verdicts.
 
     Writes event report.signed. Raises ImproperlyConfigured when no signing key is configured, ValueError when
     html_sha256 is not a sha256.
@@ -35,6 +38,8 @@ def report_sign(*, report: AuditReport, html_sha256: str | None = None) -> Repor
     subjects = [{"name": f"report-{report.pk}.json", "sha256": report.sha256}]
     if html_sha256 is not None:
         subjects.append({"name": f"report-{report.pk}.html", "sha256": html_sha256})
+    for suffix, digest in sorted((renderings or {}).items()):
+        subjects.append({"name": f"report-{report.pk}{suffix}", "sha256": digest})
     if subject.get("dataset"):
         subjects.append({"name": f"dataset:{subject['dataset']['name']}", "sha256": subject["dataset"]["sha256"]})
     subjects.append({"name": f"model:{subject['model']['name']}", "sha256": subject["model"]["sha256"]})

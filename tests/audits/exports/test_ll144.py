@@ -28,9 +28,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from audits.canonical import sha256_hex
 from audits.exports import export_report
 from audits.exports.ll144 import category_type, ll144_summary
 from audits.reports.schema import report_errors
+from audits.services.report_exports import report_export
+from audits.signing import dsse
+from audits.signing.keys import public_key_pem
 from tests.audits.factories import AuditPlanFactory, AuditReportFactory, DatasetFactory
 
 BLOCKS = [
@@ -179,3 +183,13 @@ def test_a_model_only_report_has_no_ll144_summary(probe_report):
 
     with pytest.raises(ValueError, match="group audit"):
         ll144_summary(document, sha256)
+
+
+def test_the_report_signature_names_the_served_ll144_files(planted_report, auditor):
+    signature = planted_report.signatures.get(kind="report")
+    statement = dsse.verify_envelope(signature.envelope_json, public_key_pem())
+    subjects = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
+
+    for fmt, suffix in (("ll144", ".ll144.json"), ("ll144_csv", ".ll144.csv"), ("ll144_html", ".ll144.html")):
+        served = report_export(actor=auditor, report=planted_report, fmt=fmt, via="api").content
+        assert subjects[f"report-{planted_report.pk}{suffix}"] == sha256_hex(served), fmt
