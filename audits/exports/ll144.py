@@ -33,11 +33,12 @@ DEFINITIONS = {
     "selection_rate": "individuals of the category who received the favourable decision / individuals of the "
     "category (6 RCNY § 5-300)",
     "scoring_rate": "individuals of the category whose score is above the median score of the full sample / "
-    "individuals of the category (6 RCNY § 5-300, § 5-301(c))",
+    "individuals of the category (6 RCNY § 5-300, § 5-301(c)); when lower scores are favourable, 'above' is read "
+    "as more favourable, i.e. below the median",
     "impact_ratio": "the category's rate / the rate of the most selected (or highest scoring) category among the "
     "categories not excluded (6 RCNY § 5-300)",
     "unknown": "individuals assessed whose value of the attribute is missing; not included in the rates or impact "
-    "ratios (6 RCNY § 5-301(b)(4))",
+    "ratios (6 RCNY § 5-301(b) and (c))",
     "exclusion": "a category representing less than 2% of the individuals assessed is excluded from the impact "
     "ratios only; its count and rate are still shown (6 RCNY § 5-301(d))",
 }
@@ -253,13 +254,14 @@ def _shown(value, digits: int = 4) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _html_table(table: dict) -> dict:
+def _html_table(table: dict, higher_is_favourable: bool | None) -> dict:
     scoring = table["rate_kind"] == "scoring_rate"
+    above = "Scored above the median" if higher_is_favourable is not False else "Scored below the median (better)"
     return {
         "title": f"{'Scoring' if scoring else 'Selection'} rates: {_TYPE_TITLES[table['category_type']]} "
         f"({table['attribute']})",
         "rate_label": "Scoring rate" if scoring else "Selection rate",
-        "favourable_label": "Scored above the median" if scoring else "Selected",
+        "favourable_label": above if scoring else "Selected",
         "unknown": table["unknown"],
         "highest_category": table["highest_category"],
         "rows": [
@@ -281,5 +283,5 @@ def _html_table(table: dict) -> dict:
 def ll144_html(summary: dict) -> str:
     """A self-contained page (inline CSS, no scripts): the summary an employer publishes, fields to fill marked.
     Rates and impact ratios are shown to 4 decimals (the JSON and CSV hold them exactly)."""
-    tables = [_html_table(t) for t in summary["tables"]]
+    tables = [_html_table(t, summary["higher_score_is_favourable"]) for t in summary["tables"]]
     return render_to_string("audits/ll144_summary.html", {"s": summary, "tables": tables})
