@@ -193,3 +193,15 @@ def test_the_report_signature_names_the_served_ll144_files(planted_report, audit
     for fmt, suffix in (("ll144", ".ll144.json"), ("ll144_csv", ".ll144.csv"), ("ll144_html", ".ll144.html")):
         served = report_export(actor=auditor, report=planted_report, fmt=fmt, via="api").content
         assert subjects[f"report-{planted_report.pk}{suffix}"] == sha256_hex(served), fmt
+
+
+def test_a_missing_value_kept_as_its_own_group_counts_as_unknown(planted_report):
+    document = json.loads(planted_report.canonical_json)
+    sex = next(a for a in document["attributes"] if a["attribute"] == "sex")
+    sex["groups"].append({"group": "(missing)", "n": 10, "n_selected": 6})
+    document["data"]["rows_dropped_missing_attribute"]["sex"] = 0
+
+    summary = ll144_summary(document, "0" * 64)
+
+    table, rows = _table(summary, "selection_rate", "sex")
+    assert table["unknown"] == 10 and set(rows) == {"female", "male"}
