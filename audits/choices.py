@@ -75,6 +75,10 @@ class ExportFormat(models.TextChoices):
     PDF = "pdf", "PDF"
     CYCLONEDX = "cyclonedx", "CycloneDX 1.6 ML-BOM (JSON)"
     SPDX = "spdx", "SPDX 3.0.1 AI profile (JSON-LD)"
+    LL144 = "ll144", "NYC Local Law 144 bias audit summary (JSON)"
+    LL144_CSV = "ll144_csv", "NYC Local Law 144 bias audit summary (CSV)"
+    LL144_HTML = "ll144_html", "NYC Local Law 144 bias audit summary (HTML)"
+    EVIDENCE = "evidence", "EU AI Act evidence pack (signed ZIP, approved reports)"
 
 
 class EventAction(models.TextChoices):

@@ -1,6 +1,7 @@
 """Exports of one canonical report (design.md section 7): JSON, Model Card Toolkit, Hugging Face card, CSV of
-findings, the DSSE envelope, HTML, PDF, a CycloneDX 1.6 ML-BOM and SPDX 3.0.1 AI profile. Every format is computed
-from the stored document; none is stored.
+findings, the DSSE envelope, HTML, PDF, a CycloneDX 1.6 ML-BOM, an SPDX 3.0.1 AI profile, the NYC LL144 bias audit
+summary (JSON, CSV, HTML) and the EU AI Act evidence pack (a signed ZIP). Every format is computed from the stored
+document; none is stored.
 
 ``export_report`` is the one renderer of every format (``audits.choices.ExportFormat``); the service
 ``audits.services.report_exports.report_export`` feeds it a stored report and records the export in the trail.
@@ -16,6 +17,7 @@ from audits.renderings.html import render_report_html
 from .cyclonedx import bom_errors, cyclonedx_bom
 from .findings_csv import findings_csv
 from .hf_card import hf_model_card
+from .ll144 import ll144_csv, ll144_html, ll144_summary
 from .model_card import model_card
 from .spdx import spdx_errors, spdx_jsonld
 
@@ -29,6 +31,10 @@ MEDIA_TYPES = {
     ExportFormat.PDF: "application/pdf",
     ExportFormat.CYCLONEDX: "application/vnd.cyclonedx+json",
     ExportFormat.SPDX: "application/ld+json",
+    ExportFormat.LL144: "application/json",
+    ExportFormat.LL144_CSV: "text/csv; charset=utf-8",
+    ExportFormat.LL144_HTML: "text/html; charset=utf-8",
+    ExportFormat.EVIDENCE: "application/zip",
 }
 SUFFIXES = {
     ExportFormat.JSON: ".json",
@@ -40,9 +46,21 @@ SUFFIXES = {
     ExportFormat.PDF: ".pdf",
     ExportFormat.CYCLONEDX: ".cdx.json",
     ExportFormat.SPDX: ".spdx.json",
+    ExportFormat.LL144: ".ll144.json",
+    ExportFormat.LL144_CSV: ".ll144.csv",
+    ExportFormat.LL144_HTML: ".ll144.html",
+    ExportFormat.EVIDENCE: ".evidence.zip",
 }
-# Renderings in standards' formats that a report's signature names as subjects (deterministic bytes).
-SIGNED_RENDERINGS = (ExportFormat.CYCLONEDX, ExportFormat.SPDX)
+LL144_FORMATS = (ExportFormat.LL144, ExportFormat.LL144_CSV, ExportFormat.LL144_HTML)
+# Renderings in standards' formats that a report's signature names as subjects (deterministic bytes); the LL144
+# summary only of a report with group results.
+SIGNED_RENDERINGS = (ExportFormat.CYCLONEDX, ExportFormat.SPDX, *LL144_FORMATS)
+
+
+def export_stem(report) -> str:
+    """The file name stem of every export of a stored report (its signature names its renderings by the same
+    names)."""
+    return f"audit-report-{report.pk}"
 
 
 @dataclass(frozen=True)
@@ -99,9 +117,25 @@ def _standard_bytes(document: dict, sha256: str, fmt: ExportFormat, stem: str) -
     return data
 
 
-def _render(document, sha256, fmt, *, envelope_json, canonical_json, review, signatures, stem) -> bytes:
-    if fmt in SIGNED_RENDERINGS:
+def ll144_bytes(document: dict, sha256: str, fmt: ExportFormat) -> bytes:
+    """The LL144 summary as JSON, CSV or HTML: a pure function of the report (hence signable as a subject)."""
+    summary = ll144_summary(document, sha256)
+    if fmt == ExportFormat.LL144:
+        return (json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    if fmt == ExportFormat.LL144_CSV:
+        return ll144_csv(summary).encode("utf-8")
+    return ll144_html(summary).encode("utf-8")
+
+
+def _render(document, sha256, fmt, *, envelope_json, canonical_json, review, signatures, evidence, stem) -> bytes:
+    if fmt in (ExportFormat.CYCLONEDX, ExportFormat.SPDX):
         return _standard_bytes(document, sha256, fmt, stem)
+    if fmt in LL144_FORMATS:
+        return ll144_bytes(document, sha256, fmt)
+    if fmt == ExportFormat.EVIDENCE:
+        if evidence is None:
+            raise ValueError("the evidence pack is assembled from the stored report, its review and its trail")
+        return evidence
     if fmt == ExportFormat.JSON:
         return _json_bytes(document, sha256, canonical_json)
     if fmt == ExportFormat.MODEL_CARD:
@@ -128,12 +162,14 @@ def export_report(
     canonical_json: str | None = None,
     review: dict | None = None,
     signatures: list[dict] | None = None,
+    evidence: bytes | None = None,
     stem: str = "",
 ) -> ExportFile:
     """One export of a report, named ``{stem}{suffix}`` (default stem ``report-<sha256 prefix>``).
 
     ``canonical_json`` (the stored bytes) is served as is for "json"; without it the canonical form is recomputed.
-    ``review`` and ``signatures`` add the review appendix to HTML and PDF. Raises ValueError for an unknown format,
+    ``review`` and ``signatures`` add the review appendix to HTML and PDF. ``evidence`` is the pack the service
+    assembled (audits.services.evidence_packs), served as is for "evidence". Raises ValueError for an unknown format,
     a missing envelope for "dsse", or a document or canonical text that does not hash to ``sha256`` (an export
     never claims a hash it does not carry).
     """
@@ -150,6 +186,7 @@ def export_report(
         review=review,
         signatures=signatures,
         stem=stem,
+        evidence=evidence,
     )
     return ExportFile(content, MEDIA_TYPES[fmt], f"{stem}{SUFFIXES[fmt]}")
 
@@ -159,6 +196,8 @@ def signed_rendering_subjects(document: dict, sha256: str, *, stem: str) -> list
     it with the same ``stem`` (the in-toto subjects a report signature adds for them)."""
     subjects = []
     for fmt in SIGNED_RENDERINGS:
+        if fmt in LL144_FORMATS and not document.get("attributes"):
+            continue  # no group results: no LL144 summary
         exported = export_report(document, sha256, fmt, stem=stem)
         subjects.append({"name": exported.filename, "sha256": sha256_hex(exported.content)})
     return subjects

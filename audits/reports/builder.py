@@ -195,6 +195,7 @@ def build_report_document(
         "attributes": attributes,
         "results": results,
         "score_analysis": output.score_analysis,
+        "score_rates": output.score_rates,
         "probes": output.probes,
         "attributions": output.attributions,
         "limitations": limitations(results, output.probes, output.attributions),

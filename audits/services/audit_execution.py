@@ -257,7 +257,10 @@ def _device(spec: EngineInput) -> str:
 @transaction.atomic
 def _audit_run_succeed(*, run: AuditRun, document: dict, finished, timings: dict, task_id: str) -> AuditRun:
     report = report_create(run=run, document=document, task_id=task_id)
-    report_sign(report=report, html_sha256=_html_sha256(document, report.sha256))
+    report_sign(
+        report=report,
+        html_sha256=_html_sha256(document, report.sha256),
+    )
     AuditRun.objects.filter(pk=run.pk).update(
         status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=finished, timings=timings, error=""
     )

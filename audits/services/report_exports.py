@@ -6,16 +6,12 @@ from django.db import transaction
 
 from audits.choices import EventAction, ExportFormat
 from audits.exceptions import ApplicationError
-from audits.exports import ExportFile, export_format, export_report
+from audits.exports import ExportFile, export_format, export_report, export_stem
 from audits.models import AuditReport
 
 from .events import event_record
+from .evidence_packs import report_evidence_pack
 from .workspaces import READ_ROLES, workspace_require_role
-
-
-def export_stem(report: AuditReport) -> str:
-    """The file name stem of every export of `report` (the signature names its renderings by the same names)."""
-    return f"audit-report-{report.pk}"
 
 
 def _review(report: AuditReport) -> dict | None:
@@ -63,7 +59,8 @@ def report_export(*, actor, report: AuditReport, fmt: str, via: str, request_id:
 
     `actor` is the user, or None for the operator's CLI (the event then names `via`). Writes event
     report.exported {sha256, format, via}. Raises ApplicationError (field "format") for an unknown format or an
-    export the report cannot back (a DSSE envelope of an unsigned report), and NotFoundError for a user outside the
+    export the report cannot back (a DSSE envelope of an unsigned report, an evidence pack of a report that is not
+    approved, an LL144 summary of a report without group results), and NotFoundError for a user outside the
     report's workspace; nothing is recorded then.
     """
     if actor is not None:
@@ -74,16 +71,23 @@ def report_export(*, actor, report: AuditReport, fmt: str, via: str, request_id:
         raise ApplicationError(
             f"Unknown format '{fmt}'; use one of {', '.join(ExportFormat.values)}.", field="format"
         ) from None
-    appendix = fmt in (ExportFormat.HTML, ExportFormat.PDF)
+    appendix = fmt in (ExportFormat.HTML, ExportFormat.PDF, ExportFormat.EVIDENCE)
+    envelope = report_envelope(report) if fmt in (ExportFormat.DSSE, ExportFormat.EVIDENCE) else None
+    review = _review(report) if appendix else None
+    signatures = _signatures(report) if appendix else None
+    evidence = None
+    if fmt == ExportFormat.EVIDENCE:
+        evidence = report_evidence_pack(report=report, review=review, signatures=signatures, envelope_json=envelope)
     try:
         exported = export_report(
             report.document,
             report.sha256,
             fmt,
             canonical_json=report.canonical_json,
-            envelope_json=report_envelope(report) if fmt == ExportFormat.DSSE else None,
-            review=_review(report) if appendix else None,
-            signatures=_signatures(report) if appendix else None,
+            envelope_json=envelope,
+            review=review,
+            signatures=signatures,
+            evidence=evidence,
             stem=export_stem(report),
         )
     except ValueError as exc:

@@ -9,13 +9,12 @@ from django.db import transaction
 from audits.canonical import canonical_dumps, sha256_hex
 from audits.choices import EventAction, ReviewAction
 from audits.exceptions import ApplicationError
-from audits.exports import signed_rendering_subjects
+from audits.exports import export_stem, signed_rendering_subjects
 from audits.models import AuditReport, ReportSignature, ReviewEntry
 from audits.signing import dsse
 from audits.signing.keys import current_key_id, public_key_pem, signing_key
 
 from .events import event_record
-from .report_exports import export_stem
 
 REPORT_PREDICATE_TYPE = "https://fairness-audit.local/attestations/report/v1"
 APPROVAL_PREDICATE_TYPE = "https://fairness-audit.local/attestations/approval/v1"
@@ -26,9 +25,9 @@ DECISIONS = (ReviewAction.APPROVE, ReviewAction.REJECT, ReviewAction.REQUEST_CHA
 
 @transaction.atomic
 def report_sign(*, report: AuditReport, html_sha256: str | None = None) -> ReportSignature:
-    """Sign a statement whose subjects are the report JSON, its HTML rendering (when given), its CycloneDX and SPDX
-    renderings (named and hashed as the export serves them), the dataset and the model, with a predicate
-    summarising the run and its verdicts.
+    """Sign a statement whose subjects are the report JSON, its HTML rendering (when given), its CycloneDX, SPDX
+    and (for group audits) NYC LL144 renderings (named and hashed as the export serves them), the dataset and the
+    model, with a predicate summarising the run and its verdicts.
 
     Writes event report.signed. Raises ImproperlyConfigured when no signing key is configured, ValueError when
     html_sha256 is not a sha256.

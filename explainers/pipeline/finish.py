@@ -9,6 +9,7 @@ from explainers.metrics import AttributeResult, MetricConfig, audit_attribute, c
 from explainers.metrics.scores import score_analysis, threshold_optimizer_whatif
 
 from .counting import ChunkCounts, score_normalisation, slice_key
+from .score_rates import score_rates
 from .spec import AttributeSpec, EngineInput
 
 
@@ -30,6 +31,7 @@ class EngineOutput:
     rows_missing_decision_or_outcome: int
     rows_missing_attribute: dict[str, int]
     score_analysis: dict | None = None
+    score_rates: dict | None = None  # NYC LL144 scoring rates (score_rates.py), when a score column is audited
     comparisons_tested: int = 0
     probes: list[dict] = field(default_factory=list)
     attributions: list[dict] = field(default_factory=list)
@@ -80,6 +82,7 @@ def finish(
         rows_missing_decision_or_outcome=counts.dropped,
         rows_missing_attribute=counts.missing,
         score_analysis=_scores(spec, counts, slices),
+        score_rates=score_rates(spec),
         comparisons_tested=tested,
     )
 

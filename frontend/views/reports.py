@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audits import selectors
-from audits.choices import EventAction, ExportFormat, ReviewAction
+from audits.choices import EventAction, ExportFormat, ReviewAction, ReviewStatus
 from audits.exceptions import ApplicationError
 from audits.models import ReportReview
 from audits.renderings.page import report_page_context
@@ -37,7 +37,12 @@ EXPORT_LABELS = {
     ExportFormat.DSSE: "Signatures (DSSE envelopes)",
     ExportFormat.CYCLONEDX: "CycloneDX 1.6 ML-BOM (JSON)",
     ExportFormat.SPDX: "SPDX 3.0.1 AI profile (JSON-LD)",
+    ExportFormat.LL144_HTML: "NYC Local Law 144 bias audit summary (HTML)",
+    ExportFormat.LL144: "NYC Local Law 144 bias audit summary (JSON)",
+    ExportFormat.LL144_CSV: "NYC Local Law 144 bias audit summary (CSV)",
+    ExportFormat.EVIDENCE: "EU AI Act evidence pack (signed ZIP)",
 }
+LL144_FORMATS = (ExportFormat.LL144, ExportFormat.LL144_CSV, ExportFormat.LL144_HTML)
 TRAIL_SHOWN = 100
 
 
@@ -74,6 +79,21 @@ def _trail(request, report) -> dict:
     return {"trail": shown[-TRAIL_SHOWN:], "views": len(events) - len(shown)}
 
 
+def _exports(report) -> list[tuple[str, str, str]]:
+    """(format, label, why it is not offered or ""): the evidence pack needs an approval, LL144 group results."""
+    approved = getattr(getattr(report, "review", None), "status", "") == ReviewStatus.APPROVED
+    group_audit = bool(report.document.get("attributes"))
+    exports = []
+    for fmt, label in ExportFormat.choices:
+        why = ""
+        if fmt == ExportFormat.EVIDENCE and not approved:
+            why = "available once the report is approved"
+        elif fmt in LL144_FORMATS and not group_audit:
+            why = "needs group results from a dataset; this report probes a model only"
+        exports.append((fmt, EXPORT_LABELS.get(fmt, label), why))
+    return exports
+
+
 @login_required
 def report_detail(request, pk: int):
     report = _report(request, pk)
@@ -82,7 +102,7 @@ def report_detail(request, pk: int):
     context.update(
         report=report,
         doc=report.document,
-        exports=[(fmt, EXPORT_LABELS.get(fmt, label)) for fmt, label in ExportFormat.choices],
+        exports=_exports(report),
         signature_list=list(report.signatures.all()),
         panel=review_panel_context(request, report),
         **_trail(request, report),

@@ -22,7 +22,10 @@ def test_the_report_page_links_exports_and_records_the_view(
     assert page.status_code == 200
     text = page.content.decode()
     for fmt in ExportFormat.values:
-        assert f"/reports/{report.pk}/export/{fmt}/" in text
+        if fmt != ExportFormat.EVIDENCE:
+            assert f"/reports/{report.pk}/export/{fmt}/" in text
+    assert f"/reports/{report.pk}/export/evidence/" not in text  # an evidence pack needs an approval first
+    assert "EU AI Act evidence pack (signed ZIP): available once the report is approved" in text
     assert "not submitted" in text
     event = AuditEvent.objects.get(action="report.viewed")
     assert event.after["via"] == "web" and event.actor_id == auditor.pk

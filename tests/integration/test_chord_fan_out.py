@@ -16,7 +16,9 @@ pytestmark = pytest.mark.integration
 def test_chunks_fan_out_over_two_workers_and_merge_exactly(celery_workers, auditor_client, settings):
     settings.AUDIT_PARQUET_ROW_GROUP_ROWS = 100  # 3000 rows -> 30 row groups -> 30 chunk tasks
     workers = celery_workers(2)
-    form = upload_form(csv_upload(credit_frame(n=3000)))
+    frame = credit_frame(n=3000)
+    frame["score"] = (frame.index * 7919 % 1000) / 1000  # a score column: LL144 scoring rates need its exact median
+    form = upload_form(csv_upload(frame), score_column="score")
     dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
     plan = auditor_client.post(
         "/api/v1/plans/",
@@ -46,3 +48,5 @@ def test_chunks_fan_out_over_two_workers_and_merge_exactly(celery_workers, audit
     assert len(document["results"]) == len(expected)
     for row, result in zip(document["results"], expected, strict=True):
         assert (row["value"], row["ci_low"], row["ci_high"]) == (result.value, result.ci_low, result.ci_high)
+    assert document["score_rates"] == in_process.score_rates and document["score_rates"]["rows"] == 3000
+    assert document["score_rates"]["median"] == frame["score"].median()

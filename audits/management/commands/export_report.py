@@ -1,6 +1,6 @@
 """`python manage.py export_report ID --format F [--out FILE]`: a report in a governance format, from its
-canonical JSON (json, model_card, hf_card, csv, dsse, html, pdf,
-cyclonedx, spdx). The export is recorded in the trail."""
+canonical JSON (json, model_card, hf_card, csv, dsse, html, pdf, cyclonedx, spdx, ll144, ll144_csv, ll144_html,
+evidence). The export is recorded in the trail."""
 
 import sys
 from pathlib import Path
@@ -14,19 +14,23 @@ from audits.services.report_exports import report_export
 
 
 class Command(BaseCommand):
-    help = "Export a report: json, model_card, hf_card, csv, dsse, html, pdf, cyclonedx or spdx."
+    help = (
+        "Export a report: json, model_card, hf_card, csv, dsse, html, pdf, cyclonedx (CycloneDX ML-BOM), spdx "
+        "(SPDX 3 AI), ll144 (NYC LL144 summary JSON), ll144_csv, ll144_html or evidence (EU AI Act evidence pack "
+        "ZIP, approved reports only)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("report", type=int, help="report id")
         parser.add_argument("--format", choices=ExportFormat.values, default=ExportFormat.JSON.value)
-        parser.add_argument("--out", help="file to write (default: standard output; pdf needs --out)")
+        parser.add_argument("--out", help="file to write (default: standard output; pdf and evidence need --out)")
 
     def handle(self, *args, **options):
         report = AuditReport.objects.select_related("workspace").filter(pk=options["report"]).first()
         if report is None:
             raise CommandError(f"No report {options['report']}.")
-        if options["format"] == ExportFormat.PDF and not options["out"]:
-            raise CommandError("A PDF needs --out FILE.")
+        if options["format"] in (ExportFormat.PDF, ExportFormat.EVIDENCE) and not options["out"]:
+            raise CommandError(f"A binary export ({options['format']}) needs --out FILE.")
         try:
             exported = report_export(actor=None, report=report, fmt=options["format"], via="cli")
         except ApplicationError as exc:

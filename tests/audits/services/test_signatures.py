@@ -24,12 +24,16 @@ def test_report_signature_names_the_report_its_standard_renderings_the_dataset_a
     signature = report_sign(report=report, html_sha256="cd" * 32)
 
     statement = dsse.verify_envelope(signature.envelope_json, keys.public_key_pem())
-    served = {fmt: report_export(actor=None, report=report, fmt=fmt, via="cli") for fmt in ("cyclonedx", "spdx")}
+    formats = ("cyclonedx", "spdx", "ll144", "ll144_csv", "ll144_html")
+    served = {fmt: report_export(actor=None, report=report, fmt=fmt, via="cli") for fmt in formats}
     assert dsse.subject_digests(statement) == {
         report.sha256: f"report-{report.pk}.json",
         "cd" * 32: f"report-{report.pk}.html",
         sha256_hex(served["cyclonedx"].content): f"audit-report-{report.pk}.cdx.json",
         sha256_hex(served["spdx"].content): f"audit-report-{report.pk}.spdx.json",
+        sha256_hex(served["ll144"].content): f"audit-report-{report.pk}.ll144.json",
+        sha256_hex(served["ll144_csv"].content): f"audit-report-{report.pk}.ll144.csv",
+        sha256_hex(served["ll144_html"].content): f"audit-report-{report.pk}.ll144.html",
         document["subject"]["dataset"]["sha256"]: f"dataset:{document['subject']['dataset']['name']}",
         document["subject"]["model"]["sha256"]: f"model:{document['subject']['model']['name']}",
     }
