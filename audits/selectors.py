@@ -1,7 +1,8 @@
 """Reads of the audit domain. Every selector starts from the requesting user's workspaces."""
 
 from django.db.models import Q, QuerySet
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+from knox.models import AuthToken
 
 from audits.choices import EventObjectType, ReviewStatus
 from audits.constants import PLAN_DEFAULTS
@@ -189,6 +190,14 @@ def membership_list(*, user, workspace: Workspace) -> QuerySet[Membership]:
     return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__username")
 
 
-def api_token_for(*, user) -> Token | None:
-    """The user's API token (DRF's authtoken: at most one per user), or None."""
-    return Token.objects.filter(user=user).first() if user.is_authenticated else None
+def api_token_list(*, user) -> QuerySet[AuthToken]:
+    """The user's live API tokens (an expired token is deleted on its next use and is not listed), newest first,
+    with their scope row (`platform_scope`; missing for a token made outside the platform: read-only)."""
+    if not user.is_authenticated:
+        return AuthToken.objects.none()
+    return (
+        AuthToken.objects.filter(user=user)
+        .filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
+        .select_related("platform_scope")
+        .order_by("-created", "-token_key")
+    )

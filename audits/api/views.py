@@ -5,6 +5,7 @@ import uuid
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -23,6 +24,9 @@ from audits.services.run_artifacts import run_artifact_open
 from audits.services.trail import trail_verify
 
 from . import serializers as s
+from . import serializers_governance as g
+from .filters import UNKNOWN_PARAMETER, AuditRunFilter, StrictFilterBackend
+from .pagination import IdCursorPagination
 
 
 def request_id(request) -> str:
@@ -218,11 +222,22 @@ class WorkspaceLexiconViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         return Response(s.WorkspaceLexiconSerializer(lexicon).data, status=status.HTTP_201_CREATED)
 
 
+@extend_validation_errors([UNKNOWN_PARAMETER], field_name=None, actions=["list"])
 class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = s.AuditRunSerializer
+    """Runs of your workspaces, newest first (cursor pagination); the list filters by `model`, `plan`, `dataset`,
+    `workspace`, `status`, `created_after` and `updated_since`, and refuses unknown parameters."""
+
+    filter_backends = [StrictFilterBackend]
+    filterset_class = AuditRunFilter
+    pagination_class = IdCursorPagination
 
     def get_queryset(self):
-        return selectors.audit_run_list(user=self.request.user)
+        return selectors.audit_run_list(user=self.request.user).select_related(
+            "plan", "report__verdicts", "report__review"
+        )
+
+    def get_serializer_class(self):
+        return g.AuditRunListSerializer if self.action == "list" else s.AuditRunSerializer
 
     @extend_schema(
         parameters=[OpenApiParameter("name", str, description="artifact name from the report's probe summary")],

@@ -2,11 +2,13 @@
 
 from .data import Dataset, ModelArtifact, ProtectedAttribute, WorkspaceLexicon
 from .review import ReportReview, ReportSignature, ReviewEntry
-from .runs import AuditPlan, AuditReport, AuditRun
+from .runs import AuditPlan, AuditReport, AuditRun, ReportVerdictCounts
+from .tokens import ApiTokenScope
 from .trail import AuditEvent
 from .workspaces import Membership, Workspace
 
 __all__ = [
+    "ApiTokenScope",
     "AuditEvent",
     "AuditPlan",
     "AuditReport",
@@ -17,6 +19,7 @@ __all__ = [
     "ProtectedAttribute",
     "ReportReview",
     "ReportSignature",
+    "ReportVerdictCounts",
     "ReviewEntry",
     "Workspace",
     "WorkspaceLexicon",
