@@ -1,9 +1,9 @@
 """Rate limits (DRF throttles) counted in the `throttle` cache, which production keeps in Redis so that every web
 worker shares one count. A refused request answers 429 with `Retry-After` (seconds).
 
-Fixed windows counted with the cache's atomic `incr`: DRF's own SimpleRateThrottle stores every request's
-timestamp and rewrites the list on each request, which costs a read-modify-write race and kilobytes per request
-at thousands of requests a minute."""
+A window opens with the first request counted and lasts the rate's period; requests are counted with the cache's
+atomic `incr` (DRF's own SimpleRateThrottle stores every request's timestamp and rewrites the list on each
+request: a read-modify-write race between workers, and kilobytes per request at thousands a minute)."""
 
 import hashlib
 import time
@@ -34,16 +34,18 @@ class FixedWindowThrottle(BaseThrottle):
             return True
         allowed, duration = parse_rate(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
         now = time.time()
-        window = int(now // duration)
-        key = f"throttle:{self.scope}:{ident}:{window}"
+        key = f"throttle:{self.scope}:{ident}"
         cache = caches["throttle"]
-        cache.add(key, 0, timeout=duration + 1)
+        if cache.add(key, 0, timeout=duration):  # a new window: its count and its start expire together
+            cache.set(f"{key}:start", now, timeout=duration)
         try:
             count = cache.incr(key)
-        except ValueError:  # the key expired between add and incr
-            cache.set(key, 1, timeout=duration + 1)
+        except ValueError:  # the window closed between add and incr
+            cache.set(key, 1, timeout=duration)
+            cache.set(f"{key}:start", now, timeout=duration)
             count = 1
-        self._wait = (window + 1) * duration - now
+        started = cache.get(f"{key}:start", now)
+        self._wait = max(started + duration - now, 1)
         return count <= allowed
 
     def wait(self) -> float:

@@ -5,6 +5,7 @@ integration), each listed with its name, scope, creation and expiry."""
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -43,7 +44,7 @@ def token_create(
     if len(name) > 100:
         raise ApplicationError("A token name has at most 100 characters.", field="name")
     # Lock the user's row: two concurrent creations cannot both pass the limit.
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     if _live_tokens(user).count() >= settings.AUDIT_TOKEN_LIMIT_PER_USER:
         raise ApplicationError(
             f"You already have {settings.AUDIT_TOKEN_LIMIT_PER_USER} API tokens: revoke one you no longer use."

@@ -98,7 +98,7 @@ def test_plan_with_unknown_metric_is_refused(auditor_client, uploaded):
         format="json",
     )
 
-    assert response.status_code == 400 and "metrics" in response.json()
+    assert response.status_code == 400 and error_attr(response) == "metrics.0"
 
 
 def test_reviewer_cannot_start_a_run(auditor_client, reviewer_client, uploaded):
