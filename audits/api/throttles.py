@@ -44,9 +44,11 @@ class FixedWindowThrottle(BaseThrottle):
             cache.set(key, 1, timeout=duration)
             cache.set(f"{key}:start", now, timeout=duration)
             count = 1
+        if count <= allowed:
+            return True
         started = cache.get(f"{key}:start", now)
         self._wait = max(started + duration - now, 1)
-        return count <= allowed
+        return False
 
     def wait(self) -> float:
         return self._wait

@@ -27,6 +27,7 @@ from . import serializers as s
 from . import serializers_governance as g
 from .filters import UNKNOWN_PARAMETER, AuditRunFilter, StrictFilterBackend
 from .pagination import IdCursorPagination
+from .schema_errors import CURSOR, LIMIT_OFFSET, document_pagination_errors
 
 
 def request_id(request) -> str:
@@ -50,6 +51,7 @@ def _workspace(request, reference: str):
     return workspace
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class WorkspaceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.WorkspaceSerializer
 
@@ -57,6 +59,7 @@ class WorkspaceViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.workspace_list(user=self.request.user).prefetch_related("memberships")
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class ProtectedAttributeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ProtectedAttributeSerializer
 
@@ -64,6 +67,7 @@ class ProtectedAttributeViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.protected_attribute_list(user=self.request.user)
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Upload a table (multipart), declare its decision, outcome and protected columns."""
 
@@ -108,6 +112,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 _LIST_FIELDS = {"favourable", "favourable_decision", "favourable_outcome", "protected", "reference"}
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ModelArtifactSerializer
 
@@ -150,6 +155,7 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         return Response(s.ModelArtifactSerializer(model).data, status=status.HTTP_201_CREATED)
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.AuditPlanSerializer
 
@@ -200,6 +206,7 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.AuditRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class WorkspaceLexiconViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Term lexicons of your workspaces for the text probe; a new upload of a name becomes its next version."""
 
@@ -223,6 +230,7 @@ class WorkspaceLexiconViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
 
 
 @extend_validation_errors([UNKNOWN_PARAMETER], field_name=None, actions=["list"])
+@document_pagination_errors(*CURSOR)
 class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):
     """Runs of your workspaces, newest first (cursor pagination); the list filters by `model`, `plan`, `dataset`,
     `workspace`, `status`, `created_after` and `updated_since`, and refuses unknown parameters."""

@@ -16,6 +16,7 @@ from . import serializers_governance as g
 from .auth import ApiTokenAuthentication
 from .filters import UNKNOWN_PARAMETER, AuditEventFilter, StrictFilterBackend
 from .pagination import IdCursorPagination
+from .schema_errors import CURSOR, document_pagination_errors
 from .throttles import LoginThrottle, LoginUsernameThrottle
 
 
@@ -94,6 +95,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_validation_errors([UNKNOWN_PARAMETER], field_name=None)
+@document_pagination_errors(*CURSOR, actions=None)
 class TrailListView(generics.ListAPIView):
     """Trail events of your workspaces (the Trail page's scope), newest first, with cursor pagination. Filter by
     object (`object_type` and `object_id`), `actor`, `action`, `workspace` and time (`created_after`,

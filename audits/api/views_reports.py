@@ -20,6 +20,7 @@ from . import serializers as s
 from . import serializers_governance as g
 from .filters import UNKNOWN_PARAMETER, AuditReportFilter, StrictFilterBackend
 from .pagination import IdCursorPagination
+from .schema_errors import CURSOR, LIMIT_OFFSET, document_pagination_errors
 from .views import request_id
 
 
@@ -32,6 +33,7 @@ def _export_response(request, report, fmt: str) -> HttpResponse:
 
 
 @extend_validation_errors([UNKNOWN_PARAMETER], field_name=None, actions=["list"])
+@document_pagination_errors(*CURSOR)
 class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
     """Immutable reports. `download` returns the exact canonical bytes whose sha256 is stored; `export` renders
     governance formats from them; `submit` starts the review; `diff` compares with the previous approved report.
@@ -114,6 +116,7 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"previous_report": against.pk, "diff": comparison.diff})
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class ReportReviewViewSet(viewsets.ReadOnlyModelViewSet):
     """Reviews of your workspaces' reports: start, decide (approve / reject / request_changes), comment."""
 
