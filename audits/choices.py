@@ -147,3 +147,11 @@ class EventObjectType(models.TextChoices):
     SCHEDULE = "AuditSchedule", "Schedule"
     # Account-level events (API tokens): about the user, never the token, whose key is its primary key.
     USER = "User", "User"
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do. A read-only (integration) token reads reports, exports, runs and the trail; any
+    unsafe method (starting an audit, reviewing, creating or changing anything) answers 403."""
+
+    READ = "read", "Read only (integration)"
+    FULL = "full", "Full (acts as you)"

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from audits import schedule_rules
 from audits.choices import EventObjectType, ReviewStatus
@@ -234,6 +234,14 @@ def membership_list(*, user, workspace: Workspace) -> QuerySet[Membership]:
     return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__username")
 
 
-def api_token_for(*, user) -> Token | None:
-    """The user's API token (DRF's authtoken: at most one per user), or None."""
-    return Token.objects.filter(user=user).first() if user.is_authenticated else None
+def api_token_list(*, user) -> QuerySet[AuthToken]:
+    """The user's live API tokens (an expired token is deleted on its next use and is not listed), newest first,
+    with their scope row (`platform_scope`; missing for a token made outside the platform: read-only)."""
+    if not user.is_authenticated:
+        return AuthToken.objects.none()
+    return (
+        AuthToken.objects.filter(user=user)
+        .filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
+        .select_related("platform_scope")
+        .order_by("-created", "-token_key")
+    )

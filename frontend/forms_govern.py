@@ -1,10 +1,11 @@
-"""Forms of the governance pages (Compare, Trail, workspace settings). They only parse input: the services and
-selectors decide, and a service's error lands on the field it names."""
+"""Forms of the governance pages (Compare, Trail, workspace settings, API tokens). They only parse input: the
+services and selectors decide, and a service's error lands on the field it names."""
 
 from django import forms
+from django.conf import settings
 
 from audits import selectors
-from audits.choices import EventAction, EventObjectType, Role
+from audits.choices import EventAction, EventObjectType, Role, TokenScope
 
 
 def report_label(report) -> str:
@@ -63,3 +64,25 @@ class MemberAddForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class TokenCreateForm(forms.Form):
+    """A new API token: what it is for, what it may do, how long it lives."""
+
+    name = forms.CharField(
+        label="Name", max_length=100, required=False, help_text="What uses it, e.g. 'GRC nightly pull'."
+    )
+    scope = forms.ChoiceField(
+        label="Scope",
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read only: reports, exports, runs and the trail; refused for anything that changes data. "
+        "Full: everything your roles allow, as you.",
+    )
+    expires_in_days = forms.IntegerField(
+        label="Expires after (days)",
+        min_value=1,
+        max_value=settings.AUDIT_TOKEN_MAX_TTL_DAYS,
+        initial=settings.AUDIT_TOKEN_TTL_DAYS,
+    )

@@ -54,7 +54,7 @@ urlpatterns = [
     ),
     path("account/tokens/", tokens.account_tokens, name="account-tokens"),
     path("account/tokens/create/", tokens.account_token_create, name="account-token-create"),
-    path("account/tokens/revoke/", tokens.account_token_revoke, name="account-token-revoke"),
+    path("account/tokens/<str:token_id>/revoke/", tokens.account_token_revoke, name="account-token-revoke"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -27,6 +27,15 @@ DatabaseOperations.sql_flush = _sql_flush_past_triggers
 
 
 @pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """Every test starts with no request counted by the API's rate limits (tests/audits/api/test_throttling_api.py
+    tests them against Redis)."""
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT

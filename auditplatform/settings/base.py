@@ -20,7 +20,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "django_filters",
+    "drf_standardized_errors",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -150,23 +152,59 @@ AUDIT_SIGNING_KEY_FILE = env("AUDIT_SIGNING_KEY_FILE", default="")
 # Where a key is generated on first use when neither is set; None means a missing key is an error.
 AUDIT_SIGNING_KEY_AUTOGENERATE = None
 
+# The throttles' counters. A per-process cache would give every gunicorn worker its own count, so production
+# points this at Redis (production.py); AUDIT_THROTTLE_CACHE_URL overrides it anywhere.
+CACHES["throttle"] = env.cache_url("AUDIT_THROTTLE_CACHE_URL", default="locmemcache://throttle")
+
 REST_FRAMEWORK = {
+    # Token first: a request without credentials then answers 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "audits.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # TokenScopePermission: a read-only integration token may only read (GET, HEAD, OPTIONS).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "audits.api.auth.TokenScopePermission",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "audits.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "audits.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["audits.api.throttles.UserThrottle", "audits.api.throttles.AnonThrottle"],
+    # Requests per user / per anonymous client address, and password logins per address and per username.
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("AUDIT_API_RATE_USER", default="3000/minute"),
+        "anon": env("AUDIT_API_RATE_ANON", default="120/minute"),
+        "login": env("AUDIT_API_RATE_LOGIN", default="10/minute"),
+        "login_username": env("AUDIT_API_RATE_LOGIN_USERNAME", default="10/minute"),
+    },
+    # Client addresses come from REMOTE_ADDR; behind N trusted proxies, from X-Forwarded-For (the Nth from the end).
+    "NUM_PROXIES": env.int("AUDIT_NUM_PROXIES", default=None),
+    # One error shape for every endpoint: {"type", "errors": [{"code", "detail", "attr"}]} (drf-standardized-errors).
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     # `?format=` names an export format (/reports/{id}/export?format=pdf), not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,
+}
+DRF_STANDARDIZED_ERRORS = {
+    # Maps service errors (ApplicationError: 400/403/404 with their `field`) and refused writes of immutable records.
+    "EXCEPTION_HANDLER_CLASS": "audits.api.exceptions.ApiExceptionHandler",
+}
+
+# API tokens (django-rest-knox): stored as SHA-512 digests, sent as `Authorization: Token <key>`.
+AUDIT_TOKEN_TTL_DAYS = env.int("AUDIT_TOKEN_TTL_DAYS", default=30)  # lifetime of a token unless asked shorter/longer
+AUDIT_TOKEN_MAX_TTL_DAYS = env.int("AUDIT_TOKEN_MAX_TTL_DAYS", default=365)
+AUDIT_TOKEN_LIMIT_PER_USER = env.int("AUDIT_TOKEN_LIMIT_PER_USER", default=20)  # live tokens one user may hold
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # knox's own model; audits.ApiTokenScope adds the scope beside it
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=AUDIT_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fairness audit platform API",
-    "DESCRIPTION": "Datasets, models, audit plans, runs and immutable reports, scoped to your workspaces.",
+    "DESCRIPTION": "Datasets, models, audit plans, runs and immutable reports, scoped to your workspaces. "
+    "Every error has one shape: {type, errors: [{code, detail, attr}]}.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its docs pages are for signed-in users (a session or an API token), not for anyone.
@@ -176,8 +214,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Two choice sets share the field name "kind" (models, schedules): name the schedules' one.
-    "ENUM_NAME_OVERRIDES": {"ScheduleKindEnum": "audits.choices.ScheduleKind"},
+    # drf-standardized-errors documents every error response; its enum hook replaces spectacular's own.
+    "ENUM_NAME_OVERRIDES": {
+        # Two choice sets share the field name "kind" (models, schedules): name the schedules' one.
+        "ScheduleKindEnum": "audits.choices.ScheduleKind",
+        "RunStatusEnum": "audits.choices.RunStatus.choices",
+        "ReviewStatusEnum": "audits.choices.ReviewStatus.choices",
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
+        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
+        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
+        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
+        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
+        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
+        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
+        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+    },
+    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 
 # Celery: the broker URL comes from the environment. Tasks are acknowledged after they finish

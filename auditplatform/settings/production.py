@@ -26,3 +26,5 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # nothing is generated, and signing fails with ImproperlyConfigured on first use when neither is set.
 AUDIT_SIGNING_KEY_AUTOGENERATE = None
 CACHES["predictions"] = env.cache_url("AUDIT_PREDICTION_CACHE_URL", default=CELERY_BROKER_URL)  # noqa: F405
+# Throttle counters shared by every web worker (a per-process cache would multiply each limit by the workers).
+CACHES["throttle"] = env.cache_url("AUDIT_THROTTLE_CACHE_URL", default=CELERY_BROKER_URL)  # noqa: F405

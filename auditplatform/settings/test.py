@@ -22,3 +22,6 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "predictions": env.cache_url("AUDIT_PREDICTION_CACHE_URL", default="rediscache://127.0.0.1:6379/14"),
 }
+# Throttle counters in this process (tests/conftest.py empties them before each test); the throttle tests point
+# this alias at real Redis, as in production.
+CACHES["throttle"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}

@@ -1,19 +1,49 @@
-"""Map service errors to clear JSON responses (never a 500 for bad input)."""
+"""One error shape for every endpoint (drf-standardized-errors):
 
-from rest_framework import status
-from rest_framework.response import Response
-from rest_framework.views import exception_handler
+    {"type": "validation_error" | "client_error" | "server_error",
+     "errors": [{"code": "...", "detail": "the message", "attr": "the input at fault, or null"}]}
 
-from audits.exceptions import ApplicationError
+Service errors keep their message and their `field` (as `attr`) and status: ApplicationError 400, its
+PermissionDeniedError 403 and NotFoundError 404; a write refused by an append-only record is a 409.
+"""
+
+from drf_standardized_errors.handler import ExceptionHandler
+from rest_framework import exceptions, status
+
+from audits.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from audits.models.immutable import ImmutableRecordError
 
 
-def api_exception_handler(exc, context):
-    if isinstance(exc, ApplicationError):
-        body = {"detail": exc.message}
-        if exc.field:
-            body["field"] = exc.field
-        return Response(body, status=exc.status_code)
-    if isinstance(exc, ImmutableRecordError):
-        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-    return exception_handler(exc, context)
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record cannot be changed."
+    default_code = "conflict"
+
+
+def _error_detail(message: str, code: str, field: str | None):
+    detail = exceptions.ErrorDetail(message, code=code)
+    return {field: [detail]} if field else [detail]
+
+
+def api_exception(exc: ApplicationError) -> exceptions.APIException:
+    """The DRF exception of a service error: same status and message, `field` as the error's `attr`."""
+    if isinstance(exc, NotFoundError):
+        return exceptions.NotFound(_error_detail(exc.message, "not_found", exc.field))
+    if isinstance(exc, PermissionDeniedError):
+        return exceptions.PermissionDenied(_error_detail(exc.message, "permission_denied", exc.field))
+    if exc.status_code == status.HTTP_400_BAD_REQUEST:
+        return exceptions.ValidationError(_error_detail(exc.message, "invalid", exc.field))
+    converted = exceptions.APIException(_error_detail(exc.message, "error", exc.field))
+    converted.status_code = exc.status_code
+    return converted
+
+
+class ApiExceptionHandler(ExceptionHandler):
+    """drf-standardized-errors' handler, knowing the domain's exceptions."""
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, ApplicationError):
+            return api_exception(exc)
+        if isinstance(exc, ImmutableRecordError):
+            return Conflict(str(exc))
+        return super().convert_known_exceptions(exc)

@@ -345,12 +345,6 @@ class AuditReportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditReportListSerializer(AuditReportSerializer):
-    class Meta(AuditReportSerializer.Meta):
-        fields = ["id", "workspace", "run", "schema_version", "sha256", "created_at"]
-        read_only_fields = fields
-
-
 class ReviewEntrySerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

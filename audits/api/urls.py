@@ -1,8 +1,7 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import views, views_reports, views_schedules
+from . import views, views_governance, views_reports, views_schedules
 
 router = DefaultRouter()
 router.register("workspaces", views.WorkspaceViewSet, basename="workspace")
@@ -15,9 +14,12 @@ router.register("runs", views.AuditRunViewSet, basename="run")
 router.register("reports", views_reports.AuditReportViewSet, basename="report")
 router.register("reviews", views_reports.ReportReviewViewSet, basename="review")
 router.register("schedules", views_schedules.AuditScheduleViewSet, basename="schedule")
+router.register("auth/tokens", views_governance.ApiTokenViewSet, basename="api-token")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", views_governance.TokenLoginView.as_view(), name="api-token-login"),
+    path("auth/logout/", views_governance.TokenLogoutView.as_view(), name="api-token-logout"),
+    path("trail/", views_governance.TrailListView.as_view(), name="trail-list"),
     path("trail/verify/", views.TrailVerifyView.as_view(), name="trail-verify"),
     path("", include(router.urls)),
 ]

@@ -5,6 +5,7 @@ import uuid
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -23,6 +24,10 @@ from audits.services.run_artifacts import run_artifact_open
 from audits.services.trail import trail_verify
 
 from . import serializers as s
+from . import serializers_governance as g
+from .filters import UNKNOWN_PARAMETER, AuditRunFilter, StrictFilterBackend
+from .pagination import IdCursorPagination
+from .schema_errors import CURSOR, LIMIT_OFFSET, document_pagination_errors
 
 
 def request_id(request) -> str:
@@ -46,6 +51,7 @@ def _workspace(request, reference: str):
     return workspace
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class WorkspaceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.WorkspaceSerializer
 
@@ -53,6 +59,7 @@ class WorkspaceViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.workspace_list(user=self.request.user).prefetch_related("memberships")
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class ProtectedAttributeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ProtectedAttributeSerializer
 
@@ -60,6 +67,7 @@ class ProtectedAttributeViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.protected_attribute_list(user=self.request.user)
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Upload a table (multipart), declare its decision, outcome and protected columns."""
 
@@ -104,6 +112,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 _LIST_FIELDS = {"favourable", "favourable_decision", "favourable_outcome", "protected", "reference"}
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ModelArtifactSerializer
 
@@ -146,6 +155,7 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         return Response(s.ModelArtifactSerializer(model).data, status=status.HTTP_201_CREATED)
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.AuditPlanSerializer
 
@@ -197,6 +207,7 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.AuditRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class WorkspaceLexiconViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Term lexicons of your workspaces for the text probe; a new upload of a name becomes its next version."""
 
@@ -219,11 +230,23 @@ class WorkspaceLexiconViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         return Response(s.WorkspaceLexiconSerializer(lexicon).data, status=status.HTTP_201_CREATED)
 
 
+@extend_validation_errors([UNKNOWN_PARAMETER], field_name=None, actions=["list"])
+@document_pagination_errors(*CURSOR)
 class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = s.AuditRunSerializer
+    """Runs of your workspaces, newest first (cursor pagination); the list filters by `model`, `plan`, `dataset`,
+    `workspace`, `status`, `created_after` and `updated_since`, and refuses unknown parameters."""
+
+    filter_backends = [StrictFilterBackend]
+    filterset_class = AuditRunFilter
+    pagination_class = IdCursorPagination
 
     def get_queryset(self):
-        return selectors.audit_run_list(user=self.request.user)
+        return selectors.audit_run_list(user=self.request.user).select_related(
+            "plan", "report__verdicts", "report__review"
+        )
+
+    def get_serializer_class(self):
+        return g.AuditRunListSerializer if self.action == "list" else s.AuditRunSerializer
 
     @extend_schema(
         parameters=[OpenApiParameter("name", str, description="artifact name from the report's probe summary")],

@@ -3,6 +3,7 @@
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,6 +17,10 @@ from audits.services.reports import report_record_view
 from audits.services.reviews import review_comment, review_decide, review_start, review_submit
 
 from . import serializers as s
+from . import serializers_governance as g
+from .filters import UNKNOWN_PARAMETER, AuditReportFilter, StrictFilterBackend
+from .pagination import IdCursorPagination
+from .schema_errors import CURSOR, LIMIT_OFFSET, document_pagination_errors
 from .views import request_id
 
 
@@ -27,15 +32,27 @@ def _export_response(request, report, fmt: str) -> HttpResponse:
     return response
 
 
+@extend_validation_errors([UNKNOWN_PARAMETER], field_name=None, actions=["list"])
+@document_pagination_errors(*CURSOR)
 class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
     """Immutable reports. `download` returns the exact canonical bytes whose sha256 is stored; `export` renders
-    governance formats from them; `submit` starts the review; `diff` compares with the previous approved report."""
+    governance formats from them; `submit` starts the review; `diff` compares with the previous approved report.
+    The list (newest first, cursor pagination) filters by `model`, `plan`, `dataset`, `workspace`, `verdict`,
+    `review_state`, `created_after` and `updated_since`, and refuses unknown parameters."""
+
+    filter_backends = [StrictFilterBackend]
+    filterset_class = AuditReportFilter
+    pagination_class = IdCursorPagination
 
     def get_queryset(self):
-        return selectors.audit_report_list(user=self.request.user).select_related("run", "workspace")
+        reports = selectors.audit_report_list(user=self.request.user).select_related("run", "workspace")
+        if self.action == "list":
+            # The list never shows the document: leave its text (up to megabytes a report) in the database.
+            reports = reports.select_related("run__plan", "verdicts", "review").defer("canonical_json")
+        return reports
 
     def get_serializer_class(self):
-        return s.AuditReportListSerializer if self.action == "list" else s.AuditReportSerializer
+        return g.AuditReportListSerializer if self.action == "list" else s.AuditReportSerializer
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
@@ -99,6 +116,7 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"previous_report": against.pk, "diff": comparison.diff})
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class ReportReviewViewSet(viewsets.ReadOnlyModelViewSet):
     """Reviews of your workspaces' reports: start, decide (approve / reject / request_changes), comment."""
 

@@ -2,12 +2,14 @@
 
 from .data import Dataset, ModelArtifact, ProtectedAttribute, WorkspaceLexicon
 from .review import ReportReview, ReportSignature, ReviewEntry
-from .runs import AuditPlan, AuditReport, AuditRun
+from .runs import AuditPlan, AuditReport, AuditRun, ReportVerdictCounts
 from .schedules import AuditSchedule
+from .tokens import ApiTokenScope
 from .trail import AuditEvent, TrailCheckpoint
 from .workspaces import Membership, Workspace
 
 __all__ = [
+    "ApiTokenScope",
     "AuditEvent",
     "AuditPlan",
     "AuditReport",
@@ -19,6 +21,7 @@ __all__ = [
     "ProtectedAttribute",
     "ReportReview",
     "ReportSignature",
+    "ReportVerdictCounts",
     "ReviewEntry",
     "TrailCheckpoint",
     "Workspace",

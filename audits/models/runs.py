@@ -106,3 +106,12 @@ class AuditReport(AppendOnlyModel):
     @property
     def document(self) -> dict:
         return json.loads(self.canonical_json)
+
+
+class ReportVerdictCounts(AppendOnlyModel):
+    """How many findings of each verdict a report holds (group-metric results and probe verdicts together),
+    derived from its canonical JSON when services.reports.report_create stores it, so that lists can filter by
+    verdict without parsing every document. Never changed: the report it counts never changes either."""
+
+    report = models.OneToOneField(AuditReport, on_delete=models.PROTECT, primary_key=True, related_name="verdicts")
+    counts = models.JSONField(default=dict)  # {"fail": 2, "pass": 10}; verdicts absent from the report are absent

@@ -6,8 +6,9 @@ from audits.canonical import canonical_dumps, sha256_hex
 from audits.choices import EventAction
 from audits.constants import REPORT_SCHEMA_VERSION
 from audits.exceptions import ApplicationError
-from audits.models import AuditReport, AuditRun
+from audits.models import AuditReport, AuditRun, ReportVerdictCounts
 from audits.reports.schema import report_errors
+from audits.reports.verdict_counts import verdict_counts
 
 from .events import event_record
 from .workspaces import READ_ROLES, workspace_require_role
@@ -17,7 +18,8 @@ from .workspaces import READ_ROLES, workspace_require_role
 def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditReport:
     """Validate `document` against the report schema and store it as canonical JSON with its sha256.
 
-    Writes event report.created. Raises ApplicationError if the document is invalid or the run has a report.
+    Also stores its verdict counts (ReportVerdictCounts, what the API's lists filter by). Writes event
+    report.created. Raises ApplicationError if the document is invalid or the run has a report.
     """
     errors = report_errors(document)
     if errors:
@@ -32,6 +34,7 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
         canonical_json=text,
         sha256=sha256_hex(text),
     )
+    ReportVerdictCounts.objects.create(report=report, counts=verdict_counts(document))
     event_record(
         action=EventAction.REPORT_CREATED,
         obj=report,

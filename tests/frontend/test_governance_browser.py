@@ -73,8 +73,10 @@ def test_an_admin_compares_two_reports_filters_the_trail_and_manages_members(
     page.wait_for_selector("button[aria-label='Remove nina-new']", state="detached")
 
     page.click("text=API tokens")
+    page.fill("#id_name", "GRC nightly pull")
     page.click("button:has-text('Create token')")
-    page.wait_for_selector("h2:has-text('Your new token')")
+    page.wait_for_selector("h2:has-text('Your new token (read only)')")
+    page.wait_for_selector("td:has-text('GRC nightly pull')")
     pages.check("26-api-token-created")
 
     assert pages.problems == {}

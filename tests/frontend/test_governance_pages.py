@@ -3,7 +3,8 @@
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from audits.choices import Role
 from audits.models import AuditEvent, Membership
@@ -187,19 +188,37 @@ def test_the_dashboard_links_settings_for_admins_only(admin, auditor_page):
 # API tokens
 
 
-def test_a_token_is_created_shown_once_and_revoked_with_trail_events(auditor_page, auditor):
-    created = auditor_page.post("/account/tokens/create/")
+def test_a_token_is_created_shown_once_listed_and_revoked_with_trail_events(auditor_page, auditor, workspace):
+    created = auditor_page.post(
+        "/account/tokens/create/", {"name": "GRC pull", "scope": "read", "expires_in_days": "7"}
+    )
 
-    key = Token.objects.get(user=auditor).key
-    assert created.status_code == 200 and key in created.content.decode()
-    assert created["Cache-Control"] == "no-store"
+    page = created.content.decode()
+    key = page.split('id="new-token" class="token" type="text" readonly value="')[1].split('"')[0]
+    assert created.status_code == 200 and created["Cache-Control"] == "no-store" and len(key) == 64
+    token = AuthToken.objects.get(user=auditor)
+    assert token.token_key == key[:15] and round((token.expiry - token.created).total_seconds() / 86400) == 7
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/reports/").status_code == 200
+    assert api.post("/api/v1/auth/tokens/", {"scope": "full"}, format="json").status_code == 403  # read only
     again = auditor_page.get("/account/tokens/").content.decode()
-    assert key not in again and "API token created" in again
-    revoked = auditor_page.post("/account/tokens/revoke/")
-    assert revoked.status_code == 302 and not Token.objects.filter(user=auditor).exists()
+    assert key not in again and "GRC pull" in again and "Read only (integration)" in again
+    assert "API token created" in again and f"{key[:8]}…" in again
+    revoked = auditor_page.post(f"/account/tokens/{token.token_key}/revoke/")
+    assert revoked.status_code == 302 and not AuthToken.objects.filter(user=auditor).exists()
+    assert api.get("/api/v1/reports/").status_code == 401
     assert list(AuditEvent.objects.filter(actor=auditor, object_type="User").values_list("action", flat=True)) == [
         "token.created",
         "token.revoked",
     ]
-    assert "no API token" in auditor_page.post("/account/tokens/revoke/", follow=True).content.decode()
+    gone = auditor_page.post(f"/account/tokens/{token.token_key}/revoke/", follow=True).content.decode()
+    assert "no API token with this id" in gone
     assert auditor_page.get("/account/tokens/create/").status_code == 405
+
+
+def test_a_token_form_error_is_shown_beside_its_field_and_creates_nothing(auditor_page, auditor):
+    response = auditor_page.post("/account/tokens/create/", {"scope": "full", "expires_in_days": "0"})
+
+    assert response.status_code == 400 and not AuthToken.objects.filter(user=auditor).exists()
+    assert "greater than or equal to 1" in response.content.decode()

@@ -7,6 +7,7 @@ import pytest
 
 from audits.models import AuditEvent, AuditReport, AuditRun
 from audits.reports.schema import report_errors
+from tests.api_errors import error_attr
 from tests.factories import credit_frame, csv_upload, upload_form
 
 
@@ -97,7 +98,7 @@ def test_plan_with_unknown_metric_is_refused(auditor_client, uploaded):
         format="json",
     )
 
-    assert response.status_code == 400 and "metrics" in response.json()
+    assert response.status_code == 400 and error_attr(response) == "metrics.0"
 
 
 def test_reviewer_cannot_start_a_run(auditor_client, reviewer_client, uploaded):
@@ -129,7 +130,7 @@ def test_outsider_gets_404_for_every_foreign_object(
     plan = outsider_client.post(
         "/api/v1/plans/", {"dataset": uploaded["id"], "model": uploaded["model"]["id"]}, format="json"
     )
-    assert plan.status_code == 400 and plan.json()["field"] == "dataset"
+    assert plan.status_code == 400 and error_attr(plan) == "dataset"
 
 
 def test_anonymous_gets_no_reports(anonymous_client):

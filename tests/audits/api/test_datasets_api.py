@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audits.models import AuditEvent, Dataset, ModelArtifact, ProtectedAttribute
+from tests.api_errors import error_attr, error_detail
 from tests.factories import credit_frame, csv_upload, upload_form
 
 URL = "/api/v1/datasets/"
@@ -152,9 +153,8 @@ def test_malformed_upload_gets_clear_400_and_leaves_no_records(
     response = auditor_client.post(URL, upload_form(make_file(), **overrides), format="multipart")
 
     assert response.status_code == 400, response.content
-    body = response.json()
-    assert body["field"] == field
-    assert message.lower() in body["detail"].lower()
+    assert error_attr(response) == field
+    assert message.lower() in error_detail(response).lower()
     assert _record_counts() == before
     assert _stored_files(_media_root) == []
 
@@ -165,8 +165,8 @@ def test_oversized_upload_gets_400_naming_the_limit(auditor_client, settings, _m
 
     response = auditor_client.post(URL, upload_form(csv_upload(credit_frame())), format="multipart")
 
-    assert response.status_code == 400 and response.json()["field"] == "file"
-    assert "; the limit is 0.0 MB" in response.json()["detail"]
+    assert response.status_code == 400 and error_attr(response) == "file"
+    assert "; the limit is 0.0 MB" in error_detail(response)
     assert _record_counts() == before and _stored_files(_media_root) == []
 
 
@@ -175,7 +175,7 @@ def test_too_many_rows_gets_400(auditor_client, settings):
 
     response = auditor_client.post(URL, upload_form(csv_upload(credit_frame())), format="multipart")
 
-    assert response.status_code == 400 and "more than 100 rows" in response.json()["detail"]
+    assert response.status_code == 400 and "more than 100 rows" in error_detail(response)
 
 
 def test_unknown_reference_group_names_the_groups(auditor_client):
@@ -184,7 +184,7 @@ def test_unknown_reference_group_names_the_groups(auditor_client):
     )
 
     assert response.status_code == 400
-    assert "Groups are: female, male" in response.json()["detail"]
+    assert "Groups are: female, male" in error_detail(response)
 
 
 def test_reviewer_cannot_upload(reviewer_client):
@@ -204,7 +204,7 @@ def test_outsider_sees_no_foreign_dataset_and_cannot_upload_into_it(auditor_clie
     assert outsider_client.get(URL).json()["results"] == []
     assert outsider_client.get(f"{URL}{dataset_id}/").status_code == 404
     response = outsider_client.post(URL, upload_form(csv_upload(credit_frame())), format="multipart")
-    assert response.status_code == 400 and response.json()["field"] == "workspace"
+    assert response.status_code == 400 and error_attr(response) == "workspace"
 
 
 def test_a_small_parquet_file_holding_a_huge_table_is_refused_from_its_metadata(auditor_client, _media_root):

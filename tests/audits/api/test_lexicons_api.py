@@ -4,6 +4,7 @@ import pytest
 
 from audits.models import AuditEvent, WorkspaceLexicon
 from audits.services.lexicons import lexicon_resolve
+from tests.api_errors import error_detail
 
 LEXICON = {
     "name": "pets",
@@ -45,7 +46,7 @@ def test_invalid_lexicons_are_refused_with_the_reason(auditor_client, workspace,
     response = _create(auditor_client, workspace, content)
 
     assert response.status_code == 400
-    assert message in response.json()["detail"]
+    assert message in error_detail(response)
     assert not WorkspaceLexicon.objects.exists()
 
 
@@ -57,7 +58,7 @@ def test_outsiders_and_anonymous_users_cannot_see_or_write_them(
     assert outsider_client.get("/api/v1/lexicons/").json()["results"] == []
     assert outsider_client.get(f"/api/v1/lexicons/{created['id']}/").status_code == 404
     refused = _create(outsider_client, workspace)  # same answer as for a workspace that does not exist
-    assert refused.status_code == 400 and "not found in your workspaces" in refused.json()["detail"]
+    assert refused.status_code == 400 and "not found in your workspaces" in error_detail(refused)
     assert anonymous_client.get("/api/v1/lexicons/").status_code in (401, 403)
 
 

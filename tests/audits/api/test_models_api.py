@@ -3,6 +3,7 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audits.models import AuditEvent, ModelArtifact
+from tests.api_errors import error_attr, error_detail
 from tests.audits.services.test_models import _sentences, bare_tfidf_upload
 from tests.factories import csv_upload, upload_form
 
@@ -43,8 +44,8 @@ def test_a_bare_tfidf_pipeline_without_a_text_column_answers_400_naming_it(audit
         format="multipart",
     )
 
-    assert response.status_code == 400 and response.json()["field"] == "text_column"
-    assert "text_column" in response.json()["detail"]
+    assert response.status_code == 400 and error_attr(response) == "text_column"
+    assert "text_column" in error_detail(response)
     assert not ModelArtifact.objects.filter(kind="skops_pipeline").exists()
 
 
@@ -56,7 +57,7 @@ def test_a_skops_file_without_its_favourable_class_answers_400_naming_it(auditor
         "/api/v1/models/", {"file": bare_tfidf_upload(frame), "dataset": dataset["id"]}, format="multipart"
     )
 
-    assert response.status_code == 400 and response.json()["field"] == "favourable"
+    assert response.status_code == 400 and error_attr(response) == "favourable"
     assert not ModelArtifact.objects.filter(kind="skops_pipeline").exists()
 
 
@@ -73,7 +74,7 @@ def test_a_workspace_that_is_not_the_dataset_s_answers_400(auditor_client, audit
         format="multipart",
     )
 
-    assert response.status_code == 400 and response.json()["field"] == "dataset"
+    assert response.status_code == 400 and error_attr(response) == "dataset"
 
 
 def test_anonymous_cannot_register_a_model(anonymous_client):
@@ -93,5 +94,5 @@ def test_an_outsider_cannot_register_into_a_foreign_workspace(outsider_client, w
         format="multipart",
     )
 
-    assert response.status_code == 400 and response.json()["field"] == "workspace"
+    assert response.status_code == 400 and error_attr(response) == "workspace"
     assert not ModelArtifact.objects.exists()

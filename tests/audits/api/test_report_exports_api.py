@@ -12,6 +12,7 @@ from audits.models import AuditEvent, AuditReport
 from audits.services.audit_runs import audit_run_create
 from audits.signing.dsse import subject_digests, verify_envelope
 from audits.signing.keys import public_key_pem
+from tests.api_errors import error_detail
 from tests.audits.services.helpers import make_plan
 
 
@@ -62,7 +63,7 @@ def test_the_downloaded_envelope_verifies_with_only_the_public_key(auditor_clien
 def test_unknown_formats_and_outsiders_are_refused(auditor_client, outsider_client, report):
     unknown = auditor_client.get(f"/api/v1/reports/{report.pk}/export/", {"format": "docx"})
 
-    assert unknown.status_code == 400 and "model_card" in unknown.json()["detail"]
+    assert unknown.status_code == 400 and "model_card" in error_detail(unknown)
     assert outsider_client.get(f"/api/v1/reports/{report.pk}/export/", {"format": "json"}).status_code == 404
     assert not AuditEvent.objects.filter(action="report.exported").exists()
 

@@ -4,6 +4,7 @@ trail; outsiders see nothing; a re-audit is compared with the previous approved 
 import pytest
 
 from audits.models import AuditEvent, ReportSignature
+from tests.api_errors import error_attr, error_detail
 from tests.audits.factories import AuditPlanFactory, AuditReportFactory
 
 
@@ -71,9 +72,9 @@ def test_decisions_are_final_and_rejections_need_a_reason(auditor_client, review
     rejected = reviewer_client.post(url, {"decision": "reject", "comment": "band too wide"}, format="json")
     again = reviewer_client.post(url, {"decision": "approve"}, format="json")
 
-    assert silent.status_code == 400 and "comment" in silent.json()["detail"]
+    assert silent.status_code == 400 and "comment" in error_detail(silent)
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
-    assert again.status_code == 400 and "final" in again.json()["detail"]
+    assert again.status_code == 400 and "final" in error_detail(again)
     assert not ReportSignature.objects.filter(kind="approval").exists()
 
 
@@ -89,10 +90,10 @@ def test_a_decision_needs_a_started_review_and_closes_the_comments(auditor_clien
     )
     late = auditor_client.post(f"{base}/comment/", {"comment": "done, see the new report"}, format="json")
 
-    assert early.status_code == 400 and "start it before deciding" in early.json()["detail"]
+    assert early.status_code == 400 and "start it before deciding" in error_detail(early)
     assert noted.status_code == 201
     assert decided.status_code == 200 and decided.json()["status"] == "changes_requested"
-    assert late.status_code == 400 and "comments close with the decision" in late.json()["detail"]
+    assert late.status_code == 400 and "comments close with the decision" in error_detail(late)
     actions = list(
         AuditEvent.objects.filter(object_type="ReportReview").order_by("id").values_list("action", flat=True)
     )
@@ -153,7 +154,7 @@ def test_diff_against_compares_any_report_of_the_same_model_and_refuses_others(
         (c["metric"], c["previous_verdict"], c["verdict"]) for c in body["diff"]["verdict_changes"]
     }
     refused = auditor_client.get(f"/api/v1/reports/{lenient.pk}/diff/?against={unrelated.pk}")
-    assert refused.status_code == 400 and "same model or plan" in refused.json()["detail"]
-    assert refused.json()["field"] == "against"
+    assert refused.status_code == 400 and "same model or plan" in error_detail(refused)
+    assert error_attr(refused) == "against"
     assert auditor_client.get(f"/api/v1/reports/{lenient.pk}/diff/?against=nope").status_code == 404
     assert outsider_client.get(f"/api/v1/reports/{lenient.pk}/diff/?against={first.pk}").status_code == 404

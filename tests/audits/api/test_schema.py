@@ -1,5 +1,6 @@
-"""The OpenAPI schema builds without warnings and the docs page is served."""
+"""The OpenAPI schema builds without warnings, documents the one error shape, and the docs page is served."""
 
+import yaml
 from django.core.management import call_command
 
 
@@ -10,6 +11,17 @@ def test_openapi_schema_builds_without_warnings(tmp_path):
 
     text = out.read_text()
     assert "/api/v1/plans/{id}/run/" in text and "/api/v1/reports/{id}/download/" in text
+    paths = yaml.safe_load(text)["paths"]
+    assert {"/api/v1/trail/", "/api/v1/auth/token/", "/api/v1/auth/logout/", "/api/v1/auth/tokens/"} <= set(paths)
+    login = paths["/api/v1/auth/token/"]["post"]["responses"]
+    assert {"200", "400", "429"} <= set(login)  # wrong password, throttled
+    reports = paths["/api/v1/reports/"]["get"]
+    assert {"verdict", "review_state", "updated_since", "cursor"} <= {p["name"] for p in reports["parameters"]}
+    assert {"400", "401", "403", "429"} <= set(reports["responses"])
+    errors = yaml.safe_load(text)["components"]["schemas"]
+    unknown = [c for name, c in errors.items() if name.startswith("V1ReportsList") and name.endswith("ErrorComponent")]
+    assert any("unknown_parameter" in c["properties"]["code"].get("enum", []) for c in unknown)
+    assert errors["ErrorResponse429"]["properties"]["errors"]["items"]["$ref"].endswith("Error429")
 
 
 def test_schema_and_docs_are_served_to_signed_in_users_only(client, auditor_client, auditor):

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from audits.models import AuditEvent, AuditReport, ModelArtifact
 from audits.reports.schema import report_errors
 from explainers.runners.hf_files import inspect_hf_directory
+from tests.api_errors import error_detail
 from tests.audits.flows.test_text_probe_flow import _sentences, upload_text_dataset
 from tests.explainers.runners.hf_fixtures import make_causal_lm, make_text_classifier, marker_pickle
 
@@ -75,7 +76,7 @@ def test_a_pickle_inside_a_model_folder_is_refused_and_never_run(auditor_client,
         response = _register(auditor_client, upload, favourable=["positive"])
 
         assert response.status_code == 400, name
-        assert "pickle" in response.json()["detail"] or "refused" in response.json()["detail"].lower()
+        assert "pickle" in error_detail(response) or "refused" in error_detail(response).lower()
     assert not marker.exists()
     assert not ModelArtifact.objects.exists()
     leftovers = list((Path(settings.MEDIA_ROOT) / "models").rglob("config.json"))
@@ -88,7 +89,7 @@ def test_an_unknown_favourable_class_names_the_labels_and_keeps_nothing(auditor_
     response = _register(auditor_client, _zip_folder(folder), favourable=["approve"])
 
     assert response.status_code == 400
-    assert "negative" in response.json()["detail"] and "positive" in response.json()["detail"]
+    assert "negative" in error_detail(response) and "positive" in error_detail(response)
     assert not ModelArtifact.objects.exists()
     assert list((Path(settings.MEDIA_ROOT) / "models").rglob("config.json")) == []
 
@@ -101,7 +102,7 @@ def test_server_paths_outside_the_allowed_roots_are_refused(auditor_client, tmp_
     settings.AUDIT_MODEL_PATH_ROOTS = [str(tmp_path / "shared")]
     accepted = auditor_client.post("/api/v1/models/", form, format="json")
 
-    assert refused.status_code == 400 and "AUDIT_MODEL_PATH_ROOTS" in refused.json()["detail"]
+    assert refused.status_code == 400 and "AUDIT_MODEL_PATH_ROOTS" in error_detail(refused)
     assert accepted.status_code == 201, accepted.json()
     assert accepted.json()["sha256"] == inspect_hf_directory(folder).sha256
 
@@ -142,8 +143,8 @@ def test_probes_that_do_not_fit_the_model_kind_are_refused(auditor_client, text_
         "/api/v1/plans/", {"model": model["id"], "probes": ["text_counterfactual"]}, "json"
     )
 
-    assert wrong_probe.status_code == 400 and "crows_pairs" in wrong_probe.json()["detail"]
-    assert no_dataset.status_code == 400 and "needs a dataset" in no_dataset.json()["detail"]
+    assert wrong_probe.status_code == 400 and "crows_pairs" in error_detail(wrong_probe)
+    assert no_dataset.status_code == 400 and "needs a dataset" in error_detail(no_dataset)
 
 
 def test_a_causal_lm_is_probed_without_a_dataset_and_the_cache_serves_the_re_audit(

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from audits.models import AuditReport
+from tests.api_errors import error_detail
 from tests.factories import audit_compas, credit_frame, csv_upload, upload_form
 
 
@@ -50,7 +51,7 @@ def test_unknown_intersection_attribute_is_refused(auditor_client):
 
     response = auditor_client.post("/api/v1/plans/", body, format="json")
 
-    assert response.status_code == 400 and "not attributes of this plan" in response.json()["detail"]
+    assert response.status_code == 400 and "not attributes of this plan" in error_detail(response)
 
 
 def _multiclass_frame(n=1800, seed=3):

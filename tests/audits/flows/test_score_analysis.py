@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from audits.models import AuditReport
+from tests.api_errors import error_attr
 from tests.factories import csv_upload, upload_form
 
 
@@ -53,4 +54,4 @@ def test_non_numeric_score_column_is_refused(auditor_client):
 
     response = auditor_client.post("/api/v1/datasets/", form, format="multipart")
 
-    assert response.status_code == 400 and response.json()["field"] == "score_column"
+    assert response.status_code == 400 and error_attr(response) == "score_column"

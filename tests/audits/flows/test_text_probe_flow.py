@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from audits.models import AuditReport
+from tests.api_errors import error_detail
 from tests.factories import csv_upload, upload_form
 
 SUBJECTS = {"female": ["she", "her mother", "the woman"], "male": ["he", "his father", "the man"]}
@@ -146,7 +147,7 @@ def test_text_probe_needs_a_text_column(auditor_client):
         format="json",
     )
 
-    assert response.status_code == 400 and "text column" in response.json()["detail"]
+    assert response.status_code == 400 and "text column" in error_detail(response)
 
 
 def test_cli_runs_the_text_probe_with_a_named_lexicon(tmp_path, eager_celery, transactional_db, capsys):
