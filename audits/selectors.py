@@ -147,16 +147,22 @@ def review_awaiting_list(*, user) -> QuerySet[ReportReview]:
     )
 
 
+def plan_last_approved_report(*, plan: AuditPlan, before: AuditReport | None = None) -> AuditReport | None:
+    """The plan's latest approved report (older than `before` when given): the baseline a new run of the plan is
+    compared with for regressions, and what a reviewer compares against. A worker's read, on behalf of the plan's
+    own workspace (no user), so it takes the plan itself rather than a user's scope.
+
+    One place to extend when a plan gets successors (a new version of its model or dataset): follow the chain here.
+    """
+    approved = AuditReport.objects.filter(run__plan_id=plan.pk, review__status=ReviewStatus.APPROVED)
+    if before is not None:
+        approved = approved.filter(created_at__lt=before.created_at).exclude(pk=before.pk)
+    return approved.select_related("run").order_by("-created_at", "-id").first()
+
+
 def previous_approved_report(*, report: AuditReport) -> AuditReport | None:
     """The latest approved report of the same plan, older than `report` (what a reviewer compares against)."""
-    return (
-        AuditReport.objects.filter(
-            run__plan_id=report.run.plan_id, review__status=ReviewStatus.APPROVED, created_at__lt=report.created_at
-        )
-        .exclude(pk=report.pk)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    return plan_last_approved_report(plan=report.run.plan, before=report)
 
 
 def report_trail(*, user, report: AuditReport) -> QuerySet[AuditEvent]:

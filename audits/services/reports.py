@@ -7,6 +7,7 @@ from audits.choices import EventAction
 from audits.constants import REPORT_SCHEMA_VERSION
 from audits.exceptions import ApplicationError
 from audits.models import AuditReport, AuditRun
+from audits.reports.regressions import regression_counts
 from audits.reports.schema import report_errors
 
 from .events import event_record
@@ -17,7 +18,9 @@ from .workspaces import READ_ROLES, workspace_require_role
 def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditReport:
     """Validate `document` against the report schema and store it as canonical JSON with its sha256.
 
-    Writes event report.created. Raises ApplicationError if the document is invalid or the run has a report.
+    Writes event report.created, and report.regression_found when its `regressions` section lists any (after:
+    the baseline report and the number of items of each kind). Raises ApplicationError if the document is invalid
+    or the run has a report.
     """
     errors = report_errors(document)
     if errors:
@@ -40,6 +43,21 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
         task_id=task_id,
         after={"run": run.pk, "sha256": report.sha256},
     )
+    regressions = document.get("regressions")
+    if regressions and regressions["items"]:
+        event_record(
+            action=EventAction.REPORT_REGRESSION_FOUND,
+            obj=report,
+            actor_label="system",
+            workspace=run.workspace,
+            task_id=task_id,
+            after={
+                "baseline": regressions["baseline"]["report_id"],
+                "baseline_sha256": regressions["baseline"]["sha256"],
+                "items": len(regressions["items"]),
+                "kinds": regression_counts(regressions),
+            },
+        )
     return report
 
 

@@ -61,7 +61,7 @@ BLACK_BOX_LABELS = {
     "occlusion": "Occlusion: remove one word at a time (one model call per word)",
     "shap": "SHAP text explainer: Owen values that add up (about ten model calls per word)",
 }
-STATISTICS = ("n_boot", "alpha", "min_group_size", "min_denominator", "seed")
+STATISTICS = ("n_boot", "alpha", "min_group_size", "min_denominator", "seed", "regression_tolerance")
 SEPARATOR = "|"  # joins the two attribute names of an intersection choice
 
 
@@ -143,6 +143,11 @@ class PlanForm(forms.Form):
         help_text="Fewest people a rate may be computed on (e.g. favourable outcomes in a group).",
     )  # fmt: skip
     seed = forms.IntegerField(label="Random seed", initial=PLAN_DEFAULTS.seed)
+    regression_tolerance = forms.FloatField(
+        label="Regression tolerance", initial=PLAN_DEFAULTS.regression_tolerance,
+        help_text="Once a report of this plan is approved, a later run lists a metric as a regression when it moves "
+        "away from parity by more than this (in the metric's own units) and its change is not bootstrap noise.",
+    )  # fmt: skip
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
