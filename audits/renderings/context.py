@@ -3,7 +3,7 @@
 from django.utils.safestring import mark_safe
 
 from audits.reports.notes import PROTECTED_SHARE, VERDICT_AND_P
-from audits.reports.sentences import PROBE_NAMES, regressions_sentence, verdict_word
+from audits.reports.words import PROBE_NAMES, regressions_sentence, verdict_word
 
 from .charts import disparate_impact_chart, selection_rate_chart
 from .context_probes import probe_sections

@@ -3,24 +3,21 @@ intervals and bands ("sex: selection rate of female is 0.486 of male's (95% CI 0
 0.8 to 1.25 band: fail"). Shared by the report page and any other reader that wants words before tables.
 
 Numbers are written by the renderings' one formatter, so a sentence shows the same digits as the tables.
+The regressions against the plan's last approved report are worded in ``regression_sentences`` (re-exported here).
 Probe findings are the verdict-deciding statistics the exports already pick (``headline_findings``).
 """
 
 from audits.choices import ModelKind
 from audits.exports.findings import is_headline, probe_rows
 from audits.renderings.formatting import fmt_number, fmt_p, fmt_signed
-from explainers.metrics.definitions import METRIC_DEFINITIONS
-from explainers.metrics.regressions import Regression
+
+from .regression_sentences import regression_sentence
+from .words import PROBE_NAMES, VERDICT_WORDS, level_words, regressions_sentence, verdict_word
+
+# Re-exported: every reader of a report's words imports them from here.
+__all__ = ["PROBE_NAMES", "VERDICT_WORDS", "regression_sentence", "regressions_sentence", "verdict_word"]
 
 VERDICT_RANK = {"fail": 0, "inconclusive": 1, "pass": 2, "insufficient_data": 3, "not_computable": 4}
-VERDICT_WORDS = {"insufficient_data": "insufficient data", "not_computable": "not computable"}
-PROBE_NAMES = {
-    "tabular_counterfactual": "counterfactual probe",
-    "text_counterfactual": "text counterfactual probe",
-    "crows_pairs": "CrowS-Pairs",
-    "weat": "WEAT/SEAT",
-    "discrim_eval": "discrim-eval decision probe",
-}
 TOP = 6
 
 # metric -> (quantity compared, how the value relates the group to the reference)
@@ -30,10 +27,6 @@ _DIFFERENCES = {
     "equal_opportunity_difference": "true positive rate",
     "predictive_parity_difference": "precision (PPV)",
 }
-
-
-def verdict_word(verdict: str) -> str:
-    return VERDICT_WORDS.get(verdict, verdict)
 
 
 # How a slice's reference group was chosen, as words (the document keeps the key).
@@ -72,7 +65,7 @@ def _band_phrase(result: dict) -> str:
 
 
 def _level(alpha: float | None) -> str:
-    return f"{(1 - (alpha or 0.05)) * 100:g}%"
+    return level_words(alpha)
 
 
 def metric_sentence(result: dict) -> str:
@@ -199,77 +192,6 @@ def verdicts_sentence(document: dict) -> str:
         total = sum(probe_verdicts.values())
         parts.append(f"{total} probe{'s' if total != 1 else ''}: {_counts(probe_verdicts)}")
     return ("; ".join(parts) or "No group metric and no probe in this report") + "."
-
-
-def _metric_name(metric: str) -> str:
-    definition = METRIC_DEFINITIONS.get(metric)
-    return definition.name.lower() if definition else metric
-
-
-def _regression_where(regression: Regression) -> str:
-    if regression.decision_class:
-        return f"{regression.attribute} (class '{regression.decision_class}' one-vs-rest)"
-    return regression.attribute
-
-
-def regression_sentence(
-    regression: Regression, *, baseline_id: int, tolerance: float, alpha: float, min_group_size: int
-) -> str:
-    """One regression against approved report #`baseline_id`, in words (stored in the report with the item)."""
-    where, approved = _regression_where(regression), f"approved report #{baseline_id}"
-    if regression.kind == "verdict_change":
-        return (
-            f"{where}: {_metric_name(regression.metric)} of {regression.group} against {regression.reference_group} "
-            f"was {verdict_word(regression.before)} in {approved} and is {verdict_word(regression.after)} now."
-        )
-    if regression.kind == "metric_move":
-        low, high = regression.interval
-        parity = METRIC_DEFINITIONS[regression.metric].parity
-        sentence = (
-            f"{where}: {_metric_name(regression.metric)} of {regression.group} against {regression.reference_group} "
-            f"moved from {fmt_number(regression.before)} in {approved} to {fmt_number(regression.after)} now "
-            f"(difference {fmt_signed(regression.difference)}, {_level(alpha)} CI {fmt_signed(low)} to "
-            f"{fmt_signed(high)}): away from parity ({parity:g}) by more than the plan's tolerance of {tolerance:g}."
-        )
-        if regression.baseline_reference_group:
-            sentence += (
-                f" Both values are measured against {regression.reference_group}; the approved report's reference "
-                f"group was {regression.baseline_reference_group}."
-            )
-        return sentence
-    if regression.kind == "probe_failure":
-        name = PROBE_NAMES.get(regression.metric, regression.metric)
-        then = f"was {verdict_word(regression.before)}" if regression.before else "was not run"
-        return f"The {name} on {regression.attribute} fails now; in {approved} it {then}."
-    rows = f"{regression.after} rows" if regression.after else "no rows"
-    return (
-        f"{where}: group {regression.group} has {rows} now, under the minimum group size of {min_group_size} "
-        f"(it had {regression.before} in {approved}), so its comparisons cannot be judged."
-    )
-
-
-_KIND_WORDS = {
-    "verdict_change": ("verdict change", "verdict changes"),
-    "metric_move": ("metric move", "metric moves"),
-    "probe_failure": ("new probe failure", "new probe failures"),
-    "group_below_minimum": ("group under the minimum size", "groups under the minimum size"),
-}
-
-
-def regressions_sentence(section: dict | None) -> str:
-    """The regressions section in one sentence ('' for a report without one: its plan had no approved report)."""
-    if not section:
-        return ""
-    approved = f"approved report #{section['baseline']['report_id']}"
-    items = section["items"]
-    if not items:
-        return f"No regression since {approved} (metric tolerance {section['tolerance']:g})."
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item["kind"]] = counts.get(item["kind"], 0) + 1
-    parts = [f"{counts[kind]} {words[counts[kind] != 1]}" for kind, words in _KIND_WORDS.items() if kind in counts]
-    total = len(items)
-    return f"{total} regression{'s' if total != 1 else ''} since {approved}: {', '.join(parts)}."
 
 
 def report_reading(document: dict, top: int = TOP) -> dict:
