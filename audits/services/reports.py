@@ -19,7 +19,7 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
     """Validate `document` against the report schema and store it as canonical JSON with its sha256.
 
     Writes event report.created, and report.regression_found when its `regressions` section lists any (after:
-    the baseline report and the number of items of each kind). Raises ApplicationError if the document is invalid
+    the baseline report, the number of items and of each kind). Raises ApplicationError if the document is invalid
     or the run has a report.
     """
     errors = report_errors(document)
@@ -54,7 +54,7 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
             after={
                 "baseline": regressions["baseline"]["report_id"],
                 "baseline_sha256": regressions["baseline"]["sha256"],
-                "items": len(regressions["items"]),
+                "count": len(regressions["items"]),
                 "kinds": regression_counts(regressions),
             },
         )

@@ -144,7 +144,7 @@ class PlanForm(forms.Form):
     )  # fmt: skip
     seed = forms.IntegerField(label="Random seed", initial=PLAN_DEFAULTS.seed)
     regression_tolerance = forms.FloatField(
-        label="Regression tolerance", initial=PLAN_DEFAULTS.regression_tolerance,
+        label="Regression tolerance", initial=PLAN_DEFAULTS.regression_tolerance, required=False,
         help_text="Once a report of this plan is approved, a later run lists a metric as a regression when it moves "
         "away from parity by more than this (in the metric's own units) and its change is not bootstrap noise.",
     )  # fmt: skip
@@ -252,7 +252,8 @@ class PlanForm(forms.Form):
             "attributes": list(data["attributes"]),
             "metrics": data["metrics"] or None,
             "probes": data["probes"],
-            **{name: data[name] for name in STATISTICS},
+            # An emptied setting keeps the platform's default (the service's own).
+            **{name: data[name] for name in STATISTICS if data[name] is not None},
         }
         if data["intersections"]:
             arguments["intersections"] = [choice.split(SEPARATOR) for choice in data["intersections"]]

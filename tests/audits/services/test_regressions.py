@@ -104,7 +104,7 @@ def test_a_drop_planted_in_one_group_is_the_one_regression_found(plan, auditor, 
     assert di["sentence"].startswith("age_band: disparate impact ratio of >60 against 25-40 moved from 1.000 in ")
     assert f"approved report #{baseline.pk}" in change["sentence"]
     (event,) = _regression_events(report)
-    assert event.after["baseline"] == baseline.pk and event.after["items"] == len(section["items"])
+    assert event.after["baseline"] == baseline.pk and event.after["count"] == len(section["items"])
     assert event.after["kinds"] == {"verdict_change": 5, "metric_move": 5}
 
 
