@@ -145,8 +145,8 @@ class PlanForm(forms.Form):
     seed = forms.IntegerField(label="Random seed", initial=PLAN_DEFAULTS.seed)
     regression_tolerance = forms.FloatField(
         label="Regression tolerance", initial=PLAN_DEFAULTS.regression_tolerance, required=False,
-        help_text="Once a report of this plan is approved, a later run lists a metric as a regression when it moves "
-        "away from parity by more than this (in the metric's own units) and its change is not bootstrap noise.",
+        help_text="After a report of this plan is approved, later runs list a metric as a regression when it moves "
+        "away from parity by more than this (in its own units), beyond bootstrap noise.",
     )  # fmt: skip
 
     def __init__(self, *args, user, **kwargs):
