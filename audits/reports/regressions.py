@@ -10,11 +10,8 @@ exactly from the stored document) and writes the section in the contract other p
 The section is absent from a report whose plan had no approved report when the run finished.
 """
 
-from collections import Counter
-
 from audits.models import AuditPlan, AuditReport
 from explainers.metrics.regressions import (
-    KINDS,
     AuditSnapshot,
     Regression,
     RegressionRules,
@@ -118,9 +115,3 @@ def regressions_section(*, document: dict, baseline: AuditReport, plan: AuditPla
         baseline_sha256=baseline.sha256,
         rules=plan_regression_rules(plan),
     )
-
-
-def regression_counts(section: dict | None) -> dict[str, int]:
-    """How many items of each kind (KINDS order, kinds found only), for the trail and the summary sentence."""
-    counts = Counter(item["kind"] for item in (section or {}).get("items") or [])
-    return {kind: counts[kind] for kind in KINDS if counts[kind]}

@@ -64,8 +64,7 @@ def _band_phrase(result: dict) -> str:
     return band
 
 
-def _level(alpha: float | None) -> str:
-    return level_words(alpha)
+_level = level_words
 
 
 def metric_sentence(result: dict) -> str:

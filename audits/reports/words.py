@@ -29,17 +29,19 @@ _KIND_WORDS = {
 }
 
 
+def regression_counts(section: dict | None) -> dict[str, int]:
+    """How many items of each kind the regressions section holds (kinds found only, in the order above)."""
+    kinds = [item["kind"] for item in (section or {}).get("items") or []]
+    return {kind: kinds.count(kind) for kind in _KIND_WORDS if kind in kinds}
+
+
 def regressions_sentence(section: dict | None) -> str:
     """The regressions section in one sentence ('' for a report without one: its plan had no approved report)."""
     if not section:
         return ""
     approved = f"approved report #{section['baseline']['report_id']}"
-    items = section["items"]
-    if not items:
+    total = len(section["items"])
+    if not total:
         return f"No regression since {approved} (metric tolerance {section['tolerance']:g})."
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item["kind"]] = counts.get(item["kind"], 0) + 1
-    parts = [f"{counts[kind]} {words[counts[kind] != 1]}" for kind, words in _KIND_WORDS.items() if kind in counts]
-    total = len(items)
+    parts = [f"{n} {_KIND_WORDS[kind][n != 1]}" for kind, n in regression_counts(section).items()]
     return f"{total} regression{'s' if total != 1 else ''} since {approved}: {', '.join(parts)}."

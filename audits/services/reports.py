@@ -7,8 +7,8 @@ from audits.choices import EventAction
 from audits.constants import REPORT_SCHEMA_VERSION
 from audits.exceptions import ApplicationError
 from audits.models import AuditReport, AuditRun
-from audits.reports.regressions import regression_counts
 from audits.reports.schema import report_errors
+from audits.reports.words import regression_counts
 
 from .events import event_record
 from .workspaces import READ_ROLES, workspace_require_role

@@ -1,6 +1,8 @@
 """Regressions in words: each item's sentence (stored in the report), the section's summary in the report's
 plain-language reading, and the numbers written by the renderings' one formatter."""
 
+import json
+
 from audits.reports.schema import report_errors
 from audits.reports.sentences import report_reading
 from audits.reports.words import regressions_sentence
@@ -43,3 +45,15 @@ def test_no_regression_and_no_baseline_read_differently():
 
     assert report_reading(document)["regressions"] == ""
     assert regressions_sentence(none_found) == "No regression since approved report #3 (metric tolerance 0.1)."
+
+
+def test_the_schema_the_words_and_the_statistics_know_the_same_kinds():
+    from audits.renderings.context import REGRESSION_KINDS
+    from audits.reports.schema import SCHEMA_PATH
+    from audits.reports.words import _KIND_WORDS
+    from explainers.metrics.regressions import KINDS
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+
+    assert schema["$defs"]["regression"]["properties"]["kind"]["enum"] == list(KINDS)
+    assert tuple(_KIND_WORDS) == tuple(REGRESSION_KINDS) == KINDS
