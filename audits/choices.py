@@ -104,6 +104,8 @@ class EventAction(models.TextChoices):
     REPORT_EXPORTED = "report.exported", "Report exported"
     REPORT_SIGNED = "report.signed", "Report signed"
     REPORT_APPROVAL_SIGNED = "report.approval_signed", "Approval signed"
+    # A new report of a plan differs for the worse from the plan's last approved report (its `regressions` section).
+    REPORT_REGRESSION_FOUND = "report.regression_found", "Regression found against the last approved report"
     REVIEW_SUBMIT = "review.submit", "Submitted for review"
     REVIEW_START = "review.start", "Review started"
     REVIEW_APPROVE = "review.approve", "Approved"

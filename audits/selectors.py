@@ -187,16 +187,28 @@ def review_awaiting_list(*, user) -> QuerySet[ReportReview]:
     )
 
 
+def plan_last_approved_report(*, plan: AuditPlan, before: AuditReport | None = None) -> AuditReport | None:
+    """The plan's latest approved report (older than `before` when given): the baseline a new run of the plan is
+    compared with for regressions, and what a reviewer compares against. A worker's read, on behalf of the plan's
+    own workspace (no user), so it takes the plan itself rather than a user's scope.
+
+    A successor plan (re-audit on a new model or dataset version) continues its predecessors: their approved
+    reports count too, so the first audit of a new version is compared with the last approved one of the old.
+    """
+    lineage, seen, current = [], set(), plan
+    while current is not None and current.pk not in seen:  # the chain of `previous` plans, newest first
+        seen.add(current.pk)
+        lineage.append(current.pk)
+        current = current.previous
+    approved = AuditReport.objects.filter(run__plan_id__in=lineage, review__status=ReviewStatus.APPROVED)
+    if before is not None:
+        approved = approved.filter(created_at__lt=before.created_at).exclude(pk=before.pk)
+    return approved.select_related("run").order_by("-created_at", "-id").first()
+
+
 def previous_approved_report(*, report: AuditReport) -> AuditReport | None:
     """The latest approved report of the same plan, older than `report` (what a reviewer compares against)."""
-    return (
-        AuditReport.objects.filter(
-            run__plan_id=report.run.plan_id, review__status=ReviewStatus.APPROVED, created_at__lt=report.created_at
-        )
-        .exclude(pk=report.pk)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    return plan_last_approved_report(plan=report.run.plan, before=report)
 
 
 def report_trail_filter(report: AuditReport) -> Q:

@@ -1,6 +1,7 @@
 """An audit plan's settings: the one definition of every default and allowed range (design.md sections 4-6).
 
-`PlanSettings` holds the statistics of the group metrics (bootstrap replicates, seed, alpha, minimum sizes);
+`PlanSettings` holds the statistics of the group metrics (bootstrap replicates, seed, alpha, minimum sizes) and
+the tolerance beyond which a metric's move since the last approved report is a regression;
 `ProbeSettings` holds what the counterfactual probes and the attribution stage read, including the caps that
 bound their cost (bootstrap replicates inside a probe, rows of the text probe, rows read before sampling), so a
 report can state every value that shaped its numbers. The plan service, the REST API, the CLI, the engine and
@@ -18,6 +19,10 @@ DEFAULT_SEED = 0
 DEFAULT_ALPHA = 0.05
 DEFAULT_MIN_GROUP_SIZE = 30
 DEFAULT_MIN_DENOMINATOR = 10
+# A metric must move more than this (in its own units: ratio or difference of rates) since the last approved report,
+# away from parity and with a difference interval excluding zero, to be a regression (explainers.metrics.regressions).
+DEFAULT_REGRESSION_TOLERANCE = 0.05
+REGRESSION_TOLERANCE_RANGE = (0.0, 1.0)
 N_BOOT_RANGE = (100, 100_000)
 SEED_MAX = 2**63 - 1  # the largest seed a plan can store (a signed 64-bit column)
 
@@ -47,7 +52,8 @@ def _number(value) -> bool:
 
 @dataclass(frozen=True)
 class PlanSettings:
-    """Statistics of the group metrics (design.md section 4): B replicates, seed, alpha and minimum sizes.
+    """Statistics of the group metrics (design.md section 4): B replicates, seed, alpha and minimum sizes, and the
+    regression tolerance: how far a metric must move since the last approved report to be a regression.
 
     Raises:
         SettingsError: with the field at fault, when a value is outside its range.
@@ -58,6 +64,7 @@ class PlanSettings:
     alpha: float = DEFAULT_ALPHA
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
     min_denominator: int = DEFAULT_MIN_DENOMINATOR
+    regression_tolerance: float = DEFAULT_REGRESSION_TOLERANCE
 
     def __post_init__(self) -> None:
         low, high = N_BOOT_RANGE
@@ -71,6 +78,10 @@ class PlanSettings:
             value = getattr(self, name)
             if not _whole(value) or value < 1:
                 raise SettingsError(name, "Minimum sizes must be at least 1.")
+        low, high = REGRESSION_TOLERANCE_RANGE
+        if not _number(self.regression_tolerance) or not low <= self.regression_tolerance <= high:
+            raise SettingsError("regression_tolerance", f"regression_tolerance must be between {low:g} and {high:g}.")
+        object.__setattr__(self, "regression_tolerance", float(self.regression_tolerance))
 
     def to_dict(self) -> dict:
         return asdict(self)

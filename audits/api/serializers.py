@@ -25,6 +25,7 @@ from explainers.audit_settings import (
     DEFAULT_MIN_DENOMINATOR,
     DEFAULT_MIN_GROUP_SIZE,
     DEFAULT_N_BOOT,
+    DEFAULT_REGRESSION_TOLERANCE,
     DEFAULT_SEED,
     ProbeSettings,
 )
@@ -247,6 +248,7 @@ class AuditPlanSerializer(serializers.ModelSerializer):
             "alpha",
             "min_group_size",
             "min_denominator",
+            "regression_tolerance",
             "bands",
             "intersections",
             "decision_classes",
@@ -278,6 +280,11 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
     alpha = serializers.FloatField(default=DEFAULT_ALPHA)
     min_group_size = serializers.IntegerField(default=DEFAULT_MIN_GROUP_SIZE)
     min_denominator = serializers.IntegerField(default=DEFAULT_MIN_DENOMINATOR)
+    regression_tolerance = serializers.FloatField(
+        default=DEFAULT_REGRESSION_TOLERANCE,
+        help_text="How far a metric must move since the plan's last approved report (away from parity, with a "
+        "difference interval excluding zero) to be listed as a regression; in the metric's own units.",
+    )
     bands = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()), required=False)
     intersections = serializers.ListField(
         child=serializers.ListField(child=serializers.CharField(), min_length=2),

@@ -189,6 +189,7 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             alpha=v["alpha"],
             min_group_size=v["min_group_size"],
             min_denominator=v["min_denominator"],
+            regression_tolerance=v["regression_tolerance"],
             bands=v.get("bands"),
             intersections=v.get("intersections"),
             multiclass=v["multiclass"],

@@ -1,4 +1,6 @@
-"""The findings of a report as CSV: one row per metric result, then one per probe slice, pair or attribution summary.
+"""The findings of a report as CSV: one row per metric result, then one per probe slice, pair or attribution summary,
+then one per regression against the plan's last approved report (kind ``regression.<kind>``: ``before`` and
+``after`` hold the two values or verdicts, ``value`` the difference, ``ci_low``/``ci_high`` its interval).
 
 Aggregates and group labels only (no example texts, no rows of the dataset). Numbers are written exactly as in
 the report (``repr`` of the float round-trips), empty when not available. Text cells that a spreadsheet would run
@@ -12,7 +14,7 @@ from .findings import probe_findings
 
 COLUMNS = (
     "kind", "probe", "attribute", "decision_class", "group", "reference_group", "source_group", "target_group",
-    "metric", "value", "ci_low", "ci_high", "p_value", "p_value_holm", "verdict", "n", "n_reference",
+    "metric", "value", "ci_low", "ci_high", "p_value", "p_value_holm", "verdict", "n", "n_reference", "before", "after",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -28,6 +30,11 @@ def _number(value) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return repr(value)
+
+
+def _value(value) -> str:
+    """A regression's before or after: a verdict (text) or a number."""
+    return _text(value) if isinstance(value, str) else _number(value)
 
 
 def _metric_row(result: dict) -> dict:
@@ -68,8 +75,33 @@ def _probe_row(row: dict) -> dict:
     }
 
 
+def _regression_row(item: dict) -> dict:
+    probe = item["kind"] == "probe_failure"
+    low, high = item["interval"] or (None, None)
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(
+        kind=f"regression.{item['kind']}",
+        probe=item["metric"] if probe else "",
+        attribute=_text(item["attribute"]),
+        group=_text(item["group"]),
+        metric="" if probe else _text(item["metric"]),
+        value=_number(item["difference"]),
+        ci_low=_number(low),
+        ci_high=_number(high),
+        verdict=item["after"] if item["kind"] in ("verdict_change", "probe_failure") else "",
+        before=_value(item["before"]),
+        after=_value(item["after"]),
+    )
+    return row
+
+
 def findings_rows(document: dict) -> list[dict]:
-    return [_metric_row(r) for r in document["results"]] + [_probe_row(r) for r in probe_findings(document)]
+    regressions = (document.get("regressions") or {}).get("items") or []
+    return (
+        [_metric_row(r) for r in document["results"]]
+        + [_probe_row(r) for r in probe_findings(document)]
+        + [_regression_row(item) for item in regressions]
+    )
 
 
 def findings_csv(document: dict) -> str:

@@ -9,6 +9,7 @@ from explainers.audit_settings import (
     DEFAULT_MIN_DENOMINATOR,
     DEFAULT_MIN_GROUP_SIZE,
     DEFAULT_N_BOOT,
+    DEFAULT_REGRESSION_TOLERANCE,
     DEFAULT_SEED,
 )
 
@@ -33,6 +34,9 @@ class AuditPlan(models.Model):
     alpha = models.FloatField(default=DEFAULT_ALPHA)
     min_group_size = models.PositiveIntegerField(default=DEFAULT_MIN_GROUP_SIZE)
     min_denominator = models.PositiveIntegerField(default=DEFAULT_MIN_DENOMINATOR)
+    # How far a metric must move since the last approved report (away from parity, with a difference interval that
+    # excludes zero) to be listed as a regression in the new report (explainers.metrics.regressions).
+    regression_tolerance = models.FloatField(default=DEFAULT_REGRESSION_TOLERANCE)
     bands = models.JSONField(default=dict, blank=True)
     # Intersections to audit as extra attributes: lists of protected attribute names, e.g. [["race", "sex"]].
     intersections = models.JSONField(default=list, blank=True)

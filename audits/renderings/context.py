@@ -3,10 +3,11 @@
 from django.utils.safestring import mark_safe
 
 from audits.reports.notes import PROTECTED_SHARE, VERDICT_AND_P
+from audits.reports.words import PROBE_NAMES, regressions_sentence, verdict_word
 
 from .charts import disparate_impact_chart, selection_rate_chart
 from .context_probes import probe_sections
-from .formatting import fmt_interval, fmt_number, fmt_p
+from .formatting import NOT_AVAILABLE, fmt_interval, fmt_number, fmt_p, fmt_signed
 
 VERDICT_ORDER = ("fail", "inconclusive", "insufficient_data", "not_computable", "pass")
 _GROUP_RATES = ("selection_rate", "base_rate", "tpr", "fpr", "ppv", "accuracy")
@@ -100,6 +101,57 @@ def _slices(document: dict) -> list[dict]:
     return slices
 
 
+REGRESSION_KINDS = {
+    "verdict_change": "Verdict worse",
+    "metric_move": "Metric moved",
+    "probe_failure": "Probe fails",
+    "group_below_minimum": "Group too small",
+}
+
+
+def _regression_value(value) -> str:
+    """A verdict as words, a metric value to three decimals, a group size as it is; 'n/a' when absent."""
+    if value is None:
+        return NOT_AVAILABLE
+    if isinstance(value, str):
+        return verdict_word(value)
+    return str(value) if isinstance(value, int) else fmt_number(value)
+
+
+def _regressions(document: dict) -> dict | None:
+    """The regressions section as sentences and table rows (None for a report without a section)."""
+    section = document.get("regressions")
+    if not section:
+        return None
+    rows = []
+    for item in section["items"]:
+        difference, interval = item["difference"], item["interval"] or [None, None]
+        rows.append(
+            {
+                "kind": item["kind"],
+                "kind_label": REGRESSION_KINDS.get(item["kind"], item["kind"]),
+                "attribute": item["attribute"],
+                "group": item["group"] or "",
+                "metric": PROBE_NAMES.get(item["metric"], item["metric"] or ""),
+                "before": _regression_value(item["before"]),
+                "after": _regression_value(item["after"]),
+                "difference": "" if difference is None else (
+                    f"{difference:+d}" if isinstance(difference, int) else fmt_signed(difference)
+                ),
+                "interval": fmt_interval(*interval) if interval[0] is not None else "",
+                "sentence": item["sentence"],
+            }
+        )  # fmt: skip
+    return {
+        "baseline_id": section["baseline"]["report_id"],
+        "baseline_sha256": section["baseline"]["sha256"],
+        "tolerance": f"{section['tolerance']:g}",
+        "level": f"{(1 - document['plan']['alpha']) * 100:g}%",
+        "summary": regressions_sentence(section),
+        "rows": rows,
+    }
+
+
 def _scores(document: dict) -> list[dict]:
     analysis = document.get("score_analysis") or {}
     rows = []
@@ -136,6 +188,7 @@ def report_context(document: dict, sha256: str, *, review: dict | None, signatur
         "header": _header(document, sha256),
         "notes": {"verdict_and_p": VERDICT_AND_P, "protected_share": PROTECTED_SHARE},
         "summary": _summary(document),
+        "regressions": _regressions(document),
         "slices": _slices(document),
         "scores": _scores(document),
         "score_column": (document.get("score_analysis") or {}).get("score_column", ""),

@@ -10,13 +10,14 @@ from pathlib import Path
 from django.conf import settings
 
 from audits.constants import REPORT_SCHEMA_VERSION
-from audits.models import AuditRun
+from audits.models import AuditReport, AuditRun
 from explainers.audit_settings import ProbeSettings
 from explainers.metrics import METRIC_DEFINITIONS
 from explainers.pipeline.finish import EngineOutput
 from explainers.pipeline.spec import EngineInput
 
 from .compliance import CROSSWALK, limitations
+from .regressions import REGRESSION_METHOD, regressions_section
 
 _LIBRARIES = (
     "numpy", "scipy", "pandas", "pyarrow", "fairlearn", "scikit-learn", "torch", "transformers", "django", "celery",
@@ -126,14 +127,24 @@ def _dataset(dataset) -> dict | None:
 
 
 def build_report_document(
-    *, run: AuditRun, spec: EngineInput, output: EngineOutput, timings: dict, started_at, finished_at, device="cpu"
+    *,
+    run: AuditRun,
+    spec: EngineInput,
+    output: EngineOutput,
+    timings: dict,
+    started_at,
+    finished_at,
+    device="cpu",
+    baseline: AuditReport | None = None,
 ) -> dict:
+    """The canonical document of `run`'s report. With `baseline` (the plan's last approved report) it holds a
+    `regressions` section comparing the two; without, it has none."""
     plan = run.plan
     dataset, model = plan.dataset, plan.model
     attributes, results = _slices(output, plan, dataset, model)
     verdicts = Counter(r["verdict"] for r in results)
     warnings = [w for a in attributes if a["conventions"] for w in a["conventions"].get("warnings", [])]
-    return {
+    document = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "report_type": "group_fairness_audit" if dataset is not None else "model_probe_audit",
         "subject": {
@@ -171,6 +182,8 @@ def build_report_document(
             "decision_classes": plan.decision_classes,
             "missing_policy": dataset.missing_policy if dataset is not None else None,
             "bootstrap_method": BOOTSTRAP_METHOD,
+            "regression_tolerance": plan.regression_tolerance,
+            "regression_method": REGRESSION_METHOD,
         },
         "data": {
             "rows_total": output.rows_total,
@@ -232,3 +245,6 @@ def build_report_document(
             "timings": timings,
         },
     }
+    if baseline is not None:
+        document["regressions"] = regressions_section(document=document, baseline=baseline, plan=plan)
+    return document

@@ -3,6 +3,7 @@ intervals and bands ("sex: selection rate of female is 0.486 of male's (95% CI 0
 0.8 to 1.25 band: fail"). Shared by the report page and any other reader that wants words before tables.
 
 Numbers are written by the renderings' one formatter, so a sentence shows the same digits as the tables.
+The regressions against the plan's last approved report are worded in ``regression_sentences`` (re-exported here).
 Probe findings are the verdict-deciding statistics the exports already pick (``headline_findings``).
 """
 
@@ -10,15 +11,13 @@ from audits.choices import ModelKind
 from audits.exports.findings import is_headline, probe_rows
 from audits.renderings.formatting import fmt_number, fmt_p, fmt_signed
 
+from .regression_sentences import regression_sentence
+from .words import PROBE_NAMES, VERDICT_WORDS, level_words, regressions_sentence, verdict_word
+
+# Re-exported: every reader of a report's words imports them from here.
+__all__ = ["PROBE_NAMES", "VERDICT_WORDS", "regression_sentence", "regressions_sentence", "verdict_word"]
+
 VERDICT_RANK = {"fail": 0, "inconclusive": 1, "pass": 2, "insufficient_data": 3, "not_computable": 4}
-VERDICT_WORDS = {"insufficient_data": "insufficient data", "not_computable": "not computable"}
-PROBE_NAMES = {
-    "tabular_counterfactual": "counterfactual probe",
-    "text_counterfactual": "text counterfactual probe",
-    "crows_pairs": "CrowS-Pairs",
-    "weat": "WEAT/SEAT",
-    "discrim_eval": "discrim-eval decision probe",
-}
 TOP = 6
 
 # metric -> (quantity compared, how the value relates the group to the reference)
@@ -28,10 +27,6 @@ _DIFFERENCES = {
     "equal_opportunity_difference": "true positive rate",
     "predictive_parity_difference": "precision (PPV)",
 }
-
-
-def verdict_word(verdict: str) -> str:
-    return VERDICT_WORDS.get(verdict, verdict)
 
 
 # How a slice's reference group was chosen, as words (the document keeps the key).
@@ -69,8 +64,7 @@ def _band_phrase(result: dict) -> str:
     return band
 
 
-def _level(alpha: float | None) -> str:
-    return f"{(1 - (alpha or 0.05)) * 100:g}%"
+_level = level_words
 
 
 def metric_sentence(result: dict) -> str:
@@ -200,12 +194,14 @@ def verdicts_sentence(document: dict) -> str:
 
 
 def report_reading(document: dict, top: int = TOP) -> dict:
-    """The plain-language summary: audited (sentence), verdicts (sentence), findings (the `top` most severe
-    findings as {text, verdict}, fail first, then inconclusive, then pass) and `more` (how many were left out)."""
+    """The plain-language summary: audited (sentence), verdicts (sentence), regressions (sentence, '' without an
+    approved baseline), findings (the `top` most severe findings as {text, verdict}, fail first, then
+    inconclusive, then pass) and `more` (how many were left out)."""
     findings = sorted(finding_sentences(document), key=lambda f: VERDICT_RANK.get(f["verdict"], 9))
     return {
         "audited": audited_sentence(document),
         "verdicts": verdicts_sentence(document),
+        "regressions": regressions_sentence(document.get("regressions")),
         "findings": findings[:top],
         "more": max(len(findings) - top, 0),
     }

@@ -20,6 +20,7 @@ from audits.execution.probes import run_probes
 from audits.models import AuditPlan, AuditRun
 from audits.renderings.html import render_report_html
 from audits.reports.builder import build_report_document
+from audits.selectors import plan_last_approved_report
 from explainers.audit_settings import ProbeSettings
 from explainers.pipeline.counting import ChunkCounts, count_row_groups, merge_chunks, row_group_chunks
 from explainers.pipeline.finish import EngineOutput, finish
@@ -233,6 +234,7 @@ def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts | None, tim
         started_at=run.started_at,
         finished_at=finished,
         device=_device(spec),
+        baseline=plan_last_approved_report(plan=run.plan),
     )
     return _audit_run_succeed(run=run, document=document, finished=finished, timings=timings, task_id=task_id)
 

@@ -12,6 +12,7 @@ from explainers.audit_settings import (
     DEFAULT_MIN_DENOMINATOR,
     DEFAULT_MIN_GROUP_SIZE,
     DEFAULT_N_BOOT,
+    DEFAULT_REGRESSION_TOLERANCE,
     DEFAULT_SEED,
     PlanSettings,
     ProbeSettings,
@@ -180,6 +181,7 @@ def audit_plan_create(
     alpha: float = DEFAULT_ALPHA,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     min_denominator: int = DEFAULT_MIN_DENOMINATOR,
+    regression_tolerance: float = DEFAULT_REGRESSION_TOLERANCE,
     bands: dict | None = None,
     intersections: list[list[str]] | None = None,
     multiclass: bool = False,
@@ -197,6 +199,8 @@ def audit_plan_create(
     Without a dataset, a language model or encoder is probed on built-in benchmarks (CrowS-Pairs, WEAT,
     discrim-eval) and no group metric is computed.
 
+    `regression_tolerance`: how far a metric must move since the plan's last approved report to be a regression.
+
     The statistics are checked by PlanSettings, `probe_settings` by ProbeSettings (explainers.audit_settings);
     a plan with probes stores every probe setting resolved (defaults filled in), so its reports state them all.
 
@@ -210,7 +214,12 @@ def audit_plan_create(
     lineage = _check_lineage(workspace, previous, reaudit_on_new_version)
     try:
         statistics = PlanSettings(
-            n_boot=n_boot, seed=seed, alpha=alpha, min_group_size=min_group_size, min_denominator=min_denominator
+            n_boot=n_boot,
+            seed=seed,
+            alpha=alpha,
+            min_group_size=min_group_size,
+            min_denominator=min_denominator,
+            regression_tolerance=regression_tolerance,
         )
     except SettingsError as exc:
         raise ApplicationError(exc.message, field=exc.field) from exc

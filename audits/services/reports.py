@@ -9,6 +9,7 @@ from audits.exceptions import ApplicationError
 from audits.models import AuditReport, AuditRun, ReportVerdictCounts
 from audits.reports.schema import report_errors
 from audits.reports.verdict_counts import verdict_counts
+from audits.reports.words import regression_counts
 
 from .events import event_record
 from .workspaces import READ_ROLES, workspace_require_role
@@ -19,7 +20,9 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
     """Validate `document` against the report schema and store it as canonical JSON with its sha256.
 
     Also stores its verdict counts (ReportVerdictCounts, what the API's lists filter by). Writes event
-    report.created. Raises ApplicationError if the document is invalid or the run has a report.
+    report.created, and report.regression_found when its `regressions` section lists any (after: the baseline
+    report, the number of items and of each kind). Raises ApplicationError if the document is invalid or the run
+    has a report.
     """
     errors = report_errors(document)
     if errors:
@@ -43,6 +46,21 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
         task_id=task_id,
         after={"run": run.pk, "sha256": report.sha256},
     )
+    regressions = document.get("regressions")
+    if regressions and regressions["items"]:
+        event_record(
+            action=EventAction.REPORT_REGRESSION_FOUND,
+            obj=report,
+            actor_label="system",
+            workspace=run.workspace,
+            task_id=task_id,
+            after={
+                "baseline": regressions["baseline"]["report_id"],
+                "baseline_sha256": regressions["baseline"]["sha256"],
+                "count": len(regressions["items"]),
+                "kinds": regression_counts(regressions),
+            },
+        )
     return report
 
 

@@ -26,6 +26,7 @@ class MetricDefinition:
         band_low, band_high: default pass band, inclusive.
         requires_outcome: True when the metric needs true labels y.
         denominators: ids in ``rates.DENOMINATORS`` whose counts the minimum-size rule checks in both groups.
+        parity: the value of equal treatment (1 for ratios, 0 for differences); a move away from it is a regression.
     """
 
     id: str
@@ -35,6 +36,7 @@ class MetricDefinition:
     band_high: float
     requires_outcome: bool
     denominators: tuple[str, ...]
+    parity: float = 0.0
 
 
 # Order matters: reports list metrics in this order. Bands from design.md §4, inclusive.
@@ -47,6 +49,7 @@ _DEFINITIONS = (
         band_high=1.25,
         requires_outcome=False,
         denominators=("n",),
+        parity=1.0,
     ),
     MetricDefinition(
         id="statistical_parity_difference",
@@ -74,6 +77,7 @@ _DEFINITIONS = (
         band_high=1.25,
         requires_outcome=True,
         denominators=("y_fav",),
+        parity=1.0,
     ),
     MetricDefinition(
         id="equalized_odds_difference",

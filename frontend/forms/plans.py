@@ -61,7 +61,7 @@ BLACK_BOX_LABELS = {
     "occlusion": "Occlusion: remove one word at a time (one model call per word)",
     "shap": "SHAP text explainer: Owen values that add up (about ten model calls per word)",
 }
-STATISTICS = ("n_boot", "alpha", "min_group_size", "min_denominator", "seed")
+STATISTICS = ("n_boot", "alpha", "min_group_size", "min_denominator", "seed", "regression_tolerance")
 SEPARATOR = "|"  # joins the two attribute names of an intersection choice
 
 
@@ -149,6 +149,11 @@ class PlanForm(forms.Form):
         help_text="When a new version of this model or dataset is registered under the same name, audit it again "
         "with these settings (a new plan that names this one as its predecessor).",
     )
+    regression_tolerance = forms.FloatField(
+        label="Regression tolerance", initial=PLAN_DEFAULTS.regression_tolerance, required=False,
+        help_text="After a report of this plan is approved, later runs list a metric as a regression when it moves "
+        "away from parity by more than this (in its own units), beyond bootstrap noise.",
+    )  # fmt: skip
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -254,7 +259,8 @@ class PlanForm(forms.Form):
             "metrics": data["metrics"] or None,
             "probes": data["probes"],
             "reaudit_on_new_version": data["reaudit_on_new_version"],
-            **{name: data[name] for name in STATISTICS},
+            # An emptied setting keeps the platform's default (the service's own).
+            **{name: data[name] for name in STATISTICS if data[name] is not None},
         }
         if data["intersections"]:
             arguments["intersections"] = [choice.split(SEPARATOR) for choice in data["intersections"]]

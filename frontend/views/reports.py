@@ -73,6 +73,14 @@ def review_panel_context(request, report, *, error: str = "", done: str = "") ->
     }
 
 
+def _baseline_url(request, document: dict) -> str:
+    """The page of the approved report the regressions compare with, when the user may open it."""
+    baseline = (document.get("regressions") or {}).get("baseline")
+    if not baseline or not selectors.audit_report_list(user=request.user).filter(pk=baseline["report_id"]).exists():
+        return ""
+    return reverse("frontend:report-detail", args=[baseline["report_id"]])
+
+
 def _trail(request, report) -> dict:
     events = list(selectors.report_trail(user=request.user, report=report))
     shown = [e for e in events if e.action != EventAction.REPORT_VIEWED]
@@ -105,6 +113,7 @@ def report_detail(request, pk: int):
         exports=_exports(report),
         signature_list=list(report.signatures.all()),
         panel=review_panel_context(request, report),
+        baseline_url=_baseline_url(request, report.document),
         **_trail(request, report),
     )
     return render(request, "frontend/reports/detail.html", context)

@@ -28,6 +28,7 @@ def test_plan_defaults_are_those_of_design_section_4():
         "alpha": 0.05,
         "min_group_size": 30,
         "min_denominator": 10,
+        "regression_tolerance": 0.05,
     }
 
 
@@ -57,6 +58,9 @@ def _parameters(function):
         ({"alpha": float("nan")}, "alpha", "alpha must be between 0 and 0.5."),
         ({"min_group_size": 0}, "min_group_size", "Minimum sizes must be at least 1."),
         ({"min_denominator": 0}, "min_denominator", "Minimum sizes must be at least 1."),
+        ({"regression_tolerance": -0.01}, "regression_tolerance", "regression_tolerance must be between 0 and 1."),
+        ({"regression_tolerance": 1.5}, "regression_tolerance", "regression_tolerance must be between 0 and 1."),
+        ({"regression_tolerance": "0.1"}, "regression_tolerance", "regression_tolerance must be between 0 and 1."),
     ],
 )
 def test_plan_settings_refuse_values_out_of_range(changes, field, message):
@@ -69,6 +73,8 @@ def test_plan_settings_refuse_values_out_of_range(changes, field, message):
 def test_plan_settings_accept_the_edges_of_their_ranges():
     settings = PlanSettings(n_boot=100, seed=2**63 - 1, alpha=0.001, min_group_size=1, min_denominator=1)
     assert settings.n_boot == 100 and PlanSettings(n_boot=100_000).n_boot == 100_000
+    assert PlanSettings(regression_tolerance=0).regression_tolerance == 0.0
+    assert PlanSettings(regression_tolerance=1).regression_tolerance == 1.0
 
 
 def test_probe_defaults_name_every_formerly_silent_cap():

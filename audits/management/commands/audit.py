@@ -30,6 +30,7 @@ from explainers.audit_settings import (
     DEFAULT_MIN_DENOMINATOR,
     DEFAULT_MIN_GROUP_SIZE,
     DEFAULT_N_BOOT,
+    DEFAULT_REGRESSION_TOLERANCE,
     DEFAULT_SEED,
 )
 
@@ -98,6 +99,12 @@ class Command(BaseCommand):
         parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA)
         parser.add_argument("--min-group-size", type=int, default=DEFAULT_MIN_GROUP_SIZE)
         parser.add_argument("--min-denominator", type=int, default=DEFAULT_MIN_DENOMINATOR)
+        parser.add_argument(
+            "--regression-tolerance",
+            type=float,
+            default=DEFAULT_REGRESSION_TOLERANCE,
+            help="a metric move since the plan's last approved report larger than this is a regression",
+        )
         parser.add_argument("--missing-policy", choices=MissingPolicy.values, default=MissingPolicy.DROP_ROWS)
         parser.add_argument("--encoding", default=None)
         parser.add_argument("--delimiter", default=None)
@@ -150,6 +157,7 @@ class Command(BaseCommand):
                 alpha=options["alpha"],
                 min_group_size=options["min_group_size"],
                 min_denominator=options["min_denominator"],
+                regression_tolerance=options["regression_tolerance"],
                 intersections=[[c.strip() for c in item.split(",") if c.strip()] for item in options["intersect"]],
                 multiclass=options["multiclass"],
                 probes=options["probe"],

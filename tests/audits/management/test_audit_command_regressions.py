@@ -1,0 +1,22 @@
+"""`manage.py audit --regression-tolerance`: the plan states it; an out-of-range value stops with the reason."""
+
+import pytest
+from django.core.management import CommandError
+
+from audits.models import AuditPlan
+from tests.audits.management.test_audit_command import _audit, credit_csv  # noqa: F401
+
+
+def test_the_cli_plan_states_the_chosen_tolerance(credit_csv, eager_celery, transactional_db):  # noqa: F811
+    _audit(credit_csv, "--regression-tolerance", "0.2")
+
+    plan = AuditPlan.objects.get()
+    assert plan.regression_tolerance == 0.2
+    assert plan.runs.get().report.document["plan"]["regression_tolerance"] == 0.2
+
+
+def test_an_out_of_range_tolerance_stops_the_command_with_the_reason(credit_csv, transactional_db):  # noqa: F811
+    with pytest.raises(CommandError, match="regression_tolerance must be between 0 and 1."):
+        _audit(credit_csv, "--regression-tolerance", "2")
+
+    assert not AuditPlan.objects.exists()
