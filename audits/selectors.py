@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 from rest_framework.authtoken.models import Token
 
-from audits.choices import EventObjectType, ReviewStatus
+from audits.choices import EventObjectType, ReviewStatus, Role
 from audits.constants import PLAN_DEFAULTS
 from audits.models import (
     AuditEvent,
@@ -15,6 +15,8 @@ from audits.models import (
     ModelArtifact,
     ProtectedAttribute,
     ReportReview,
+    WebhookDelivery,
+    WebhookEndpoint,
     Workspace,
     WorkspaceLexicon,
 )
@@ -192,3 +194,23 @@ def membership_list(*, user, workspace: Workspace) -> QuerySet[Membership]:
 def api_token_for(*, user) -> Token | None:
     """The user's API token (DRF's authtoken: at most one per user), or None."""
     return Token.objects.filter(user=user).first() if user.is_authenticated else None
+
+
+def workspace_admin_list(*, user) -> QuerySet[Workspace]:
+    """The user's workspaces where they are admin (who manage members and webhooks)."""
+    if not user.is_authenticated:
+        return Workspace.objects.none()
+    return Workspace.objects.filter(memberships__user=user, memberships__role=Role.ADMIN).distinct()
+
+
+def webhook_endpoint_list(*, user) -> QuerySet[WebhookEndpoint]:
+    """Webhook endpoints of the workspaces the user administers: only admins see receivers and their secrets."""
+    return WebhookEndpoint.objects.filter(workspace__in=workspace_admin_list(user=user)).select_related("workspace")
+
+
+def webhook_delivery_list(*, user, endpoint: WebhookEndpoint | None = None) -> QuerySet[WebhookDelivery]:
+    """The delivery log of the user's endpoints (newest first), of one endpoint when given."""
+    deliveries = WebhookDelivery.objects.filter(endpoint__in=webhook_endpoint_list(user=user))
+    if endpoint is not None:
+        deliveries = deliveries.filter(endpoint=endpoint)
+    return deliveries.select_related("endpoint")

@@ -3,9 +3,12 @@
 import socket
 
 from celery import shared_task
+from django.utils import timezone
 
+from audits.choices import DeliveryStatus
 from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
 from audits.services.audit_runs import audit_runs_sweep
+from audits.services.webhook_delivery import webhook_delivery_attempt
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=0)
@@ -36,3 +39,26 @@ def audit_run_finish_task(self, chunks: list[dict], run_id: int, spec: dict, sta
 def audit_runs_sweep_task() -> dict:
     """Periodic: requeue runs whose heartbeat stopped; fail those that used up their attempts."""
     return audit_runs_sweep()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,  # bounded by AUDIT_WEBHOOK_MAX_ATTEMPTS, counted in the delivery log
+    soft_time_limit=120,
+    time_limit=150,
+)
+def webhook_delivery_send_task(self, delivery_id: int) -> str:
+    """Make one attempt of webhook delivery `delivery_id` (routed to the `io` queue by CELERY_TASK_ROUTES).
+
+    While the delivery stays pending the task retries itself after the delay the service set (exponential
+    backoff); a delivered, failed or deleted delivery ends the task.
+    """
+    delivery = webhook_delivery_attempt(delivery_id=delivery_id)
+    if delivery is None:
+        return "gone"
+    if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
+        countdown = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
+        raise self.retry(countdown=countdown)
+    return delivery.status

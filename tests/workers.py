@@ -17,7 +17,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _start_worker(name: str, log_path: Path) -> subprocess.Popen:
+def _start_worker(name: str, log_path: Path, queues: str) -> subprocess.Popen:
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -38,7 +38,7 @@ def _start_worker(name: str, log_path: Path) -> subprocess.Popen:
             "--pool",
             "solo",
             "-Q",
-            "default,gpu",
+            queues,
             "--without-gossip",
             "--without-mingle",
             "--loglevel",
@@ -63,10 +63,12 @@ def celery_workers(transactional_db, _media_root, tmp_path):
     app.control.purge()  # messages left by an interrupted earlier run must not reach these workers
     started: list[subprocess.Popen] = []
 
-    def start(count: int = 1) -> list[subprocess.Popen]:
-        for index in range(count):
-            name = f"itest{len(started) + index}-{os.getpid()}@localhost"
-            started.append(_start_worker(name, tmp_path / f"worker{len(started) + index}.log"))
+    def start(count: int = 1, queues: str = "default,gpu,io") -> list[subprocess.Popen]:
+        """Start `count` more workers consuming `queues`; returns every worker started so far."""
+        for _ in range(count):
+            number = len(started)
+            name = f"itest{number}-{os.getpid()}@localhost"
+            started.append(_start_worker(name, tmp_path / f"worker{number}.log", queues))
         deadline = time.monotonic() + 60
         for process in started:
             while not app.control.ping(destination=[process.name], timeout=0.5):

@@ -22,3 +22,9 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "predictions": env.cache_url("AUDIT_PREDICTION_CACHE_URL", default="rediscache://127.0.0.1:6379/14"),
 }
+# Webhook tests run receivers on 127.0.0.1; retries come quickly (0.2 s, 0.4 s) and attempts run out at 3.
+AUDIT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+AUDIT_WEBHOOK_RETRY_BASE_SECONDS = env.float("AUDIT_WEBHOOK_RETRY_BASE_SECONDS", default=0.2)
+AUDIT_WEBHOOK_MAX_ATTEMPTS = env.int("AUDIT_WEBHOOK_MAX_ATTEMPTS", default=3)
+AUDIT_WEBHOOK_READ_TIMEOUT = env.float("AUDIT_WEBHOOK_READ_TIMEOUT", default=1.0)
+AUDIT_PUBLIC_URL = "http://testserver"

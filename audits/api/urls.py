@@ -2,7 +2,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import views, views_reports
+from . import views, views_reports, views_webhooks
 
 router = DefaultRouter()
 router.register("workspaces", views.WorkspaceViewSet, basename="workspace")
@@ -14,6 +14,7 @@ router.register("plans", views.AuditPlanViewSet, basename="plan")
 router.register("runs", views.AuditRunViewSet, basename="run")
 router.register("reports", views_reports.AuditReportViewSet, basename="report")
 router.register("reviews", views_reports.ReportReviewViewSet, basename="review")
+router.register("webhooks", views_webhooks.WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

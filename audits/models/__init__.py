@@ -4,6 +4,7 @@ from .data import Dataset, ModelArtifact, ProtectedAttribute, WorkspaceLexicon
 from .review import ReportReview, ReportSignature, ReviewEntry
 from .runs import AuditPlan, AuditReport, AuditRun
 from .trail import AuditEvent
+from .webhooks import WebhookDelivery, WebhookEndpoint
 from .workspaces import Membership, Workspace
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "ReportReview",
     "ReportSignature",
     "ReviewEntry",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Workspace",
     "WorkspaceLexicon",
 ]

@@ -18,6 +18,7 @@ from audits.models import (
     Membership,
     ModelArtifact,
     ReportReview,
+    WebhookEndpoint,
     Workspace,
     WorkspaceLexicon,
 )
@@ -36,6 +37,7 @@ OBJECT_TYPES: dict[type, EventObjectType] = {
     AuditRun: EventObjectType.RUN,
     AuditReport: EventObjectType.REPORT,
     ReportReview: EventObjectType.REVIEW,
+    WebhookEndpoint: EventObjectType.WEBHOOK,
     # Account-level events (API tokens) are about the user: a token's primary key is its secret key.
     get_user_model(): EventObjectType.USER,
 }

@@ -13,6 +13,7 @@ from audits.models import AuditReport, ReportReview, ReviewEntry
 
 from .events import event_record
 from .signatures import approval_sign
+from .webhook_events import webhook_review_decided
 from .workspaces import WRITE_ROLES, workspace_require_role, workspace_role
 
 DECISIONS = {
@@ -107,8 +108,8 @@ def review_decide(*, user, review: ReportReview, decision: str, comment: str = "
     final; either raises ApplicationError and changes nothing (an out-of-order call is not a refused attempt, as
     for review_start). A conditional update settles concurrent decisions: the first wins, the second gets
     ApplicationError. An approval is signed (a second DSSE statement naming the reviewer). Writes review.<decision>
-    and, for an approval, report.approval_signed; a refused attempt writes review.refused and raises
-    PermissionDeniedError.
+    and, for an approval, report.approval_signed, and enqueues review.decided webhooks on commit; a refused attempt
+    writes review.refused and raises PermissionDeniedError.
     """
     if decision not in DECISIONS:
         raise ApplicationError(f"Unknown decision '{decision}'; use one of {', '.join(DECISIONS)}.", field="decision")
@@ -129,6 +130,7 @@ def review_decide(*, user, review: ReportReview, decision: str, comment: str = "
         entry = _entry(review, decision, user, comment, request_id, {"status": review.status})
         if decision == ReviewAction.APPROVE:
             approval_sign(report=review.report, review_entry=entry)
+        webhook_review_decided(review=review)
     return review
 
 
