@@ -9,6 +9,7 @@
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 @dataclass(frozen=True)
 class Received:
     arrived: float  # time.monotonic() when the request was read
+    at: datetime  # the same moment on the wall clock (UTC), to compare with times stored in the database
     path: str
     headers: dict[str, str]
     body: bytes
@@ -32,8 +34,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received = Received(time.monotonic(), datetime.now(UTC), self.path, dict(self.headers), body)
                 with receiver._lock:
-                    receiver.requests.append(Received(time.monotonic(), self.path, dict(self.headers), body))
+                    receiver.requests.append(received)
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 self.send_response(receiver.status)
