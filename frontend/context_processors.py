@@ -12,6 +12,7 @@ _SECTIONS = {
     "report": "runs",
     "trail": "trail",
     "workspace": "settings",
+    "webhook": "settings",
     "account": "account",
 }
 
