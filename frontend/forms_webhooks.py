@@ -12,7 +12,7 @@ class WebhookForm(forms.Form):
         label="Receiver URL",
         max_length=2000,
         help_text="https://… of your receiver. No user name or password in it: every message is signed instead.",
-        widget=forms.URLInput(attrs={"size": 60, "placeholder": "https://governance.example.org/hooks/audits"}),
+        widget=forms.URLInput(attrs={"placeholder": "https://governance.example.org/hooks/audits"}),
     )
     description = forms.CharField(label="Description", max_length=200, required=False)
     events = forms.MultipleChoiceField(
