@@ -8,7 +8,7 @@ from django.utils import timezone
 from audits.choices import DeliveryStatus
 from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
 from audits.services.audit_runs import audit_runs_sweep
-from audits.services.webhook_delivery import webhook_delivery_attempt
+from audits.services.webhook_delivery import webhook_deliveries_sweep, webhook_delivery_attempt
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=0)
@@ -58,7 +58,14 @@ def webhook_delivery_send_task(self, delivery_id: int) -> str:
     delivery = webhook_delivery_attempt(delivery_id=delivery_id)
     if delivery is None:
         return "gone"
-    if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
+    # Eager mode (no broker: local CLI) would retry at once, ignoring the delay: leave it to the sweeper instead.
+    if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None and not self.request.is_eager:
         countdown = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
         raise self.retry(countdown=countdown)
     return delivery.status
+
+
+@shared_task(acks_late=True)
+def webhook_deliveries_sweep_task() -> list[int]:
+    """Periodic: re-enqueue pending webhook deliveries whose message was lost (e.g. the broker was down)."""
+    return webhook_deliveries_sweep()

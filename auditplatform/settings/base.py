@@ -159,9 +159,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 86400
 # Webhook deliveries go to their own queue, so a slow receiver never holds up an audit (design.md section 7).
 AUDIT_WEBHOOK_QUEUE = env("AUDIT_WEBHOOK_QUEUE", default="io")
-CELERY_TASK_ROUTES = {"audits.tasks.webhook_delivery_send_task": {"queue": AUDIT_WEBHOOK_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "audits.tasks.webhook_delivery_send_task": {"queue": AUDIT_WEBHOOK_QUEUE},
+    "audits.tasks.webhook_deliveries_sweep_task": {"queue": AUDIT_WEBHOOK_QUEUE},
+}
 CELERY_BEAT_SCHEDULE = {
     "sweep-stalled-audit-runs": {"task": "audits.tasks.audit_runs_sweep_task", "schedule": 60.0},
+    "sweep-stalled-webhook-deliveries": {"task": "audits.tasks.webhook_deliveries_sweep_task", "schedule": 60.0},
 }
 # A running audit writes a heartbeat; the sweeper requeues runs silent for longer than this.
 AUDIT_HEARTBEAT_TIMEOUT_SECONDS = env.int("AUDIT_HEARTBEAT_TIMEOUT_SECONDS", default=300)
@@ -177,6 +181,8 @@ AUDIT_FANOUT = env.bool("AUDIT_FANOUT", default=True)
 # base * 2**(k-1) seconds after attempt k-1 (30 s, 1 min, 2 min, ... about 64 min in all with the defaults).
 AUDIT_WEBHOOK_MAX_ATTEMPTS = env.int("AUDIT_WEBHOOK_MAX_ATTEMPTS", default=8)
 AUDIT_WEBHOOK_RETRY_BASE_SECONDS = env.float("AUDIT_WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+# A pending delivery overdue by this long has lost its message (e.g. the broker was down): the sweeper resends it.
+AUDIT_WEBHOOK_SWEEP_AFTER_SECONDS = env.int("AUDIT_WEBHOOK_SWEEP_AFTER_SECONDS", default=600)
 # Seconds to connect to a receiver, and to wait for its answer, before the attempt counts as failed.
 AUDIT_WEBHOOK_CONNECT_TIMEOUT = env.float("AUDIT_WEBHOOK_CONNECT_TIMEOUT", default=3.0)
 AUDIT_WEBHOOK_READ_TIMEOUT = env.float("AUDIT_WEBHOOK_READ_TIMEOUT", default=10.0)

@@ -18,13 +18,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from audits.choices import DeliveryStatus
 from audits.models import WebhookDelivery
 
-from .webhooks import address_refused
+from .webhooks import address_refused, webhook_enqueue
 
 USER_AGENT = "auditplatform-webhooks/1"
 # Only the start of a receiver's answer is read (for the log): a huge or endless body cannot hold the worker.
@@ -177,3 +178,24 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         **{f: getattr(delivery, f) for f in fields}, updated_at=timezone.now()
     )
     return delivery
+
+
+def webhook_deliveries_sweep(*, now=None) -> list[int]:
+    """Re-enqueue pending deliveries that nobody is working on: due (or last tried) more than
+    AUDIT_WEBHOOK_SWEEP_AFTER_SECONDS ago, e.g. because the broker was down when the message was enqueued.
+    Marks each as due now, so the next sweep leaves it alone for another period. A duplicate message is
+    harmless: an attempt starts only on a pending delivery, and receivers drop repeats by `webhook-id`.
+    Returns the ids enqueued (on commit). Writes no trail event."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.AUDIT_WEBHOOK_SWEEP_AFTER_SECONDS)
+    stalled = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).filter(
+        Q(next_attempt_at__lt=cutoff)
+        | Q(next_attempt_at__isnull=True, last_attempt_at__lt=cutoff)
+        | Q(next_attempt_at__isnull=True, last_attempt_at__isnull=True, created_at__lt=cutoff)
+    )
+    ids = list(stalled.values_list("pk", flat=True)[:1000])
+    with transaction.atomic():
+        WebhookDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(next_attempt_at=now)
+        for delivery_id in ids:
+            transaction.on_commit(lambda d=delivery_id: webhook_enqueue(d), robust=True)
+    return ids

@@ -251,11 +251,13 @@ def _delivery_create(endpoint: WebhookEndpoint, event_type: str, data: dict) -> 
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint, event_type=str(event_type), payload=payload, next_attempt_at=timezone.now()
     )
-    transaction.on_commit(lambda: _enqueue(delivery.pk), robust=True)
+    # robust: a broker outage must not fail the committed change; webhook_deliveries_sweep sends it later.
+    transaction.on_commit(lambda: webhook_enqueue(delivery.pk), robust=True)
     return delivery
 
 
-def _enqueue(delivery_id: int) -> None:
+def webhook_enqueue(delivery_id: int) -> None:
+    """Put one attempt of delivery `delivery_id` on the io queue (callers do it on commit)."""
     from audits.tasks import webhook_delivery_send_task  # tasks import services; import late to avoid a cycle
 
     webhook_delivery_send_task.delay(delivery_id)

@@ -38,7 +38,7 @@ def endpoint(admin, workspace):
 def queued(monkeypatch):
     """The deliveries enqueued on commit (no worker here)."""
     ids: list[int] = []
-    monkeypatch.setattr(webhooks, "_enqueue", ids.append)
+    monkeypatch.setattr(webhooks, "webhook_enqueue", ids.append)
     return ids
 
 

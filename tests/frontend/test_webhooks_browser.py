@@ -19,7 +19,7 @@ def test_an_admin_adds_a_webhook_sends_a_test_and_watches_the_delivery_log(
     live_server, auditor, workspace, browser_page, webhook_receiver, monkeypatch
 ):
     queued: list[int] = []
-    monkeypatch.setattr(webhooks, "_enqueue", queued.append)  # no worker here: the test makes the attempts
+    monkeypatch.setattr(webhooks, "webhook_enqueue", queued.append)  # no worker here: the test makes the attempts
     admin = user_get_or_create(username="ada-admin", password="pw-ada")
     membership_set(workspace=workspace, user=admin, role=Role.ADMIN, actor=auditor)
     good, broken = webhook_receiver(), webhook_receiver(status=500)

@@ -144,3 +144,32 @@ def test_an_attempt_for_a_deleted_endpoint_does_nothing(test_delivery, webhook_r
 
     assert webhook_delivery_attempt(delivery_id=delivery.pk) is None
     assert receiver.requests == []
+
+
+def test_the_sweeper_resends_only_deliveries_whose_message_was_lost(
+    test_delivery, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from audits.services import webhook_delivery
+    from audits.services.webhook_delivery import webhook_deliveries_sweep
+
+    settings.AUDIT_WEBHOOK_SWEEP_AFTER_SECONDS = 600
+    enqueued: list[int] = []
+    monkeypatch.setattr(webhook_delivery, "webhook_enqueue", enqueued.append)
+    now = timezone.now()
+    lost = test_delivery("https://hooks.example.org/a")  # due 20 minutes ago, never tried: its message was lost
+    waiting = webhook_endpoint_test(actor=lost.endpoint.created_by, endpoint=lost.endpoint)  # due later: a backoff
+    fresh = webhook_endpoint_test(actor=lost.endpoint.created_by, endpoint=lost.endpoint)  # just enqueued
+    done = webhook_endpoint_test(actor=lost.endpoint.created_by, endpoint=lost.endpoint)
+    type(lost).objects.filter(pk=lost.pk).update(next_attempt_at=now - timedelta(minutes=20))
+    type(lost).objects.filter(pk=waiting.pk).update(next_attempt_at=now + timedelta(minutes=30))
+    type(lost).objects.filter(pk=done.pk).update(status="succeeded", next_attempt_at=now - timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        swept = webhook_deliveries_sweep(now=now)
+
+    assert swept == [lost.pk] and fresh.pk not in swept
+    assert enqueued == [lost.pk]
+    lost.refresh_from_db()
+    assert lost.next_attempt_at == now  # due again now: the next sweep leaves it alone
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_deliveries_sweep(now=now + timedelta(minutes=1)) == []
