@@ -4,12 +4,31 @@ Payloads carry ids, links, hashes and aggregate counts only: never a row of a da
 an individual (design.md section 8). Group names in regression items are the report's own aggregate labels.
 """
 
+import functools
+import logging
+
 from django.conf import settings
 
 from audits.choices import WebhookEventType
 from audits.models import AuditReport, AuditRun, ReportReview, WebhookDelivery
 
 from .webhooks import webhook_event_emit
+
+logger = logging.getLogger(__name__)
+
+
+def _never_raises(announce):
+    """A webhook is a notification: building its data must not fail the audit or review it announces."""
+
+    @functools.wraps(announce)
+    def wrapped(**kwargs) -> list[WebhookDelivery]:
+        try:
+            return announce(**kwargs)
+        except Exception:
+            logger.exception("%s failed; no webhook sent", announce.__name__)
+            return []
+
+    return wrapped
 
 
 def _link(path: str) -> str:
@@ -43,6 +62,7 @@ def _report_data(report: AuditReport) -> dict:
     }
 
 
+@_never_raises
 def webhook_run_succeeded(*, run: AuditRun, report: AuditReport) -> list[WebhookDelivery]:
     """Emit run.succeeded (verdict counts and the report's sha256) and, when the report names regressions against
     the last approved report (`document["regressions"]["items"]`), regression.found. Never raises."""
@@ -73,6 +93,7 @@ def webhook_run_succeeded(*, run: AuditRun, report: AuditReport) -> list[Webhook
     return deliveries
 
 
+@_never_raises
 def webhook_run_failed(*, run: AuditRun) -> list[WebhookDelivery]:
     """Emit run.failed with the first line of the error (as the trail keeps it). Never raises."""
     data = {
@@ -83,8 +104,9 @@ def webhook_run_failed(*, run: AuditRun) -> list[WebhookDelivery]:
     return webhook_event_emit(workspace=run.workspace, event_type=WebhookEventType.RUN_FAILED, data=data)
 
 
+@_never_raises
 def webhook_review_decided(*, review: ReportReview) -> list[WebhookDelivery]:
-    """Emit review.decided with the decision (approved, rejected, changes_requested) and who made it."""
+    """Emit review.decided with the decision (approved, rejected, changes_requested) and who made it. Never raises."""
     report = review.report
     data = {
         "review_id": review.pk,

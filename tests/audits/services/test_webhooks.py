@@ -284,3 +284,11 @@ def test_a_broken_webhook_table_does_not_fail_the_run(admin, auditor, workspace,
 
     assert failed.status == "failed" and AuditEvent.objects.filter(action="run.failed").exists()
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_report_whose_document_cannot_be_read_still_completes_the_announcing_service(admin, auditor, workspace):
+    _endpoint(admin, workspace)
+    report = AuditReportFactory(user=auditor, workspace=workspace)
+    unreadable = types.SimpleNamespace(pk=report.pk, run_id=report.run_id, sha256=report.sha256, document=None)
+
+    assert webhook_run_succeeded(run=report.run, report=unreadable) == []
