@@ -113,6 +113,10 @@ class EventAction(models.TextChoices):
     REVIEW_REQUEST_CHANGES = "review.request_changes", "Changes requested"
     REVIEW_COMMENT = "review.comment", "Review comment"
     REVIEW_REFUSED = "review.refused", "Review action refused"
+    WEBHOOK_CREATED = "webhook.created", "Webhook created"
+    WEBHOOK_UPDATED = "webhook.updated", "Webhook changed"
+    WEBHOOK_DELETED = "webhook.deleted", "Webhook deleted"
+    WEBHOOK_TESTED = "webhook.tested", "Webhook test sent"
     PLAN_REAUDIT_SKIPPED = "plan.reaudit_skipped", "Re-audit on a new version skipped"
     SCHEDULE_CREATED = "schedule.created", "Schedule created"
     SCHEDULE_UPDATED = "schedule.updated", "Schedule changed"
@@ -149,6 +153,28 @@ class EventObjectType(models.TextChoices):
     SCHEDULE = "AuditSchedule", "Schedule"
     # Account-level events (API tokens): about the user, never the token, whose key is its primary key.
     USER = "User", "User"
+    WEBHOOK = "WebhookEndpoint", "Webhook"
+
+
+class WebhookEventType(models.TextChoices):
+    """What a webhook endpoint can subscribe to (the `type` of each Standard Webhooks payload)."""
+
+    RUN_SUCCEEDED = "run.succeeded", "A run succeeded (its report is stored)"
+    RUN_FAILED = "run.failed", "A run failed"
+    REVIEW_DECIDED = "review.decided", "A review was decided (approved, rejected, changes requested)"
+    REGRESSION_FOUND = "regression.found", "A run found regressions against the last approved report"
+    # Sent only by the "Send test" action, to the one endpoint tested; nobody subscribes to it.
+    TEST = "webhook.test", "Test message"
+
+
+# The events an endpoint may subscribe to (webhook.test goes to the endpoint tested, subscribed or not).
+WEBHOOK_SUBSCRIBABLE = tuple(e for e in WebhookEventType if e != WebhookEventType.TEST)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Delivered"
+    FAILED = "failed", "Failed"
 
 
 class TokenScope(models.TextChoices):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from audits import schedule_rules
-from audits.choices import EventObjectType, ReviewStatus
+from audits.choices import EventObjectType, ReviewStatus, Role
 from audits.constants import PLAN_DEFAULTS
 from audits.models import (
     AuditEvent,
@@ -20,6 +20,8 @@ from audits.models import (
     ModelArtifact,
     ProtectedAttribute,
     ReportReview,
+    WebhookDelivery,
+    WebhookEndpoint,
     Workspace,
     WorkspaceLexicon,
 )
@@ -257,3 +259,23 @@ def api_token_list(*, user) -> QuerySet[AuthToken]:
         .select_related("platform_scope")
         .order_by("-created", "-token_key")
     )
+
+
+def workspace_admin_list(*, user) -> QuerySet[Workspace]:
+    """The user's workspaces where they are admin (who manage members and webhooks)."""
+    if not user.is_authenticated:
+        return Workspace.objects.none()
+    return Workspace.objects.filter(memberships__user=user, memberships__role=Role.ADMIN).distinct()
+
+
+def webhook_endpoint_list(*, user) -> QuerySet[WebhookEndpoint]:
+    """Webhook endpoints of the workspaces the user administers: only admins see receivers and their secrets."""
+    return WebhookEndpoint.objects.filter(workspace__in=workspace_admin_list(user=user)).select_related("workspace")
+
+
+def webhook_delivery_list(*, user, endpoint: WebhookEndpoint | None = None) -> QuerySet[WebhookDelivery]:
+    """The delivery log of the user's endpoints (newest first), of one endpoint when given."""
+    deliveries = WebhookDelivery.objects.filter(endpoint__in=webhook_endpoint_list(user=user))
+    if endpoint is not None:
+        deliveries = deliveries.filter(endpoint=endpoint)
+    return deliveries.select_related("endpoint")

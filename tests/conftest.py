@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from audits.choices import Role
 from audits.services.workspaces import membership_set, user_get_or_create, workspace_create
+from tests.webhooks import webhook_receiver  # noqa: F401  (a real HTTP receiver on 127.0.0.1)
 from tests.workers import celery_beat, celery_workers  # noqa: F401  (real Celery processes, for any tier)
 
 _original_sql_flush = DatabaseOperations.sql_flush

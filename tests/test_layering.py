@@ -35,6 +35,7 @@ FUNCTION_LOCAL_IMPORTS_ALLOWED = {
     ("audits.services.audit_runs", "audits.tasks"),
     # Django's way to register system checks: imported when the app is ready, not when settings load.
     ("audits.apps", "audits.checks"),
+    ("audits.services.webhooks", "audits.tasks"),
 }
 
 

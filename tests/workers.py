@@ -30,7 +30,7 @@ def _environment() -> dict[str, str]:
     }
 
 
-def _start_worker(name: str, log_path: Path, pool: str = "solo") -> subprocess.Popen:
+def _start_worker(name: str, log_path: Path, queues: str, pool: str = "solo") -> subprocess.Popen:
     env = _environment()
     process = subprocess.Popen(
         [
@@ -44,7 +44,7 @@ def _start_worker(name: str, log_path: Path, pool: str = "solo") -> subprocess.P
             pool,
             *(["--concurrency", "1"] if pool == "prefork" else []),
             "-Q",
-            "default,gpu",
+            queues,
             "--without-gossip",
             "--without-mingle",
             "--loglevel",
@@ -69,11 +69,13 @@ def celery_workers(transactional_db, _media_root, tmp_path):
     app.control.purge()  # messages left by an interrupted earlier run must not reach these workers
     started: list[subprocess.Popen] = []
 
-    def start(count: int = 1, pool: str = "solo") -> list[subprocess.Popen]:
-        """`pool="prefork"` runs tasks in a child process (concurrency 1), as production workers do."""
-        for index in range(count):
-            name = f"itest{len(started) + index}-{os.getpid()}@localhost"
-            started.append(_start_worker(name, tmp_path / f"worker{len(started) + index}.log", pool))
+    def start(count: int = 1, queues: str = "default,gpu,io", pool: str = "solo") -> list[subprocess.Popen]:
+        """Start `count` more workers consuming `queues`; returns every worker started so far. `pool="prefork"`
+        runs tasks in a child process (concurrency 1), as production workers do."""
+        for _ in range(count):
+            number = len(started)
+            name = f"itest{number}-{os.getpid()}@localhost"
+            started.append(_start_worker(name, tmp_path / f"worker{number}.log", queues, pool))
         deadline = time.monotonic() + 60
         for process in started:
             while not app.control.ping(destination=[process.name], timeout=0.5):

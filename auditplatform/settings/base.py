@@ -253,10 +253,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4000, "socket_connect_t
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 86400
+# Webhook deliveries go to their own queue, so a slow receiver never holds up an audit (design.md section 7).
+AUDIT_WEBHOOK_QUEUE = env("AUDIT_WEBHOOK_QUEUE", default="io")
+CELERY_TASK_ROUTES = {
+    "audits.tasks.webhook_delivery_send_task": {"queue": AUDIT_WEBHOOK_QUEUE},
+    "audits.tasks.webhook_deliveries_sweep_task": {"queue": AUDIT_WEBHOOK_QUEUE},
+}
 CELERY_BEAT_SCHEDULE = {
     "sweep-stalled-audit-runs": {"task": "audits.tasks.audit_runs_sweep_task", "schedule": 60.0},
     # Sign the trail's head after report views (compliance events are checkpointed as they commit).
     "checkpoint-the-trail": {"task": "audits.tasks.trail_checkpoint_task", "schedule": 60.0},
+    "sweep-stalled-webhook-deliveries": {"task": "audits.tasks.webhook_deliveries_sweep_task", "schedule": 60.0},
 }
 # Beat reads its schedule from the database (django-celery-beat): the entries above are copied there at start,
 # and every audit schedule (audits.models.AuditSchedule) keeps one PeriodicTask in step.
@@ -278,6 +285,21 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 AUDIT_PARQUET_ROW_GROUP_ROWS = env.int("AUDIT_PARQUET_ROW_GROUP_ROWS", default=1_000_000)
 AUDIT_CHUNK_ROW_GROUPS = env.int("AUDIT_CHUNK_ROW_GROUPS", default=1)
 AUDIT_FANOUT = env.bool("AUDIT_FANOUT", default=True)
+
+# Webhooks (Standard Webhooks): attempts per message, then the delivery is marked failed; attempt k waits
+# base * 2**(k-1) seconds after attempt k-1 (30 s, 1 min, 2 min, ... about 64 min in all with the defaults).
+AUDIT_WEBHOOK_MAX_ATTEMPTS = env.int("AUDIT_WEBHOOK_MAX_ATTEMPTS", default=8)
+AUDIT_WEBHOOK_RETRY_BASE_SECONDS = env.float("AUDIT_WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+# A pending delivery overdue by this long has lost its message (e.g. the broker was down): the sweeper resends it.
+AUDIT_WEBHOOK_SWEEP_AFTER_SECONDS = env.int("AUDIT_WEBHOOK_SWEEP_AFTER_SECONDS", default=600)
+# Seconds to connect to a receiver, and to wait for its answer, before the attempt counts as failed.
+AUDIT_WEBHOOK_CONNECT_TIMEOUT = env.float("AUDIT_WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+AUDIT_WEBHOOK_READ_TIMEOUT = env.float("AUDIT_WEBHOOK_READ_TIMEOUT", default=10.0)
+# Refuse receivers on private, loopback, link-local or reserved addresses (checked again at each attempt, after
+# name resolution), so a webhook cannot reach the platform's own network. Local and test settings allow them.
+AUDIT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("AUDIT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# The platform's address as users reach it, for the links in webhook payloads.
+AUDIT_PUBLIC_URL = env("AUDIT_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

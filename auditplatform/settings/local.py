@@ -43,3 +43,5 @@ if CELERY_TASK_ALWAYS_EAGER:
 CELERY_TASK_EAGER_PROPAGATES = False
 # Without AUDIT_SIGNING_KEY(_FILE), a local/demo signing key is generated here on first use (0600) and reused.
 AUDIT_SIGNING_KEY_AUTOGENERATE = BASE_DIR / "var" / "keys" / "signing-ed25519.pem"
+# Local receivers (127.0.0.1) are fine on a developer's machine.
+AUDIT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("AUDIT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)

@@ -25,3 +25,9 @@ CACHES = {
 # Throttle counters in this process (tests/conftest.py empties them before each test); the throttle tests point
 # this alias at real Redis, as in production.
 CACHES["throttle"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+# Webhook tests run receivers on 127.0.0.1; retries come quickly (0.2 s, 0.4 s) and attempts run out at 3.
+AUDIT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+AUDIT_WEBHOOK_RETRY_BASE_SECONDS = env.float("AUDIT_WEBHOOK_RETRY_BASE_SECONDS", default=0.2)
+AUDIT_WEBHOOK_MAX_ATTEMPTS = env.int("AUDIT_WEBHOOK_MAX_ATTEMPTS", default=3)
+AUDIT_WEBHOOK_READ_TIMEOUT = env.float("AUDIT_WEBHOOK_READ_TIMEOUT", default=1.0)
+AUDIT_PUBLIC_URL = "http://testserver"

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views, views_governance, views_reports, views_schedules
+from . import views, views_governance, views_reports, views_schedules, views_webhooks
 
 router = DefaultRouter()
 router.register("workspaces", views.WorkspaceViewSet, basename="workspace")
@@ -15,6 +15,7 @@ router.register("reports", views_reports.AuditReportViewSet, basename="report")
 router.register("reviews", views_reports.ReportReviewViewSet, basename="review")
 router.register("schedules", views_schedules.AuditScheduleViewSet, basename="schedule")
 router.register("auth/tokens", views_governance.ApiTokenViewSet, basename="api-token")
+router.register("webhooks", views_webhooks.WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("auth/token/", views_governance.TokenLoginView.as_view(), name="api-token-login"),

@@ -6,6 +6,7 @@ from .runs import AuditPlan, AuditReport, AuditRun, ReportVerdictCounts
 from .schedules import AuditSchedule
 from .tokens import ApiTokenScope
 from .trail import AuditEvent, TrailCheckpoint
+from .webhooks import WebhookDelivery, WebhookEndpoint
 from .workspaces import Membership, Workspace
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "ReportVerdictCounts",
     "ReviewEntry",
     "TrailCheckpoint",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Workspace",
     "WorkspaceLexicon",
 ]

@@ -32,6 +32,7 @@ from .events import event_record
 from .lexicons import lexicon_resolve
 from .reports import report_create
 from .signatures import report_sign
+from .webhook_events import webhook_run_succeeded
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,8 @@ def audit_run_execute(*, run_id: int, worker: str, task_id: str = "", redelivere
     A duplicate message finds the run no longer queued and does nothing; the same message redelivered after its
     worker process died resumes the run at once (audit_run_claim). A dataset of several chunks
     is fanned out as a chord (chunk counts on any worker, then audit_run_finish). Writes events
-    run.started, then (here or in audit_run_finish) report.created and run.succeeded, or run.failed.
+    run.started, then (here or in audit_run_finish) report.created and run.succeeded, or run.failed; the
+    matching webhooks (run.succeeded, regression.found, run.failed) are enqueued on commit.
     """
     run = audit_run_claim(run_id=run_id, worker=worker, task_id=task_id, redelivered=redelivered)
     if run is None:
@@ -275,4 +277,6 @@ def _audit_run_succeed(*, run: AuditRun, document: dict, finished, timings: dict
         task_id=task_id,
         after={"report": report.pk, "sha256": report.sha256},
     )
+    # Deliveries are rows now and messages on the io queue after the commit: a receiver never holds up the run.
+    webhook_run_succeeded(run=run, report=report)
     return run

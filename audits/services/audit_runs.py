@@ -13,6 +13,7 @@ from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, AuditRun
 
 from .events import event_record
+from .webhook_events import webhook_run_failed
 from .workspaces import workspace_require_role
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def audit_run_progress(*, run_id: int, fraction: float, stage: str) -> None:
 
 @transaction.atomic
 def audit_run_fail(*, run_id: int, error: str, task_id: str = "") -> AuditRun:
-    """Mark a run FAILED with its error kept. Writes event run.failed."""
+    """Mark a run FAILED with its error kept. Writes event run.failed; run.failed webhooks go out on commit."""
     run = AuditRun.objects.select_for_update().get(pk=run_id)
     if run.status == RunStatus.SUCCEEDED:
         raise ApplicationError(f"Run {run_id} already succeeded.")
@@ -136,6 +137,7 @@ def audit_run_fail(*, run_id: int, error: str, task_id: str = "") -> AuditRun:
         task_id=task_id,
         after={"error": error.splitlines()[0][:500] if error else ""},
     )
+    webhook_run_failed(run=run)
     return run
 
 

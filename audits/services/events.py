@@ -19,6 +19,7 @@ from audits.models import (
     Membership,
     ModelArtifact,
     ReportReview,
+    WebhookEndpoint,
     Workspace,
     WorkspaceLexicon,
 )
@@ -40,6 +41,7 @@ OBJECT_TYPES: dict[type, EventObjectType] = {
     AuditReport: EventObjectType.REPORT,
     ReportReview: EventObjectType.REVIEW,
     AuditSchedule: EventObjectType.SCHEDULE,
+    WebhookEndpoint: EventObjectType.WEBHOOK,
     # Account-level events (API tokens) are about the user: a token's primary key is its secret key.
     get_user_model(): EventObjectType.USER,
 }

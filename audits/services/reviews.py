@@ -13,6 +13,7 @@ from audits.models import AuditReport, ReportReview, ReviewEntry
 
 from .events import event_record
 from .signatures import approval_sign
+from .webhook_events import webhook_review_decided
 from .workspaces import WRITE_ROLES, workspace_require_role, workspace_role
 
 DECISIONS = {
@@ -110,8 +111,8 @@ def review_decide(*, user, review: ReportReview, decision: str, comment: str = "
     for review_start). A row lock settles concurrent decisions: the first wins, the second gets ApplicationError.
     The entry is written before the row changes (a database trigger holds the status to what the entries imply).
     An approval is signed (a second DSSE statement naming the reviewer). Writes review.<decision>
-    and, for an approval, report.approval_signed; a refused attempt writes review.refused and raises
-    PermissionDeniedError.
+    and, for an approval, report.approval_signed, and enqueues review.decided webhooks on commit; a refused attempt
+    writes review.refused and raises PermissionDeniedError.
     """
     if decision not in DECISIONS:
         raise ApplicationError(f"Unknown decision '{decision}'; use one of {', '.join(DECISIONS)}.", field="decision")
@@ -133,6 +134,7 @@ def review_decide(*, user, review: ReportReview, decision: str, comment: str = "
         review.refresh_from_db()
         if decision == ReviewAction.APPROVE:
             approval_sign(report=review.report, review_entry=entry)
+        webhook_review_decided(review=review)
     return review
 
 

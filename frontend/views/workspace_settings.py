@@ -47,7 +47,13 @@ def _page(request, workspace, *, add_form=None, row_errors=None, status=200):
         (m, MemberRoleForm(initial={"role": m.role}, prefix=f"m{m.user_id}"), row_errors.get(m.user_id, ""))
         for m in members
     ]
-    context = {"workspace": workspace, "rows": rows, "add_form": add_form or MemberAddForm(), "roles": Role.choices}
+    context = {
+        "workspace": workspace,
+        "rows": rows,
+        "add_form": add_form or MemberAddForm(),
+        "roles": Role.choices,
+        "webhook_count": selectors.webhook_endpoint_list(user=request.user).filter(workspace=workspace).count(),
+    }
     return render(request, "frontend/workspaces/settings.html", context, status=status)
 
 

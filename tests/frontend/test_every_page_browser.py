@@ -9,9 +9,12 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from audits.choices import ExportFormat
+from audits.choices import ExportFormat, Role
+from audits.models import WebhookDelivery, WebhookEndpoint
 from audits.services.reviews import review_submit
 from audits.services.schedules import schedule_create
+from audits.services.webhooks import webhook_endpoint_create
+from audits.services.workspaces import membership_set, user_get_or_create
 from frontend.urls import urlpatterns
 from tests.audits.factories import AuditReportFactory
 from tests.frontend.helpers import log_in
@@ -27,6 +30,9 @@ OBJECT_PAGES = {  # pages of one object of the workspace: GET, 404 to an outside
     "report-detail": lambda o: {"pk": o["report"].pk},
     "workspace-settings": lambda o: {"slug": o["workspace"].slug},
     "schedule-edit": lambda o: {"pk": o["schedule"].pk},
+    "webhook-list": lambda o: {"slug": o["workspace"].slug},
+    "webhook-detail": lambda o: {"slug": o["workspace"].slug, "pk": o["webhook"].pk},
+    "webhook-deliveries": lambda o: {"slug": o["workspace"].slug, "pk": o["webhook"].pk},
 }
 OBJECT_DOWNLOADS = {"report-download": lambda o, fmt: {"pk": o["report"].pk, "fmt": fmt}}
 OBJECT_ACTIONS = {  # POST only, on one object of the workspace: 404 to an outsider, nothing changes
@@ -37,7 +43,11 @@ OBJECT_ACTIONS = {  # POST only, on one object of the workspace: 404 to an outsi
     "schedule-pause": lambda o: {"pk": o["schedule"].pk},
     "schedule-resume": lambda o: {"pk": o["schedule"].pk},
     "schedule-delete": lambda o: {"pk": o["schedule"].pk},
+    "webhook-add": lambda o: {"slug": o["workspace"].slug},
+    "webhook-test": lambda o: {"slug": o["workspace"].slug, "pk": o["webhook"].pk},
+    "webhook-delete": lambda o: {"slug": o["workspace"].slug, "pk": o["webhook"].pk},
 }
+ADMIN_PAGES = {"workspace-settings", "webhook-list", "webhook-detail"}  # refused (403) to every other role
 PAGES = [  # pages that hold no object id: each user sees their own workspaces' objects only
     "home", "dataset-list", "dataset-upload", "model-list", "model-register", "plan-new", "run-list",
     "report-compare", "trail", "account-tokens", "schedule-list", "schedule-new",
@@ -61,8 +71,14 @@ def _objects(auditor, reviewer, workspace) -> dict:
     review_submit(user=auditor, report=report)  # the reviewer's page shows "Start review"
     plan = report.run.plan
     schedule = schedule_create(actor=auditor, plan=plan, kind="cron", cron="0 6 * * 1", timezone="Europe/Berlin")
+    admin = user_get_or_create(username="ada-admin", password="pw-ada")
+    membership_set(workspace=workspace, user=admin, role=Role.ADMIN, actor=auditor)
+    webhook = webhook_endpoint_create(
+        actor=admin, workspace=workspace, url="https://hooks.example.org/a", events=["run.succeeded"]
+    )
     return {
         "auditor": auditor,
+        "webhook": webhook,
         "workspace": workspace,
         "dataset": plan.dataset,
         "model": plan.model,
@@ -97,6 +113,7 @@ def _page_urls(objects) -> dict[str, str]:
     urls = {name: reverse(f"frontend:{name}") for name in PAGES}
     urls |= {name: reverse(f"frontend:{name}", kwargs=kwargs(objects)) for name, kwargs in OBJECT_PAGES.items()}
     del urls["run-status"]  # the run page's polled fragment
+    del urls["webhook-deliveries"]  # the webhook page's polled fragment
     urls["report-detail:crows-pairs"] = reverse("frontend:report-detail", kwargs={"pk": objects["crows_pairs"].pk})
     urls["report-detail:weat"] = reverse("frontend:report-detail", kwargs={"pk": objects["weat"].pk})
     urls["report-compare?a&b"] = _object_urls(objects)["report-compare?a&b"]
@@ -127,6 +144,8 @@ def test_every_url_name_is_placed_and_an_outsider_gets_404_on_every_object_of_th
         assert response.status_code == 404, name
     objects["report"].refresh_from_db()
     assert objects["report"].review.status == "submitted"
+    assert WebhookEndpoint.objects.filter(pk=objects["webhook"].pk).exists()
+    assert not WebhookDelivery.objects.filter(event_type="webhook.test").exists()  # no test message was sent
 
     names = [objects["dataset"].name, objects["model"].name, objects["run"].plan.name, workspace.name]
     for name in [*PAGES, *PARTIALS]:
@@ -145,7 +164,7 @@ def test_a_viewer_sees_no_write_control_on_any_page(auditor, reviewer, workspace
         if name.split("?")[0] in CREATE_FORMS:  # refused, saying why, instead of a form that cannot succeed
             assert response.status_code == 403 and "Your role (viewer in Credit risk)" in response.content.decode()
         else:
-            assert response.status_code == WRITERS_ONLY.get(name, 200), name
+            assert response.status_code == (403 if name in ADMIN_PAGES else WRITERS_ONLY.get(name, 200)), name
         controls = [c for c in _controls(response.content.decode()) if c.startswith(WRITE_CONTROLS)]
         if controls:
             shown[name] = controls
@@ -168,9 +187,7 @@ def test_every_page_passes_axe_core_in_chromium(live_server, auditor, reviewer, 
         response = page.goto(f"{base}{url}")
         statuses[name] = response.status
         pages.check(f"all-{role}-{re.sub(r'[^a-z0-9]+', '-', name)}")
-    refused = {"workspace-settings"} | (
-        set() if role == "auditor" else {*CREATE_FORMS, "plan-new?model", "schedule-edit"}
-    )
+    refused = ADMIN_PAGES | (set() if role == "auditor" else {*CREATE_FORMS, "plan-new?model", "schedule-edit"})
     assert {name for name, status in statuses.items() if status != 200} == refused  # their refused page is checked
 
     assert pages.problems == {}
