@@ -66,7 +66,8 @@ class ExportFormat(models.TextChoices):
     HF_CARD = "hf_card", "Hugging Face model card (README.md)"
     CSV = "csv", "Findings (CSV)"
     DSSE = "dsse", "Signed DSSE envelope(s)"
-    HTML = "html", "Self-contained HTML"
+    HTML = "html", "Self-contained HTML (the signed rendering)"
+    HTML_REVIEW = "html_review", "Self-contained HTML with the review appendix"
     PDF = "pdf", "PDF"
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from audits import selectors
 from audits.choices import EventAction, ExportFormat, ReviewAction
 from audits.exceptions import ApplicationError
+from audits.exports import SIGNED_FORMATS
 from audits.models import ReportReview
 from audits.renderings.page import report_page_context
 from audits.services import reviews
@@ -29,12 +30,13 @@ REVIEW_BUTTONS = {
 }
 EXPORT_LABELS = {
     ExportFormat.PDF: "PDF report",
-    ExportFormat.HTML: "HTML report (self-contained)",
+    ExportFormat.HTML: "HTML report (self-contained, as signed)",
+    ExportFormat.HTML_REVIEW: "HTML report with the review (self-contained)",
     ExportFormat.JSON: "Canonical JSON (the signed record)",
     ExportFormat.CSV: "Findings table (CSV)",
     ExportFormat.MODEL_CARD: "Model Card Toolkit (JSON)",
     ExportFormat.HF_CARD: "Hugging Face model card (Markdown)",
-    ExportFormat.DSSE: "Signatures (DSSE envelopes)",
+    ExportFormat.DSSE: "Signatures (in-toto bundle of DSSE envelopes)",
 }
 TRAIL_SHOWN = 100
 
@@ -80,7 +82,7 @@ def report_detail(request, pk: int):
     context.update(
         report=report,
         doc=report.document,
-        exports=[(fmt, EXPORT_LABELS.get(fmt, label)) for fmt, label in ExportFormat.choices],
+        exports=[(fmt, EXPORT_LABELS.get(fmt, label), fmt in SIGNED_FORMATS) for fmt, label in ExportFormat.choices],
         signature_list=list(report.signatures.all()),
         panel=review_panel_context(request, report),
         **_trail(request, report),

@@ -26,8 +26,9 @@ def report(auditor, workspace, eager_celery, django_capture_on_commit_callbacks)
         ("model_card", "application/json"),
         ("hf_card", "text/markdown"),
         ("csv", "text/csv"),
-        ("dsse", "application/json"),
+        ("dsse", "application/vnd.in-toto.bundle"),
         ("html", "text/html"),
+        ("html_review", "text/html"),
         ("pdf", "application/pdf"),
     ],
 )

@@ -12,20 +12,22 @@ from django.db import connection
 from audits.canonical import sha256_hex
 from audits.choices import ReviewAction
 from audits.exceptions import ApplicationError
-from audits.models import AuditEvent, ReportSignature, ReviewEntry
+from audits.models import AuditEvent, ReportRendering, ReportSignature, ReviewEntry
 from audits.services.signatures import approval_sign, report_sign, signature_verify
 from audits.signing import dsse, keys
 from tests.audits.factories import AuditReportFactory
 
 
-def test_report_signature_names_the_report_dataset_and_model(report):
+def test_report_signature_names_the_report_its_kept_html_the_dataset_and_model(report):
     document = report.document
-    signature = report_sign(report=report, html_sha256="cd" * 32)
+    signature = report_sign(report=report)
 
+    html = ReportRendering.objects.get(report=report, format="html")
+    assert b"<!doctype html>" in bytes(html.content)[:200] and html.sha256 == sha256_hex(bytes(html.content))
     statement = dsse.verify_envelope(signature.envelope_json, keys.public_key_pem())
     assert dsse.subject_digests(statement) == {
-        report.sha256: f"report-{report.pk}.json",
-        "cd" * 32: f"report-{report.pk}.html",
+        report.sha256: f"audit-report-{report.pk}.json",
+        html.sha256: f"audit-report-{report.pk}.html",
         document["subject"]["dataset"]["sha256"]: f"dataset:{document['subject']['dataset']['name']}",
         document["subject"]["model"]["sha256"]: f"model:{document['subject']['model']['name']}",
     }
