@@ -18,5 +18,6 @@ router.register("reviews", views_reports.ReportReviewViewSet, basename="review")
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("trail/verify/", views.TrailVerifyView.as_view(), name="trail-verify"),
+    path("signing-key/", views_reports.SigningKeyView.as_view(), name="signing-key"),
     path("", include(router.urls)),
 ]

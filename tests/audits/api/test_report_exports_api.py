@@ -4,10 +4,12 @@ import json
 
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from audits.models import AuditEvent, AuditReport
 from audits.services.audit_runs import audit_run_create
-from audits.signing.dsse import verify_envelope
+from audits.signing import keys
+from audits.signing.dsse import verify_bundle, verify_envelope
 from audits.signing.keys import public_key_pem
 from tests.audits.services.helpers import make_plan
 
@@ -71,3 +73,15 @@ def test_the_cli_exports_a_model_card(report, tmp_path):
     card = json.loads(out.read_text())
     assert card["quantitative_analysis"]["performance_metrics"]
     assert AuditEvent.objects.get(action="report.exported").after["via"] == "cli"
+
+
+def test_the_public_key_is_served_to_signed_in_users_and_verifies_the_downloaded_bundle(auditor_client, report):
+    bundle = auditor_client.get(f"/api/v1/reports/{report.pk}/export/", {"format": "dsse"}).content
+
+    key = auditor_client.get("/api/v1/signing-key/")
+
+    assert key.status_code == 200 and key.json()["key_id"] == keys.current_key_id()
+    assert "PRIVATE" not in key.content.decode()
+    (statement,) = verify_bundle(bundle, key.json()["public_key"].encode())
+    assert report.sha256 in {s["digest"]["sha256"] for s in statement["subject"]}
+    assert APIClient().get("/api/v1/signing-key/").status_code in (401, 403)
