@@ -113,6 +113,10 @@ AUDIT_SIGNING_KEY_FILE = env("AUDIT_SIGNING_KEY_FILE", default="")
 # Where a key is generated on first use when neither is set; None means a missing key is an error.
 AUDIT_SIGNING_KEY_AUTOGENERATE = None
 
+# Bearer token Prometheus sends to scrape /metrics (latest approved fairness values, run counts and timings across
+# every workspace). Empty: the endpoint is off (404).
+AUDIT_METRICS_TOKEN = env("AUDIT_METRICS_TOKEN", default="")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
