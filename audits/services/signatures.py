@@ -79,8 +79,9 @@ def approval_sign(*, report: AuditReport, review_entry: ReviewEntry) -> ReportSi
 
 
 def signature_verify(signature: ReportSignature) -> str | None:
-    """None when the envelope verifies with the current public key and names its report's sha256 as a subject;
-    otherwise the reason. Reads only. Raises ImproperlyConfigured when no signing key is configured."""
+    """None when the envelope verifies with the current public key and names its report's sha256 (and, for the
+    report's own signature, the bytes of every kept rendering) as subjects; otherwise the reason. Reads only.
+    Raises ImproperlyConfigured when no signing key is configured."""
     report = signature.report
     if sha256_hex(report.canonical_json) != report.sha256:
         return f"report {report.pk}'s content does not match its sha256 (the report was edited)"
@@ -95,8 +96,13 @@ def signature_verify(signature: ReportSignature) -> str | None:
         return "statement_sha256 does not match the signed statement"
     if statement["predicateType"] != PREDICATE_TYPES.get(signature.kind):
         return f"predicateType {statement['predicateType']!r} does not fit kind {signature.kind!r}"
-    if report.sha256 not in dsse.subject_digests(statement):
+    digests = dsse.subject_digests(statement)
+    if report.sha256 not in digests:
         return f"the statement does not name report {report.pk}'s sha256 as a subject"
+    if signature.kind == "report":
+        for rendering in report.renderings.all():
+            if sha256_hex(bytes(rendering.content)) not in digests:
+                return f"the kept {rendering.format} rendering of report {report.pk} is not the file that was signed"
     return None
 
 

@@ -29,7 +29,7 @@ REVIEW_BUTTONS = {
     ReviewAction.COMMENT: "Add comment",
 }
 EXPORT_LABELS = {
-    ExportFormat.PDF: "PDF report",
+    ExportFormat.PDF: "PDF report (with the review)",
     ExportFormat.HTML: "HTML report (self-contained, as signed)",
     ExportFormat.HTML_REVIEW: "HTML report with the review (self-contained)",
     ExportFormat.JSON: "Canonical JSON (the signed record)",

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from django.db import connection
+from django.db import connection, transaction
 
 from audits.canonical import sha256_hex
 from audits.choices import ReviewAction
@@ -130,3 +130,19 @@ def test_the_private_key_never_reaches_the_database(report, approval):
 
     assert signature.envelope_json in text and keys.current_key_id() in text  # the dump does see signatures
     assert [s for s in secrets if s in text or s.lower() in text.lower()] == []
+
+
+def test_a_kept_rendering_edited_behind_the_triggers_is_reported(report):
+    signature = report.signatures.get(kind="report")
+    rendering = ReportRendering.objects.get(report=report, format="html")
+    assert signature_verify(signature) is None
+    with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audits_reportrendering SET content = %s WHERE id = %s", [b"<html>", rendering.pk])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("UPDATE audits_reportrendering SET content = %s WHERE id = %s", [b"<html>", rendering.pk])
+        cursor.execute("SET session_replication_role = origin")
+
+    reason = signature_verify(signature)
+    assert reason == f"the kept html rendering of report {report.pk} is not the file that was signed"
