@@ -2,15 +2,16 @@
 
 Plain Python and `cryptography`, no Django: this file is also the standalone verifier that anyone can copy
 next to a downloaded envelope. Verifying needs only the envelope and the platform's public key
-(`manage.py signing_key --public`):
+(`manage.py signing_key --public`, or `GET /api/v1/signing-key/`):
 
     from pathlib import Path
-    from dsse import EnvelopeError, verify_envelope  # or: from audits.signing.dsse import ...
+    from dsse import EnvelopeError, verify_bundle  # or: from audits.signing.dsse import ...
 
-    statement = verify_envelope(Path("report-42.dsse.json").read_text(), Path("signing-key.pub.pem").read_bytes())
-    for subject in statement["subject"]:
-        print(subject["name"], subject["digest"]["sha256"])  # compare with sha256sum report-42.json
-    print(statement["predicateType"], statement["predicate"])
+    bundle = Path("audit-report-42.intoto.jsonl").read_text()
+    for statement in verify_bundle(bundle, Path("signing-key.pub.pem").read_bytes()):
+        for subject in statement["subject"]:
+            print(subject["name"], subject["digest"]["sha256"])  # compare: sha256sum audit-report-42.json
+        print(statement["predicateType"], statement["predicate"])
 
 `verify_envelope` raises EnvelopeError with the reason when anything is wrong; `verify_bundle` takes one envelope
 or an in-toto attestation bundle (JSON Lines, one envelope per line: the dsse export of a reviewed report) and

@@ -15,7 +15,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from audits.choices import ExportFormat, Role
-from audits.exports import SIGNED_FORMATS
+from audits.exports import SIGNED_FORMATS, export_filename
 from audits.models import ReportRendering
 from audits.services.report_exports import report_export
 from audits.services.reviews import review_decide, review_start, review_submit
@@ -98,9 +98,11 @@ def test_the_readme_verification_steps_work_on_every_export_of_an_approved_repor
         assert response["X-Report-SHA256"] == subjects[f"{stem}.json"]
         filename = re.search(r'filename="([^"]+)"', response["Content-Disposition"]).group(1)
         served[filename] = hashlib.sha256(response.content).hexdigest()
-    for fmt in SIGNED_FORMATS:
-        name = f"{stem}{'.json' if fmt == ExportFormat.JSON else '.' + fmt}"
-        assert served[name] == subjects[name] == hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+    for fmt in SIGNED_FORMATS:  # every signed format is served under its subject's name, with its digest
+        name = export_filename(fmt, stem)
+        assert served[name] == subjects[name]
+    for name in (f"{stem}.json", f"{stem}.html"):  # and the README's downloads are those files
+        assert served[name] == hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
     assert served[f"{stem}.intoto.jsonl"] == hashlib.sha256(bundle).hexdigest()
     files = [name for name in subjects if not name.startswith(("dataset:", "model:"))]
     assert sorted(files) == sorted(f for f in served if served[f] == subjects.get(f))
