@@ -9,16 +9,21 @@ from audits.models import AuditReport, AuditRun
 
 
 def latest_approved_reports() -> list[AuditReport]:
-    """For each model, its newest report (by creation) whose review is approved."""
+    """For each model, its newest report (by creation) whose review is approved. Ids first, then only those
+    reports' documents are read."""
     approved = (
         AuditReport.objects.filter(review__status=ReviewStatus.APPROVED)
-        .select_related("workspace", "run__plan__model", "run__plan__dataset", "review")
         .order_by("run__plan__model_id", "-created_at", "-id")
+        .values_list("run__plan__model_id", "id")
     )
-    latest: dict[int, AuditReport] = {}
-    for report in approved:
-        latest.setdefault(report.run.plan.model_id, report)
-    return list(latest.values())
+    latest: dict[int, int] = {}
+    for model_id, report_id in approved:
+        latest.setdefault(model_id, report_id)
+    return list(
+        AuditReport.objects.filter(id__in=latest.values())
+        .select_related("workspace", "run__plan__model", "run__plan__dataset", "review")
+        .order_by("run__plan__model_id")
+    )
 
 
 def run_counts_by_status() -> QuerySet:
