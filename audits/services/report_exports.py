@@ -11,6 +11,11 @@ from .events import event_record
 from .workspaces import READ_ROLES, workspace_require_role
 
 
+def export_stem(report: AuditReport) -> str:
+    """The file name stem of every export of `report` (the signature names its renderings by the same names)."""
+    return f"audit-report-{report.pk}"
+
+
 def _review(report: AuditReport) -> dict | None:
     review = getattr(report, "review", None)
     if review is None:
@@ -37,11 +42,6 @@ def _signatures(report: AuditReport) -> list[dict]:
         }
         for sig in report.signatures.all()
     ]
-
-
-def report_stem(report: AuditReport) -> str:
-    """The stem of every export's file name, and of the signed subjects that name those files."""
-    return f"audit-report-{report.pk}"
 
 
 def report_envelopes(report: AuditReport) -> list[str]:
@@ -91,7 +91,7 @@ def report_export(*, actor, report: AuditReport, fmt: str, via: str, request_id:
             signed_bytes=_signed_bytes(report, fmt) if fmt in SIGNED_FORMATS else None,
             review=_review(report) if appendix else None,
             signatures=_signatures(report) if appendix else None,
-            stem=report_stem(report),
+            stem=export_stem(report),
         )
     except ValueError as exc:
         raise ApplicationError(str(exc), field="format") from exc

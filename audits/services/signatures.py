@@ -15,7 +15,7 @@ from audits.signing import dsse
 from audits.signing.keys import current_key_id, public_key_pem, signing_key
 
 from .events import event_record
-from .report_exports import report_stem
+from .report_exports import export_stem
 
 REPORT_PREDICATE_TYPE = "https://fairness-audit.local/attestations/report/v1"
 APPROVAL_PREDICATE_TYPE = "https://fairness-audit.local/attestations/approval/v1"
@@ -73,7 +73,7 @@ def approval_sign(*, report: AuditReport, review_entry: ReviewEntry) -> ReportSi
         "decided_at": review_entry.created_at.isoformat(),
         "comment_sha256": sha256_hex(review_entry.comment),
     }
-    subjects = [{"name": f"{report_stem(report)}.json", "sha256": report.sha256}]
+    subjects = [{"name": f"{export_stem(report)}.json", "sha256": report.sha256}]
     statement = dsse.statement(subjects, APPROVAL_PREDICATE_TYPE, predicate)
     return _sign(report=report, kind="approval", statement=statement, review_entry=review_entry)
 
@@ -118,7 +118,7 @@ def _signed_files(report: AuditReport) -> list[tuple[str, bytes]]:
             fmt,
             canonical_json=report.canonical_json,
             signed_bytes=kept.get(fmt),
-            stem=report_stem(report),
+            stem=export_stem(report),
         )
         if fmt != ExportFormat.JSON and fmt not in kept:
             ReportRendering.objects.create(
