@@ -156,6 +156,10 @@ AUDIT_SIGNING_KEY_AUTOGENERATE = None
 # points this at Redis (production.py); AUDIT_THROTTLE_CACHE_URL overrides it anywhere.
 CACHES["throttle"] = env.cache_url("AUDIT_THROTTLE_CACHE_URL", default="locmemcache://throttle")
 
+# Bearer token Prometheus sends to scrape /metrics (latest approved fairness values, run counts and timings across
+# every workspace). Empty: the endpoint is off (404).
+AUDIT_METRICS_TOKEN = env("AUDIT_METRICS_TOKEN", default="")
+
 REST_FRAMEWORK = {
     # Token first: a request without credentials then answers 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [

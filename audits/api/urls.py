@@ -22,5 +22,6 @@ urlpatterns = [
     path("auth/logout/", views_governance.TokenLogoutView.as_view(), name="api-token-logout"),
     path("trail/", views_governance.TrailListView.as_view(), name="trail-list"),
     path("trail/verify/", views.TrailVerifyView.as_view(), name="trail-verify"),
+    path("signing-key/", views_reports.SigningKeyView.as_view(), name="signing-key"),
     path("", include(router.urls)),
 ]

@@ -7,6 +7,7 @@ from drf_standardized_errors.openapi_validation_errors import extend_validation_
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from audits import selectors
 from audits.choices import ExportFormat
@@ -15,6 +16,7 @@ from audits.services.report_comparisons import report_compare
 from audits.services.report_exports import report_export
 from audits.services.reports import report_record_view
 from audits.services.reviews import review_comment, review_decide, review_start, review_submit
+from audits.signing.keys import current_key_id, public_key_pem
 
 from . import serializers as s
 from . import serializers_governance as g
@@ -70,8 +72,10 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], url_path="export")
     def export(self, request, pk=None):
-        """json, model_card (Model Card Toolkit v0.0.2), hf_card (README.md), csv, dsse (signed envelope),
-        html (self-contained), pdf, cyclonedx (CycloneDX 1.6 ML-BOM) or spdx (SPDX 3.0.1 AI profile, JSON-LD)."""
+        """json, model_card (Model Card Toolkit v0.0.2), hf_card (README.md), csv, dsse (in-toto attestation
+        bundle: one signed envelope per line), html (self-contained, the signed rendering), html_review (html with the
+        review appendix), pdf, cyclonedx (CycloneDX 1.6 ML-BOM), spdx (SPDX 3.0.1 AI profile, JSON-LD), ll144,
+        ll144_csv, ll144_html (NYC LL144 summary) or evidence (EU AI Act evidence pack, approved reports)."""
         return _export_response(request, self.get_object(), request.query_params.get("format", ExportFormat.JSON))
 
     @extend_schema(request=s.ReviewCommentInputSerializer, responses={201: s.ReportReviewSerializer})
@@ -158,3 +162,12 @@ class ReportReviewViewSet(viewsets.ReadOnlyModelViewSet):
             request_id=request_id(request),
         )
         return Response(s.ReportReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class SigningKeyView(APIView):
+    """The platform's public key, to verify downloaded envelopes (`verify_envelope`, `dsse.verify_bundle`) away
+    from the platform. Public material: any signed-in user may read it; the private key never leaves settings."""
+
+    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
+    def get(self, request):
+        return Response({"algorithm": "ed25519", "key_id": current_key_id(), "public_key": public_key_pem()})

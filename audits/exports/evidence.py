@@ -159,11 +159,11 @@ def _inner_checks(entries: dict[str, bytes], public_key) -> tuple[list[str], tup
     event of the trail extract matches its hash. Returns notes and the first (file, reason) that fails."""
     notes = []
     report = entries.get("report.json")
-    if report is not None and "signatures.dsse.json" in entries:
+    if report is not None and "signatures.intoto.jsonl" in entries:
         try:
-            statements = dsse.verify_bundle(entries["signatures.dsse.json"], public_key)
+            statements = dsse.verify_bundle(entries["signatures.intoto.jsonl"], public_key)
         except (dsse.EnvelopeError, ValueError) as exc:
-            return notes, ("signatures.dsse.json", f"the report's signatures do not verify with this key: {exc}")
+            return notes, ("signatures.intoto.jsonl", f"the report's signatures do not verify with this key: {exc}")
         if _sha256(report) not in {d for s in statements for d in dsse.subject_digests(s)}:
             return notes, ("report.json", "is not a subject of the report's signatures")
         notes.append(f"report signatures: {len(statements)} verified, report.json is their signed subject")

@@ -1,7 +1,7 @@
 """Domain models (design.md section 3). Business rules live in services, not here."""
 
 from .data import Dataset, ModelArtifact, ProtectedAttribute, WorkspaceLexicon
-from .review import ReportReview, ReportSignature, ReviewEntry
+from .review import ReportRendering, ReportReview, ReportSignature, ReviewEntry
 from .runs import AuditPlan, AuditReport, AuditRun, ReportVerdictCounts
 from .schedules import AuditSchedule
 from .tokens import ApiTokenScope
@@ -20,6 +20,7 @@ __all__ = [
     "Membership",
     "ModelArtifact",
     "ProtectedAttribute",
+    "ReportRendering",
     "ReportReview",
     "ReportSignature",
     "ReportVerdictCounts",

@@ -62,3 +62,22 @@ class ReportSignature(AppendOnlyModel):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class ReportRendering(AppendOnlyModel):
+    """The exact bytes of a rendering that a report's signed statement names as a subject (e.g. its HTML), kept
+    from the moment of signing, so the file served later is byte for byte the one signed (design.md section 7)
+    even after templates change. Written by audits.services.signatures.report_sign only; never changed."""
+
+    report = models.ForeignKey(AuditReport, on_delete=models.PROTECT, related_name="renderings")
+    format = models.CharField(max_length=30)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["report", "format"], name="one_rendering_per_format")]
+
+    def __str__(self) -> str:
+        return f"{self.format} rendering of {self.report} ({self.sha256[:12]})"

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audits.canonical import sha256_hex
 from audits.choices import EventAction, ModelKind, RunStatus
 from audits.exceptions import ApplicationError
 from audits.execution.artifacts import ArtifactWriter
@@ -18,7 +17,6 @@ from audits.execution.attributions import run_attributions
 from audits.execution.model_runner import spec_runner
 from audits.execution.probes import run_probes
 from audits.models import AuditPlan, AuditRun
-from audits.renderings.html import render_report_html
 from audits.reports.builder import build_report_document
 from audits.selectors import plan_last_approved_report
 from explainers.audit_settings import ProbeSettings
@@ -246,11 +244,6 @@ def run_artifact_folder(run_id: int) -> Path:
     return Path(settings.MEDIA_ROOT) / "runs" / str(run_id)
 
 
-def _html_sha256(document: dict, sha256: str) -> str:
-    """sha256 of the report's HTML rendering without review or signatures (deterministic, hence signable)."""
-    return sha256_hex(render_report_html(document, sha256))
-
-
 def _device(spec: EngineInput) -> str:
     """Where the model ran (cpu, cuda:0), for the report's fingerprints."""
     if not spec.model_kind or spec.model_kind in (ModelKind.SKOPS_PIPELINE, ModelKind.BUILTIN_TEXT):
@@ -261,10 +254,7 @@ def _device(spec: EngineInput) -> str:
 @transaction.atomic
 def _audit_run_succeed(*, run: AuditRun, document: dict, finished, timings: dict, task_id: str) -> AuditRun:
     report = report_create(run=run, document=document, task_id=task_id)
-    report_sign(
-        report=report,
-        html_sha256=_html_sha256(document, report.sha256),
-    )
+    report_sign(report=report)
     AuditRun.objects.filter(pk=run.pk).update(
         status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=finished, timings=timings, error=""
     )

@@ -4,10 +4,10 @@ signatures, review and trail, then packed and signed by audits.exports.evidence.
 
 import json
 
-from audits.choices import ReviewStatus
+from audits.choices import ExportFormat, ReviewStatus
 from audits.exceptions import ApplicationError
 from audits.exports.evidence import MANIFEST, MANIFEST_ENVELOPE, evidence_pack
-from audits.models import AuditEvent, AuditReport, ReportReview
+from audits.models import AuditEvent, AuditReport, ReportRendering, ReportReview
 from audits.renderings.html import render_report_html
 from audits.reports.compliance import CROSSWALK
 from audits.selectors import report_trail_filter
@@ -31,7 +31,7 @@ Files
 report.json                 The canonical audit report: the record itself. Its sha256 is the report's identity.
 report.html                 The report as a self-contained page, rendered from report.json (the signed HTML).
 report.pdf                  The same report as PDF, with the review appendix (who reviewed, when, what was decided).
-signatures.dsse.json        The platform's signatures of the report (DSSE envelopes around in-toto Statements):
+signatures.intoto.jsonl     The platform's signatures of the report (DSSE envelopes around in-toto Statements):
                             one over report.json, report.html, the dataset and the model; one over the approval,
                             naming the reviewer.
 review.json                 The review: who submitted it, who decided, every step with its comment and time.
@@ -101,7 +101,14 @@ def _approved_review(report: AuditReport) -> ReportReview:
     return review
 
 
-def report_evidence_pack(*, report: AuditReport, review: dict, signatures: list[dict], envelope_json: str) -> bytes:
+def _signed_html(report: AuditReport) -> bytes:
+    """The HTML rendering kept when the report was signed (the bytes its signature names); rendered afresh only for
+    a report signed before renderings were kept."""
+    kept = ReportRendering.objects.filter(report=report, format=ExportFormat.HTML).only("content").first()
+    return bytes(kept.content) if kept is not None else render_report_html(report.document, report.sha256).encode()
+
+
+def report_evidence_pack(*, report: AuditReport, review: dict, signatures: list[dict], bundle_jsonl: str) -> bytes:
     """The signed ZIP of an approved report. Raises ApplicationError (400, field "format") when the report is not
     approved; ImproperlyConfigured when no signing key is configured. Reads only."""
     approved = _approved_review(report)
@@ -111,9 +118,9 @@ def report_evidence_pack(*, report: AuditReport, review: dict, signatures: list[
     key_id = current_key_id()
     files = {
         "report.json": report.canonical_json.encode("utf-8"),
-        "report.html": render_report_html(document, report.sha256).encode("utf-8"),
+        "report.html": _signed_html(report),
         "report.pdf": render_report_pdf(document, report.sha256, review=review, signatures=signatures),
-        "signatures.dsse.json": envelope_json.encode("utf-8"),
+        "signatures.intoto.jsonl": bundle_jsonl.encode("utf-8"),
         "review.json": _json(review),
         "trail.json": _json(_trail(report)),
         "fingerprints.json": _json(document["fingerprints"]),

@@ -1,13 +1,11 @@
 """Exports of a report for governance tools and people, all rendered from the one canonical JSON."""
 
-import json
-
 from django.db import transaction
 
 from audits.choices import EventAction, ExportFormat
 from audits.exceptions import ApplicationError
-from audits.exports import ExportFile, export_format, export_report, export_stem
-from audits.models import AuditReport
+from audits.exports import ExportFile, dsse_bundle, export_format, export_report, export_stem, signed_formats
+from audits.models import AuditReport, ReportRendering
 
 from .events import event_record
 from .evidence_packs import report_evidence_pack
@@ -42,22 +40,30 @@ def _signatures(report: AuditReport) -> list[dict]:
     ]
 
 
-def report_envelope(report: AuditReport) -> str:
-    """The signed envelope of the report (and of its approval, when approved) as JSON text.
+def report_envelopes(report: AuditReport) -> list[str]:
+    """The envelope JSON of every signature of the report, oldest first: the report's, then each review decision's.
 
     Raises ApplicationError when the report has no signature."""
-    envelopes = [json.loads(sig.envelope_json) for sig in report.signatures.order_by("created_at", "id")]
+    envelopes = [sig.envelope_json for sig in report.signatures.order_by("created_at", "id")]
     if not envelopes:
         raise ApplicationError("This report has no signature.", field="format")
-    document = envelopes[0] if len(envelopes) == 1 else {"envelopes": envelopes}
-    return json.dumps(document, sort_keys=True, indent=2)
+    return envelopes
+
+
+def _signed_bytes(report: AuditReport, fmt: str) -> bytes | None:
+    """The bytes of `fmt` kept when the report was signed (None for formats never signed, and for reports signed
+    before renderings were kept: those are rendered afresh)."""
+    rendering = ReportRendering.objects.filter(report=report, format=fmt).only("content").first()
+    return bytes(rendering.content) if rendering is not None else None
 
 
 @transaction.atomic
 def report_export(*, actor, report: AuditReport, fmt: str, via: str, request_id: str = "") -> ExportFile:
     """Render `report` as `fmt` (one of ExportFormat) and record who exported it, in one transaction.
 
-    `actor` is the user, or None for the operator's CLI (the event then names `via`). Writes event
+    `actor` is the user, or None for the operator's CLI (the event then names `via`). A signed format
+    (audits.exports.SIGNED_FORMATS) is served as the bytes kept at signing, so its sha256 is the signed subject's;
+    "dsse" is the in-toto attestation bundle of every signature (JSON Lines). Writes event
     report.exported {sha256, format, via}. Raises ApplicationError (field "format") for an unknown format or an
     export the report cannot back (a DSSE envelope of an unsigned report, an evidence pack of a report that is not
     approved, an LL144 summary of a report without group results), and NotFoundError for a user outside the
@@ -71,20 +77,22 @@ def report_export(*, actor, report: AuditReport, fmt: str, via: str, request_id:
         raise ApplicationError(
             f"Unknown format '{fmt}'; use one of {', '.join(ExportFormat.values)}.", field="format"
         ) from None
-    appendix = fmt in (ExportFormat.HTML, ExportFormat.PDF, ExportFormat.EVIDENCE)
-    envelope = report_envelope(report) if fmt in (ExportFormat.DSSE, ExportFormat.EVIDENCE) else None
+    appendix = fmt in (ExportFormat.HTML_REVIEW, ExportFormat.PDF, ExportFormat.EVIDENCE)
+    envelopes = report_envelopes(report) if fmt in (ExportFormat.DSSE, ExportFormat.EVIDENCE) else None
     review = _review(report) if appendix else None
     signatures = _signatures(report) if appendix else None
     evidence = None
     if fmt == ExportFormat.EVIDENCE:
-        evidence = report_evidence_pack(report=report, review=review, signatures=signatures, envelope_json=envelope)
+        bundle = dsse_bundle(envelopes).decode("utf-8")
+        evidence = report_evidence_pack(report=report, review=review, signatures=signatures, bundle_jsonl=bundle)
     try:
         exported = export_report(
             report.document,
             report.sha256,
             fmt,
             canonical_json=report.canonical_json,
-            envelope_json=envelope,
+            envelopes=envelopes if fmt == ExportFormat.DSSE else None,
+            signed_bytes=_signed_bytes(report, fmt) if fmt in signed_formats(report.document) else None,
             review=review,
             signatures=signatures,
             evidence=evidence,

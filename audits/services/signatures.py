@@ -7,10 +7,10 @@ the decision. Both are append-only rows; the key comes from settings (audits.sig
 from django.db import transaction
 
 from audits.canonical import canonical_dumps, sha256_hex
-from audits.choices import EventAction, ReviewAction
+from audits.choices import EventAction, ExportFormat, ReviewAction
 from audits.exceptions import ApplicationError
-from audits.exports import export_stem, signed_rendering_subjects
-from audits.models import AuditReport, ReportSignature, ReviewEntry
+from audits.exports import export_report, export_stem, signed_formats
+from audits.models import AuditReport, ReportRendering, ReportSignature, ReviewEntry
 from audits.signing import dsse
 from audits.signing.keys import current_key_id, public_key_pem, signing_key
 
@@ -24,20 +24,17 @@ DECISIONS = (ReviewAction.APPROVE, ReviewAction.REJECT, ReviewAction.REQUEST_CHA
 
 
 @transaction.atomic
-def report_sign(*, report: AuditReport, html_sha256: str | None = None) -> ReportSignature:
-    """Sign a statement whose subjects are the report JSON, its HTML rendering (when given), its CycloneDX, SPDX
-    and (for group audits) NYC LL144 renderings (named and hashed as the export serves them), the dataset and the
-    model, with a predicate summarising the run and its verdicts.
+def report_sign(*, report: AuditReport) -> ReportSignature:
+    """Sign a statement whose subjects are the files of audits.exports.SIGNED_FORMATS (the report JSON, its HTML,
+    CycloneDX, SPDX and, for group audits, NYC LL144 renderings, each named as the export serves it), the dataset
+    and the model, with a predicate summarising the run and its verdicts. Renderings are made here once and kept
+    (ReportRendering), so the export serves the signed bytes.
 
-    Writes event report.signed. Raises ImproperlyConfigured when no signing key is configured, ValueError when
-    html_sha256 is not a sha256.
+    Writes event report.signed. Raises ImproperlyConfigured when no signing key is configured.
     """
     document = report.document
     subject = document["subject"]
-    subjects = [{"name": f"report-{report.pk}.json", "sha256": report.sha256}]
-    if html_sha256 is not None:
-        subjects.append({"name": f"report-{report.pk}.html", "sha256": html_sha256})
-    subjects += signed_rendering_subjects(document, report.sha256, stem=export_stem(report))
+    subjects = [{"name": name, "sha256": sha256_hex(content)} for name, content in _signed_files(report)]
     if subject.get("dataset"):
         subjects.append({"name": f"dataset:{subject['dataset']['name']}", "sha256": subject["dataset"]["sha256"]})
     subjects.append({"name": f"model:{subject['model']['name']}", "sha256": subject["model"]["sha256"]})
@@ -76,14 +73,15 @@ def approval_sign(*, report: AuditReport, review_entry: ReviewEntry) -> ReportSi
         "decided_at": review_entry.created_at.isoformat(),
         "comment_sha256": sha256_hex(review_entry.comment),
     }
-    subjects = [{"name": f"report-{report.pk}.json", "sha256": report.sha256}]
+    subjects = [{"name": f"{export_stem(report)}.json", "sha256": report.sha256}]
     statement = dsse.statement(subjects, APPROVAL_PREDICATE_TYPE, predicate)
     return _sign(report=report, kind="approval", statement=statement, review_entry=review_entry)
 
 
 def signature_verify(signature: ReportSignature) -> str | None:
-    """None when the envelope verifies with the current public key and names its report's sha256 as a subject;
-    otherwise the reason. Reads only. Raises ImproperlyConfigured when no signing key is configured."""
+    """None when the envelope verifies with the current public key and names its report's sha256 (and, for the
+    report's own signature, the bytes of every kept rendering) as subjects; otherwise the reason. Reads only.
+    Raises ImproperlyConfigured when no signing key is configured."""
     report = signature.report
     if sha256_hex(report.canonical_json) != report.sha256:
         return f"report {report.pk}'s content does not match its sha256 (the report was edited)"
@@ -98,9 +96,36 @@ def signature_verify(signature: ReportSignature) -> str | None:
         return "statement_sha256 does not match the signed statement"
     if statement["predicateType"] != PREDICATE_TYPES.get(signature.kind):
         return f"predicateType {statement['predicateType']!r} does not fit kind {signature.kind!r}"
-    if report.sha256 not in dsse.subject_digests(statement):
+    digests = dsse.subject_digests(statement)
+    if report.sha256 not in digests:
         return f"the statement does not name report {report.pk}'s sha256 as a subject"
+    if signature.kind == "report":
+        for rendering in report.renderings.all():
+            if sha256_hex(bytes(rendering.content)) not in digests:
+                return f"the kept {rendering.format} rendering of report {report.pk} is not the file that was signed"
     return None
+
+
+def _signed_files(report: AuditReport) -> list[tuple[str, bytes]]:
+    """(file name as served, bytes) of every signed format. A rendering is made once and kept (the stored JSON is
+    kept already); signing the report again (e.g. after a key rotation) names the same kept bytes."""
+    kept = {r.format: bytes(r.content) for r in ReportRendering.objects.filter(report=report)}
+    files = []
+    for fmt in signed_formats(report.document):
+        exported = export_report(
+            report.document,
+            report.sha256,
+            fmt,
+            canonical_json=report.canonical_json,
+            signed_bytes=kept.get(fmt),
+            stem=export_stem(report),
+        )
+        if fmt != ExportFormat.JSON and fmt not in kept:
+            ReportRendering.objects.create(
+                report=report, format=fmt, content=exported.content, sha256=sha256_hex(exported.content)
+            )
+        files.append((exported.filename, exported.content))
+    return files
 
 
 def _sign(*, report: AuditReport, kind: str, statement: dict, review_entry: ReviewEntry | None = None):

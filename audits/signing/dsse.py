@@ -2,19 +2,22 @@
 
 Plain Python and `cryptography`, no Django: this file is also the standalone verifier that anyone can copy
 next to a downloaded envelope. Verifying needs only the envelope and the platform's public key
-(`manage.py signing_key --public`):
+(`manage.py signing_key --public`, or `GET /api/v1/signing-key/`):
 
     from pathlib import Path
-    from dsse import EnvelopeError, verify_envelope  # or: from audits.signing.dsse import ...
+    from dsse import EnvelopeError, verify_bundle  # or: from audits.signing.dsse import ...
 
-    statement = verify_envelope(Path("report-42.dsse.json").read_text(), Path("signing-key.pub.pem").read_bytes())
-    for subject in statement["subject"]:
-        print(subject["name"], subject["digest"]["sha256"])  # compare with sha256sum report-42.json
-    print(statement["predicateType"], statement["predicate"])
+    bundle = Path("audit-report-42.intoto.jsonl").read_text()
+    for statement in verify_bundle(bundle, Path("signing-key.pub.pem").read_bytes()):
+        for subject in statement["subject"]:
+            print(subject["name"], subject["digest"]["sha256"])  # compare: sha256sum audit-report-42.json
+        print(statement["predicateType"], statement["predicate"])
 
-`verify_envelope` raises EnvelopeError with the reason when anything is wrong. Formats: DSSE v1
-(https://github.com/secure-systems-lab/dsse/blob/master/protocol.md) and in-toto Statement v1
-(https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md).
+`verify_envelope` raises EnvelopeError with the reason when anything is wrong; `verify_bundle` takes one envelope
+or an in-toto attestation bundle (JSON Lines, one envelope per line: the dsse export of a reviewed report) and
+verifies every envelope. Formats: DSSE v1 (https://github.com/secure-systems-lab/dsse/blob/master/protocol.md),
+in-toto Statement v1 (https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md) and the attestation
+bundle (https://github.com/in-toto/attestation/blob/main/spec/v1/bundle.md).
 """
 
 import base64
@@ -130,26 +133,53 @@ def verify_envelope(envelope: dict | bytes | str, public_key: Ed25519PublicKey |
 
 
 def verify_bundle(document: dict | bytes | str, public_key: Ed25519PublicKey | bytes | str) -> list[dict]:
-    """The Statements of one envelope, or of every envelope in ``{"envelopes": [...]}`` (what the dsse export of an
-    approved report holds: the report's envelope, then the approval's). Every envelope must verify.
+    """The Statements of one envelope, or of every envelope of an in-toto attestation bundle (JSON Lines, one DSSE
+    envelope per line: what the dsse export serves, the report's envelope first, then each review decision's), or of
+    an older ``{"envelopes": [...]}`` file. Every envelope must verify with `public_key`.
 
-    Raises EnvelopeError naming the reason and, in a bundle, which envelope failed.
+    Raises EnvelopeError naming the reason and, in a bundle, which line failed.
     """
-    parsed = _parse(document)
-    if "envelopes" not in parsed:
-        return [verify_envelope(parsed, public_key)]
-    envelopes = parsed["envelopes"]
-    if not isinstance(envelopes, list) or not envelopes:
-        raise EnvelopeError("malformed bundle: no envelopes")
+    if isinstance(document, dict):
+        envelopes = [document]
+    else:
+        envelopes = _envelopes(document)
+    if len(envelopes) == 1 and "envelopes" in envelopes[0]:
+        envelopes = envelopes[0]["envelopes"]
+        if not isinstance(envelopes, list) or not envelopes:
+            raise EnvelopeError("malformed bundle: no envelopes")
+    if len(envelopes) == 1:
+        return [verify_envelope(envelopes[0], public_key)]
     statements = []
     for index, envelope in enumerate(envelopes, start=1):
-        if not isinstance(envelope, dict):
-            raise EnvelopeError(f"envelope {index} of {len(envelopes)}: not a JSON object")
         try:
+            if not isinstance(envelope, dict):
+                raise EnvelopeError("not a JSON object")
             statements.append(verify_envelope(envelope, public_key))
         except EnvelopeError as exc:
             raise EnvelopeError(f"envelope {index} of {len(envelopes)}: {exc}") from None
     return statements
+
+
+def _envelopes(text: bytes | str) -> list:
+    """One JSON document (an envelope, however formatted), else JSON Lines: one envelope per non-empty line."""
+    try:
+        return [_parse(text)]
+    except EnvelopeError as whole:
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise whole from None
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) < 2:
+            raise whole from None
+    envelopes = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            envelopes.append(_parse(line))
+        except EnvelopeError as exc:
+            raise EnvelopeError(f"line {number} of the bundle: {exc}") from None
+    return envelopes
 
 
 def subject_digests(statement: dict) -> dict[str, str]:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from audits import selectors
 from audits.choices import EventAction, ExportFormat, ReviewAction, ReviewStatus
 from audits.exceptions import ApplicationError
+from audits.exports import signed_formats
 from audits.models import ReportReview
 from audits.renderings.page import report_page_context
 from audits.services import reviews
@@ -28,13 +29,14 @@ REVIEW_BUTTONS = {
     ReviewAction.COMMENT: "Add comment",
 }
 EXPORT_LABELS = {
-    ExportFormat.PDF: "PDF report",
-    ExportFormat.HTML: "HTML report (self-contained)",
+    ExportFormat.PDF: "PDF report (with the review)",
+    ExportFormat.HTML: "HTML report (self-contained, as signed)",
+    ExportFormat.HTML_REVIEW: "HTML report with the review (self-contained)",
     ExportFormat.JSON: "Canonical JSON (the signed record)",
     ExportFormat.CSV: "Findings table (CSV)",
     ExportFormat.MODEL_CARD: "Model Card Toolkit (JSON)",
     ExportFormat.HF_CARD: "Hugging Face model card (Markdown)",
-    ExportFormat.DSSE: "Signatures (DSSE envelopes)",
+    ExportFormat.DSSE: "Signatures (in-toto bundle of DSSE envelopes)",
     ExportFormat.CYCLONEDX: "CycloneDX 1.6 ML-BOM (JSON)",
     ExportFormat.SPDX: "SPDX 3.0.1 AI profile (JSON-LD)",
     ExportFormat.LL144_HTML: "NYC Local Law 144 bias audit summary (HTML)",
@@ -87,10 +89,12 @@ def _trail(request, report) -> dict:
     return {"trail": shown[-TRAIL_SHOWN:], "views": len(events) - len(shown)}
 
 
-def _exports(report) -> list[tuple[str, str, str]]:
-    """(format, label, why it is not offered or ""): the evidence pack needs an approval, LL144 group results."""
+def _exports(report) -> list[tuple[str, str, str, bool]]:
+    """(format, label, why it is not offered or "", whether the report's signature names the file): the evidence
+    pack needs an approval, LL144 group results."""
     approved = getattr(getattr(report, "review", None), "status", "") == ReviewStatus.APPROVED
     group_audit = bool(report.document.get("attributes"))
+    signed = signed_formats(report.document)
     exports = []
     for fmt, label in ExportFormat.choices:
         why = ""
@@ -98,7 +102,7 @@ def _exports(report) -> list[tuple[str, str, str]]:
             why = "available once the report is approved"
         elif fmt in LL144_FORMATS and not group_audit:
             why = "needs group results from a dataset; this report probes a model only"
-        exports.append((fmt, EXPORT_LABELS.get(fmt, label), why))
+        exports.append((fmt, EXPORT_LABELS.get(fmt, label), why, fmt in signed))
     return exports
 
 

@@ -2,8 +2,14 @@
 
 Without --dataset it probes a language model or encoder on the built-in benchmarks (CrowS-Pairs, WEAT,
 discrim-eval): ``manage.py audit --model builtin:smollm2-135m-instruct --probe crows_pairs``.
+
+As a CI gate: ``--fail-on fail|inconclusive`` exits with status 3 when a verdict at or beyond that level exists
+(status 1 when the audit itself could not run); ``--format json|junit`` prints only that document on standard
+output (progress goes to standard error), ``--format text`` (default) the summary.
 """
 
+import contextlib
+import sys
 import tempfile
 import time
 import zipfile
@@ -18,6 +24,7 @@ from django.db import transaction
 from audits.choices import MissingPolicy, Role, RunStatus
 from audits.constants import DEMO_WORKSPACE
 from audits.exceptions import ApplicationError
+from audits.exports.ci_gate import FAIL_ON, gate_cases, gate_failures, gate_json, gate_junit, gate_text
 from audits.models import AuditReport, AuditRun, ModelArtifact, Workspace
 from audits.reports.summary import report_summary
 from audits.services.audit_runs import audit_run_create
@@ -35,6 +42,7 @@ from explainers.audit_settings import (
 )
 
 CLI_WORKSPACE = CLI_USER = "cli"
+GATE_FAILED = 3  # exit status when --fail-on finds a verdict at or beyond its level
 
 
 class Command(BaseCommand):
@@ -109,8 +117,34 @@ class Command(BaseCommand):
         parser.add_argument("--encoding", default=None)
         parser.add_argument("--delimiter", default=None)
         parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for a worker")
+        parser.add_argument(
+            "--fail-on",
+            choices=sorted(FAIL_ON),
+            default=None,
+            help=f"CI gate: exit with status {GATE_FAILED} when a verdict is fail (or fail or inconclusive)",
+        )
+        parser.add_argument(
+            "--format",
+            choices=["text", "json", "junit"],
+            default="text",
+            help="standard output: the text summary, the gate as JSON, or JUnit XML (then progress goes to stderr)",
+        )
+
+    def log(self, message: str) -> None:
+        """Progress and where the audit went: standard output for text, standard error when stdout carries a
+        document (json, junit), so a CI step can redirect it as it is."""
+        (self.stdout if self.output_format == "text" else self.stderr).write(message)
 
     def handle(self, *args, **options):
+        self.output_format = options["format"]
+        if self.output_format == "text":
+            return self._audit(options)
+        # Anything a library prints while the audit runs goes to stderr too: stdout carries only the document
+        # (self.stdout keeps the real standard output).
+        with contextlib.redirect_stdout(sys.stderr):
+            return self._audit(options)
+
+    def _audit(self, options):
         if not options["dataset"]:
             return self._model_only(options)
         path = Path(options["dataset"])
@@ -166,7 +200,7 @@ class Command(BaseCommand):
             run = self._queue(user, plan)
         except ApplicationError as exc:
             raise _command_error(exc) from exc
-        self.stdout.write(f"Dataset {dataset.pk} stored ({dataset.n_rows} rows); plan {plan.pk}; run {run.pk} queued.")
+        self.log(f"Dataset {dataset.pk} stored ({dataset.n_rows} rows); plan {plan.pk}; run {run.pk} queued.")
         self._finish(run, options)
 
     def _model_only(self, options):
@@ -189,12 +223,12 @@ class Command(BaseCommand):
             run = self._queue(user, plan)
         except ApplicationError as exc:
             raise _command_error(exc) from exc
-        self.stdout.write(f"Model {model.pk} ({model.kind}); plan {plan.pk}; run {run.pk} queued.")
+        self.log(f"Model {model.pk} ({model.kind}); plan {plan.pk}; run {run.pk} queued.")
         self._finish(run, options)
 
     def _queue(self, user, plan):
         if current_app.conf.task_always_eager:
-            self.stdout.write("No broker configured (CELERY_BROKER_URL unset): the audit runs in this process.")
+            self.log("No broker configured (CELERY_BROKER_URL unset): the audit runs in this process.")
         return audit_run_create(user=user, plan=plan)
 
     def _finish(self, run, options):
@@ -202,14 +236,29 @@ class Command(BaseCommand):
         if run.status != RunStatus.SUCCEEDED:
             raise CommandError(f"Run {run.pk} {run.status}: {run.error}")
         report = AuditReport.objects.get(run=run)
-        self.stdout.write("")
-        self.stdout.write(report_summary(report.document, report.sha256))
+        document, fail_on = report.document, options["fail_on"]
+        if self.output_format == "text":
+            self.stdout.write("")
+            self.stdout.write(report_summary(document, report.sha256))
         if options["out"]:
             Path(options["out"]).write_bytes(report.canonical_json.encode("utf-8"))
-            self.stdout.write(f"Report written to {options['out']}")
-        self.stdout.write(
+            self.log(f"Report written to {options['out']}")
+        self.log(
             f"Report {report.pk} in workspace '{run.workspace.slug}' (manage.py export_report {report.pk} --format …)."
         )
+        if self.output_format == "json":
+            self.stdout.write(gate_json(document, report.sha256, report.pk, fail_on), ending="")
+        elif self.output_format == "junit":
+            self.stdout.write(gate_junit(document, report.sha256, report.pk, fail_on), ending="")
+        elif fail_on:
+            self.stdout.write(gate_text(document, fail_on))
+        failures = gate_failures(gate_cases(document), fail_on)
+        if failures:
+            raise CommandError(
+                f"Gate failed: {len(failures)} verdict(s) at or beyond '{fail_on}' in report {report.pk} "
+                f"(--fail-on {fail_on}).",
+                returncode=GATE_FAILED,
+            )
 
     def _model(self, options, user, workspace, dataset):
         reference = options["model"]
@@ -253,7 +302,7 @@ class Command(BaseCommand):
                 if username != CLI_USER:
                     raise CommandError(f"User '{username}' is not a member of workspace '{slug}'.")
                 membership_set(workspace=workspace, user=user, role=Role.AUDITOR, actor=user)
-        self.stdout.write(f"Acting as user '{user.username}' in workspace '{workspace.slug}' (--user, --workspace).")
+        self.log(f"Acting as user '{user.username}' in workspace '{workspace.slug}' (--user, --workspace).")
         return user, workspace
 
     def _wait(self, run: AuditRun, timeout: float) -> AuditRun:
@@ -265,11 +314,11 @@ class Command(BaseCommand):
             if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
                 return run
             if run.status == RunStatus.QUEUED and not announced:
-                self.stdout.write(f"Waiting for a Celery worker on {settings.CELERY_BROKER_URL} …")
+                self.log(f"Waiting for a Celery worker on {settings.CELERY_BROKER_URL} …")
                 announced = True
             if run.status == RunStatus.RUNNING and (run.progress, run.stage) != last:
                 last = (run.progress, run.stage)
-                self.stdout.write(f"  {run.progress:3d}% {run.stage} (worker {run.worker})")
+                self.log(f"  {run.progress:3d}% {run.stage} (worker {run.worker})")
             if time.monotonic() > deadline:
                 raise CommandError(f"Run {run.pk} still {run.status} after {timeout:.0f}s; is a worker running?")
             time.sleep(0.5)

@@ -1,6 +1,7 @@
-"""`python manage.py export_report ID --format F [--out FILE]`: a report in a governance format, from its
-canonical JSON (json, model_card, hf_card, csv, dsse, html, pdf, cyclonedx, spdx, ll144, ll144_csv, ll144_html,
-evidence). The export is recorded in the trail."""
+"""`python manage.py export_report ID --format F [--out FILE|DIR]`: a report in a governance format, from its
+canonical JSON (json, model_card, hf_card, csv, dsse, html, html_review, pdf, cyclonedx, spdx, ll144, ll144_csv,
+ll144_html, evidence). The export is recorded in the trail. Given a folder, --out writes the file under the name the
+API serves (the name its signed subject carries)."""
 
 import sys
 from pathlib import Path
@@ -15,15 +16,19 @@ from audits.services.report_exports import report_export
 
 class Command(BaseCommand):
     help = (
-        "Export a report: json, model_card, hf_card, csv, dsse, html, pdf, cyclonedx (CycloneDX ML-BOM), spdx "
-        "(SPDX 3 AI), ll144 (NYC LL144 summary JSON), ll144_csv, ll144_html or evidence (EU AI Act evidence pack "
-        "ZIP, approved reports only)."
+        "Export a report: json, model_card, hf_card, csv, dsse, html, html_review, pdf, cyclonedx (CycloneDX "
+        "ML-BOM), spdx (SPDX 3 AI), ll144 (NYC LL144 summary JSON), ll144_csv, ll144_html or evidence (EU AI Act "
+        "evidence pack ZIP, approved reports only)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("report", type=int, help="report id")
         parser.add_argument("--format", choices=ExportFormat.values, default=ExportFormat.JSON.value)
-        parser.add_argument("--out", help="file to write (default: standard output; pdf and evidence need --out)")
+        parser.add_argument(
+            "--out",
+            help="file to write, or a folder to write it in under its served name (default: standard output; "
+            "pdf and evidence need --out)",
+        )
 
     def handle(self, *args, **options):
         report = AuditReport.objects.select_related("workspace").filter(pk=options["report"]).first()
@@ -36,7 +41,9 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         if options["out"]:
-            Path(options["out"]).write_bytes(exported.content)
-            self.stderr.write(f"Wrote {options['out']} ({len(exported.content)} bytes, report sha256 {report.sha256}).")
+            out = Path(options["out"])
+            out = out / exported.filename if out.is_dir() else out
+            out.write_bytes(exported.content)
+            self.stderr.write(f"Wrote {out} ({len(exported.content)} bytes, report sha256 {report.sha256}).")
         else:
             sys.stdout.buffer.write(exported.content)

@@ -1,6 +1,7 @@
-"""`python manage.py verify_envelope ENVELOPE --public-key PEM [--report REPORT_JSON]`: check a downloaded
-DSSE envelope (or the report-and-approval bundle of an approved report) with only the platform's public key,
-print what it attests, exit 1 with the reason otherwise.
+"""`python manage.py verify_envelope ENVELOPE --public-key PEM [--file FILE ...]`: check a downloaded DSSE envelope,
+or the in-toto attestation bundle (JSON Lines) of a reviewed report, with only the platform's public key; each
+--file (the report JSON, its HTML, ...) must be byte for byte a signed subject. Prints what it attests; exits 1 with
+the reason otherwise.
 Reads files only, never the database (audits.signing.dsse does the work and runs without Django too)."""
 
 import json
@@ -16,9 +17,15 @@ class Command(BaseCommand):
     help = "Verify a report's DSSE envelope with the platform's public key (and optionally the report file)."
 
     def add_arguments(self, parser):
-        parser.add_argument("envelope", help="the envelope JSON file")
+        parser.add_argument("envelope", help="the envelope JSON file or attestation bundle (.intoto.jsonl)")
         parser.add_argument("--public-key", required=True, help="the platform's Ed25519 public key (PEM file)")
-        parser.add_argument("--report", help="a report JSON file that must be one of the statement's subjects")
+        parser.add_argument(
+            "--file",
+            action="append",
+            default=[],
+            help="a downloaded file (report JSON, HTML, ...) whose sha256 must be a signed subject (repeatable)",
+        )
+        parser.add_argument("--report", help="the report JSON file (the same check as --file)")
 
     def handle(self, *args, **options):
         envelope = _read(options["envelope"], "envelope")
@@ -29,11 +36,16 @@ class Command(BaseCommand):
         except dsse.EnvelopeError as exc:
             raise CommandError(f"Envelope NOT verified: {exc}") from None
         digests = {sha: name for statement in statements for sha, name in dsse.subject_digests(statement).items()}
-        if options["report"]:
-            report_sha256 = sha256_file(options["report"])
-            if report_sha256 not in digests:
+        files = [*([options["report"]] if options["report"] else []), *options["file"]]
+        matched = {}
+        for path in files:
+            try:
+                matched[path] = sha256_file(path)
+            except OSError as exc:
+                raise CommandError(f"Cannot read the file {path}: {exc.strerror}") from None
+            if matched[path] not in digests:
                 raise CommandError(
-                    f"Envelope NOT verified for {options['report']}: its sha256 {report_sha256} is not a subject "
+                    f"Envelope NOT verified for {path}: its sha256 {matched[path]} is not a subject "
                     "(the file differs from the one that was signed)."
                 )
         self.stdout.write(f"Signed by key {key}")
@@ -44,8 +56,8 @@ class Command(BaseCommand):
             for field, value in (statement.get("predicate") or {}).items():
                 shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
                 self.stdout.write(f"  {field}: {shown}")
-        if options["report"]:
-            self.stdout.write(f"{options['report']} matches subject {digests[report_sha256]}")
+        for path, sha256 in matched.items():
+            self.stdout.write(f"{path} matches subject {digests[sha256]}")
         self.stdout.write(self.style.SUCCESS("verified"))
 
 

@@ -4,13 +4,15 @@ import json
 
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from audits.canonical import sha256_hex
 from audits.exports.cyclonedx import bom_errors
 from audits.exports.spdx import spdx_errors
 from audits.models import AuditEvent, AuditReport
 from audits.services.audit_runs import audit_run_create
-from audits.signing.dsse import subject_digests, verify_envelope
+from audits.signing import keys
+from audits.signing.dsse import subject_digests, verify_bundle, verify_envelope
 from audits.signing.keys import public_key_pem
 from tests.api_errors import error_detail
 from tests.audits.services.helpers import make_plan
@@ -30,8 +32,9 @@ def report(auditor, workspace, eager_celery, django_capture_on_commit_callbacks)
         ("model_card", "application/json"),
         ("hf_card", "text/markdown"),
         ("csv", "text/csv"),
-        ("dsse", "application/json"),
+        ("dsse", "application/vnd.in-toto.bundle"),
         ("html", "text/html"),
+        ("html_review", "text/html"),
         ("pdf", "application/pdf"),
         ("cyclonedx", "application/vnd.cyclonedx+json"),
         ("spdx", "application/ld+json"),
@@ -102,3 +105,15 @@ def test_the_cli_exports_valid_cyclonedx_and_spdx(report, tmp_path):
     assert report.document["subject"]["dataset"]["sha256"] in spdx.read_text() and report.sha256 in spdx.read_text()
     exports = AuditEvent.objects.filter(action="report.exported").order_by("id")
     assert [(e.after["format"], e.after["via"]) for e in exports] == [("cyclonedx", "cli"), ("spdx", "cli")]
+
+
+def test_the_public_key_is_served_to_signed_in_users_and_verifies_the_downloaded_bundle(auditor_client, report):
+    bundle = auditor_client.get(f"/api/v1/reports/{report.pk}/export/", {"format": "dsse"}).content
+
+    key = auditor_client.get("/api/v1/signing-key/")
+
+    assert key.status_code == 200 and key.json()["key_id"] == keys.current_key_id()
+    assert "PRIVATE" not in key.content.decode()
+    (statement,) = verify_bundle(bundle, key.json()["public_key"].encode())
+    assert report.sha256 in {s["digest"]["sha256"] for s in statement["subject"]}
+    assert APIClient().get("/api/v1/signing-key/").status_code in (401, 403)

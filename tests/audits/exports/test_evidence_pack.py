@@ -29,7 +29,7 @@ FILES = {
     "report.json",
     "report.html",
     "report.pdf",
-    "signatures.dsse.json",
+    "signatures.intoto.jsonl",
     "review.json",
     "trail.json",
     "fingerprints.json",

@@ -31,6 +31,7 @@ def test_json_export_is_the_canonical_bytes(report):
         ("hf_card", "text/markdown; charset=utf-8", ".README.md"),
         ("csv", "text/csv; charset=utf-8", ".csv"),
         ("html", "text/html; charset=utf-8", ".html"),
+        ("html_review", "text/html; charset=utf-8", ".review.html"),
         ("pdf", "application/pdf", ".pdf"),
     ],
 )
@@ -48,17 +49,19 @@ def test_each_format_has_its_content_type_and_file_name(report, fmt, content_typ
         assert sha256.encode() in export.content
 
 
-def test_dsse_export_is_the_envelope_and_needs_one(report):
+def test_dsse_export_of_one_envelope_is_one_json_line_and_needs_one(report):
     document, _, sha256 = report
-    envelope = json.dumps({"payloadType": "application/vnd.in-toto+json", "payload": "e30=", "signatures": []})
+    envelope = {"payloadType": "application/vnd.in-toto+json", "payload": "e30=", "signatures": []}
 
-    export = export_report(document, sha256, "dsse", envelope_json=envelope)
+    export = export_report(document, sha256, "dsse", envelopes=[json.dumps(envelope, indent=2)])
 
-    assert export.content == envelope.encode() and export.filename.endswith(".dsse.json")
+    assert export.content.endswith(b"\n") and export.content.count(b"\n") == 1
+    assert json.loads(export.content) == envelope  # one line: a plain JSON document too
+    assert export.filename.endswith(".intoto.jsonl") and export.content_type == "application/vnd.in-toto.bundle"
     with pytest.raises(ValueError, match="signature envelope"):
         export_report(document, sha256, "dsse")
     with pytest.raises(ValueError, match="not a DSSE envelope"):
-        export_report(document, sha256, "dsse", envelope_json="{}")
+        export_report(document, sha256, "dsse", envelopes=["{}"])
 
 
 def test_unknown_format_lists_the_formats(report):
@@ -79,16 +82,25 @@ def test_a_document_or_canonical_text_that_does_not_match_the_sha256_is_refused(
         export_report(document, sha256, "json", canonical_json=canonical + " ")
 
 
-def test_dsse_export_takes_the_report_and_approval_envelopes_together(report):
+def test_dsse_export_is_an_attestation_bundle_one_envelope_per_line(report):
     document, _, sha256 = report
     one = {"payloadType": "application/vnd.in-toto+json", "payload": "e30=", "signatures": []}
-    both = json.dumps({"envelopes": [one, one]})
+    two = {**one, "payload": "e319"}
 
-    assert export_report(document, sha256, "dsse", envelope_json=both).content == both.encode()
+    content = export_report(document, sha256, "dsse", envelopes=[json.dumps(one), json.dumps(two)]).content
+
+    assert [json.loads(line) for line in content.decode().splitlines()] == [one, two]
     with pytest.raises(ValueError, match="not a DSSE envelope"):
-        export_report(document, sha256, "dsse", envelope_json=json.dumps({"envelopes": [one, {}]}))
-    with pytest.raises(ValueError, match="not a DSSE envelope"):
-        export_report(document, sha256, "dsse", envelope_json=json.dumps({"envelopes": []}))
+        export_report(document, sha256, "dsse", envelopes=[json.dumps(one), "{}"])
+
+
+def test_signed_bytes_are_served_as_they_are(report):
+    document, _, sha256 = report
+    kept = b"<html>the rendering that was signed</html>"
+
+    export = export_report(document, sha256, "html", signed_bytes=kept, stem="audit-report-7")
+
+    assert (export.content, export.filename) == (kept, "audit-report-7.html")
 
 
 def test_a_stem_names_every_format(report):

@@ -44,11 +44,11 @@ def test_a_good_envelope_prints_its_subjects_and_predicate(downloaded, capsys):
 
     out = capsys.readouterr().out
     document = report.document
-    assert f"subject: report-{report.pk}.json sha256:{report.sha256}" in out
+    assert f"subject: audit-report-{report.pk}.json sha256:{report.sha256}" in out
     assert f"subject: model:{document['subject']['model']['name']} sha256:" in out
     assert "predicateType: https://fairness-audit.local/attestations/report/v1" in out
     assert f"  report_id: {report.pk}" in out and "  verdicts: {" in out
-    assert f"matches subject report-{report.pk}.json" in out
+    assert f"matches subject audit-report-{report.pk}.json" in out
     assert out.rstrip().endswith("verified") and f"Signed by key {keys.current_key_id()}" in out
 
 
@@ -114,8 +114,23 @@ def test_an_approved_reports_bundle_verifies_both_envelopes(auditor, reviewer, w
     out = capsys.readouterr().out
     assert out.count("predicateType:") == 2 and "verified" in out
     assert f"sha256:{report.sha256}" in out
-    tampered = json.loads(bundle)
-    tampered["envelopes"][1]["payload"] = tampered["envelopes"][0]["payload"]
-    (tmp_path / "envelope.json").write_text(json.dumps(tampered))
+    lines = [json.loads(line) for line in bundle.decode().splitlines()]
+    lines[1]["payload"] = lines[0]["payload"]
+    (tmp_path / "envelope.json").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     with pytest.raises(CommandError, match="envelope 2 of 2: signature invalid"):
         _verify(tmp_path)
+    (tmp_path / "envelope.json").write_bytes(bundle.replace(b"\n", b"\n{oops\n", 1))
+    with pytest.raises(CommandError, match="line 2 of the bundle: malformed JSON"):
+        _verify(tmp_path)
+
+
+def test_every_downloaded_file_must_be_a_signed_subject(downloaded, capsys, auditor):
+    report, folder = downloaded
+    for fmt, name in (("html", "report.html"), ("html_review", "review.html")):
+        (folder / name).write_bytes(report_export(actor=auditor, report=report, fmt=fmt, via="cli").content)
+
+    _verify(folder, "--file", str(folder / "report.json"), "--file", str(folder / "report.html"))
+
+    assert f"report.html matches subject audit-report-{report.pk}.html" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="review.html: its sha256 .* is not a subject"):
+        _verify(folder, "--file", str(folder / "report.html"), "--file", str(folder / "review.html"))

@@ -6,7 +6,7 @@ import pytest
 
 from audits.choices import EventAction, ExportFormat
 from audits.exceptions import ApplicationError, NotFoundError
-from audits.models import AuditEvent
+from audits.models import AuditEvent, ReportRendering
 from audits.services.report_exports import report_export
 from audits.services.reviews import review_decide, review_start, review_submit
 
@@ -46,18 +46,26 @@ def test_unknown_formats_are_refused_and_nothing_is_recorded(auditor, report):
     assert not AuditEvent.objects.filter(action=EventAction.REPORT_EXPORTED).exists()
 
 
-def test_an_approved_report_exports_both_envelopes_and_html_carries_the_review(auditor, reviewer, report):
+def test_an_approved_report_exports_a_bundle_of_both_envelopes_and_the_review_in_its_own_html(
+    auditor, reviewer, report
+):
+    signed_html = report_export(actor=auditor, report=report, fmt="html", via="web").content
     review = review_submit(user=auditor, report=report)
     review_start(user=reviewer, review=review)
     review_decide(user=reviewer, review=review, decision="approve", comment="checked the intervals")
 
-    dsse = json.loads(report_export(actor=reviewer, report=report, fmt="dsse", via="web").content)
-    html = report_export(actor=reviewer, report=report, fmt="html", via="web").content.decode()
+    bundle = report_export(actor=reviewer, report=report, fmt="dsse", via="web").content.decode()
+    html = report_export(actor=reviewer, report=report, fmt="html", via="web")
+    with_review = report_export(actor=reviewer, report=report, fmt="html_review", via="web")
 
-    assert len(dsse["envelopes"]) == 2
-    assert all({"payloadType", "payload", "signatures"} <= set(e) for e in dsse["envelopes"])
-    assert "checked the intervals" in html
-    assert AuditEvent.objects.filter(action=EventAction.REPORT_EXPORTED).count() == 2
+    envelopes = [json.loads(line) for line in bundle.splitlines()]
+    assert len(envelopes) == 2 and bundle.endswith("\n")
+    assert all({"payloadType", "payload", "signatures"} <= set(e) for e in envelopes)
+    assert html.content == signed_html and b"checked the intervals" not in html.content  # the signed bytes
+    assert html.content == bytes(ReportRendering.objects.get(report=report, format="html").content)
+    assert "checked the intervals" in with_review.content.decode()
+    assert with_review.filename == f"audit-report-{report.pk}.review.html"
+    assert AuditEvent.objects.filter(action=EventAction.REPORT_EXPORTED).count() == 4
 
 
 def test_an_outsider_cannot_export_even_by_calling_the_service(outsider, other_workspace, report):

@@ -7,28 +7,30 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from django.db import connection
+from django.db import connection, transaction
 
 from audits.canonical import sha256_hex
 from audits.choices import ReviewAction
 from audits.exceptions import ApplicationError
-from audits.models import AuditEvent, ReportSignature, ReviewEntry
+from audits.models import AuditEvent, ReportRendering, ReportSignature, ReviewEntry
 from audits.services.report_exports import report_export
 from audits.services.signatures import approval_sign, report_sign, signature_verify
 from audits.signing import dsse, keys
 from tests.audits.factories import AuditReportFactory
 
 
-def test_report_signature_names_the_report_its_standard_renderings_the_dataset_and_model(report):
+def test_report_signature_names_the_report_its_kept_renderings_the_dataset_and_model(report):
     document = report.document
-    signature = report_sign(report=report, html_sha256="cd" * 32)
+    signature = report_sign(report=report)
 
+    html = ReportRendering.objects.get(report=report, format="html")
+    assert b"<!doctype html>" in bytes(html.content)[:200] and html.sha256 == sha256_hex(bytes(html.content))
     statement = dsse.verify_envelope(signature.envelope_json, keys.public_key_pem())
     formats = ("cyclonedx", "spdx", "ll144", "ll144_csv", "ll144_html")
     served = {fmt: report_export(actor=None, report=report, fmt=fmt, via="cli") for fmt in formats}
     assert dsse.subject_digests(statement) == {
-        report.sha256: f"report-{report.pk}.json",
-        "cd" * 32: f"report-{report.pk}.html",
+        report.sha256: f"audit-report-{report.pk}.json",
+        html.sha256: f"audit-report-{report.pk}.html",
         sha256_hex(served["cyclonedx"].content): f"audit-report-{report.pk}.cdx.json",
         sha256_hex(served["spdx"].content): f"audit-report-{report.pk}.spdx.json",
         sha256_hex(served["ll144"].content): f"audit-report-{report.pk}.ll144.json",
@@ -136,3 +138,19 @@ def test_the_private_key_never_reaches_the_database(report, approval):
 
     assert signature.envelope_json in text and keys.current_key_id() in text  # the dump does see signatures
     assert [s for s in secrets if s in text or s.lower() in text.lower()] == []
+
+
+def test_a_kept_rendering_edited_behind_the_triggers_is_reported(report):
+    signature = report.signatures.get(kind="report")
+    rendering = ReportRendering.objects.get(report=report, format="html")
+    assert signature_verify(signature) is None
+    with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audits_reportrendering SET content = %s WHERE id = %s", [b"<html>", rendering.pk])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("UPDATE audits_reportrendering SET content = %s WHERE id = %s", [b"<html>", rendering.pk])
+        cursor.execute("SET session_replication_role = origin")
+
+    reason = signature_verify(signature)
+    assert reason == f"the kept html rendering of report {report.pk} is not the file that was signed"
