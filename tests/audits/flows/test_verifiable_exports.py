@@ -36,8 +36,13 @@ def _block(language: str, marker: str) -> str:
 
 
 def _login_line() -> str:
-    (line,) = [ln for ln in README.splitlines() if ln.startswith("T=$(curl") and "auth/token/" in ln]
-    return line
+    """The README's login command, with its continuation lines (a trailing backslash)."""
+    lines = README.splitlines()
+    (start,) = [i for i, ln in enumerate(lines) if ln.startswith("T=$(curl") and "auth/token/" in ln]
+    end = start
+    while lines[end].endswith("\\"):
+        end += 1
+    return "\n".join(lines[start : end + 1])
 
 
 @pytest.fixture

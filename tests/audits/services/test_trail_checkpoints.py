@@ -102,6 +102,7 @@ def test_an_exported_checkpoint_catches_a_cut_the_database_no_longer_can(report,
         cursor.execute("DELETE FROM audits_trailcheckpoint WHERE event_id >= %s", [cut_from])
         cursor.execute("DELETE FROM audits_reportsignature")
         cursor.execute("DELETE FROM audits_reportverdictcounts")
+        cursor.execute("DELETE FROM audits_reportrendering")
         cursor.execute("DELETE FROM audits_auditreport")
         cursor.execute("SET session_replication_role = origin")
     assert trail_verify().ok

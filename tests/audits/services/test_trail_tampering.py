@@ -280,6 +280,7 @@ def test_a_report_deleted_with_its_rows_is_named(approved):
         ),
         ("DELETE FROM audits_reportreview WHERE report_id = %s", [approved.pk]),
         ("DELETE FROM audits_reportverdictcounts WHERE report_id = %s", [approved.pk]),
+        ("DELETE FROM audits_reportrendering WHERE report_id = %s", [approved.pk]),
         ("DELETE FROM audits_auditreport WHERE id = %s", [approved.pk]),
     )
     assert not AuditReport.objects.exists()
