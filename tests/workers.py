@@ -61,12 +61,21 @@ def _start_worker(name: str, log_path: Path, queues: str, pool: str = "solo") ->
     return process
 
 
+def _purge(app) -> None:
+    """Empty every queue a test worker consumes (control.purge() empties only the queues this process declared)."""
+    app.control.purge()
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        for queue in ("default", settings.AUDIT_GPU_QUEUE, settings.AUDIT_WEBHOOK_QUEUE):
+            channel.queue_purge(queue)
+
+
 @pytest.fixture
 def celery_workers(transactional_db, _media_root, tmp_path):
     """Start worker processes (solo pool), wait until each answers a ping; stop them afterwards."""
     from auditplatform.celery import app
 
-    app.control.purge()  # messages left by an interrupted earlier run must not reach these workers
+    _purge(app)  # messages left by an earlier test or an interrupted run must not reach these workers
     started: list[subprocess.Popen] = []
 
     def start(count: int = 1, queues: str = "default,gpu,io", pool: str = "solo") -> list[subprocess.Popen]:
