@@ -1,9 +1,14 @@
 """Regression detection on real services: runs of one plan on a real Celery worker, an approval over the API
-between them, and one group's decisions changed under the plan; the second report names that group only."""
+between them, and one group's decisions changed under the plan; the second report names that group only, and a
+receiver on 127.0.0.1 subscribed to regression.found gets it signed (verified with the standardwebhooks library)."""
 
 import pytest
+from standardwebhooks import Webhook
 
-from audits.models import AuditEvent, AuditPlan
+from audits.choices import Role
+from audits.models import AuditEvent, AuditPlan, Workspace
+from audits.services.webhooks import webhook_endpoint_create
+from audits.services.workspaces import membership_set, user_get_or_create
 from tests.audits.services.test_regressions import regression_frame, replace_stored_rows
 from tests.factories import csv_upload, upload_form
 from tests.integration.test_worker_end_to_end import _wait_for
@@ -20,9 +25,14 @@ def _run(client, plan_id: int) -> dict:
 
 
 def test_a_rerun_on_a_worker_names_the_one_group_whose_decisions_dropped(
-    celery_workers, auditor_client, reviewer_client
+    celery_workers, webhook_receiver, auditor, auditor_client, reviewer_client
 ):
     (worker,) = celery_workers(1)
+    workspace = Workspace.objects.get(slug="credit-risk")
+    admin = user_get_or_create(username="ada-admin", password="pw-ada")
+    membership_set(workspace=workspace, user=admin, role=Role.ADMIN, actor=auditor)
+    receiver = webhook_receiver()
+    endpoint = webhook_endpoint_create(actor=admin, workspace=workspace, url=receiver.url, events=["regression.found"])
     form = upload_form(csv_upload(regression_frame()), protected=["sex", "age_band"])
     dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
     plan = auditor_client.post(
@@ -44,3 +54,11 @@ def test_a_rerun_on_a_worker_names_the_one_group_whose_decisions_dropped(
     assert {i["kind"] for i in section["items"]} == {"verdict_change", "metric_move"}
     event = AuditEvent.objects.get(action="report.regression_found", object_id=str(second["report"]))
     assert event.after["count"] == len(section["items"])
+
+    # The governance tool subscribed to regressions hears of exactly this one, signed.
+    (request,) = receiver.wait_for(1)
+    payload = Webhook(endpoint.secret).verify(request.body, request.headers)
+    assert payload["type"] == "regression.found"
+    assert payload["data"]["report_id"] == second["report"]
+    assert payload["data"]["items"] == section["items"] and payload["data"]["baseline"] == section["baseline"]
+    assert len(receiver.requests) == 1  # the first run had no approved baseline: no regression, no message
