@@ -1,7 +1,10 @@
 """Reads of the audit domain. Every selector starts from the requesting user's workspaces."""
 
 from datetime import datetime
+from pathlib import Path
 
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from knox.models import AuthToken
@@ -279,3 +282,27 @@ def webhook_delivery_list(*, user, endpoint: WebhookEndpoint | None = None) -> Q
     if endpoint is not None:
         deliveries = deliveries.filter(endpoint=endpoint)
     return deliveries.select_related("endpoint")
+
+
+# Storage a workspace occupies (the quota's usage, services.storage): read from what is stored, never a counter.
+def _size(name: str) -> int:
+    try:
+        return default_storage.size(name)
+    except OSError:  # a file removed behind the platform's back occupies nothing
+        return 0
+
+
+def _uploaded_folder(model: ModelArtifact) -> bool:
+    media = Path(settings.MEDIA_ROOT).resolve()
+    return bool(model.path) and Path(model.path).resolve().is_relative_to(media)
+
+
+def workspace_storage_used(*, workspace: Workspace) -> int:
+    """Bytes the workspace's stored datasets and models occupy."""
+    used = sum(_size(name) for name in Dataset.objects.filter(workspace=workspace).values_list("file", flat=True))
+    for model in ModelArtifact.objects.filter(workspace=workspace).only("file", "path", "config"):
+        if model.file:
+            used += _size(model.file.name)
+        elif _uploaded_folder(model):
+            used += int((model.config or {}).get("bytes") or 0)
+    return used

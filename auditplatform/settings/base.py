@@ -121,6 +121,8 @@ AUDIT_UPLOAD_MAX_COLUMNS = env.int("AUDIT_UPLOAD_MAX_COLUMNS", default=2_000)
 # Bounds on the table a file holds, checked from its metadata before it is read (a small Parquet file can hold a
 # table of many gigabytes): rows x columns, and Parquet's uncompressed data size.
 AUDIT_UPLOAD_MAX_CELLS = env.int("AUDIT_UPLOAD_MAX_CELLS", default=50_000_000)
+# Storage a workspace's datasets and uploaded models may occupy in all (0: no quota); an upload past it is refused.
+AUDIT_WORKSPACE_QUOTA_BYTES = env.int("AUDIT_WORKSPACE_QUOTA_BYTES", default=20 * 1024**3)
 AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES", default=2 * 1024**3)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 AUDIT_MODEL_MAX_BYTES = env.int("AUDIT_MODEL_MAX_BYTES", default=500 * 1024 * 1024)

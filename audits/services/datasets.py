@@ -18,6 +18,7 @@ from explainers.pipeline.columns import normalise_values
 
 from .events import event_record
 from .models import DecisionColumn, model_register
+from .storage import workspace_storage_require
 from .versions import next_version, plan_reaudit_new_version
 from .workspaces import workspace_require_role
 
@@ -109,6 +110,7 @@ def dataset_create(
     parsed.frame.to_parquet(buffer, index=False, engine="pyarrow", row_group_size=settings.AUDIT_PARQUET_ROW_GROUP_ROWS)
     payload = buffer.getvalue()
     sha = sha256_hex(payload)
+    workspace_storage_require(workspace=workspace, adding=len(payload))
     stored_name = default_storage.save(f"datasets/{workspace.pk}/{sha}.parquet", ContentFile(payload))
     try:
         return _dataset_records_create(

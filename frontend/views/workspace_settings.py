@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -53,6 +54,8 @@ def _page(request, workspace, *, add_form=None, row_errors=None, status=200):
         "add_form": add_form or MemberAddForm(),
         "roles": Role.choices,
         "webhook_count": selectors.webhook_endpoint_list(user=request.user).filter(workspace=workspace).count(),
+        "storage_used": selectors.workspace_storage_used(workspace=workspace),
+        "storage_quota": settings.AUDIT_WORKSPACE_QUOTA_BYTES,
     }
     return render(request, "frontend/workspaces/settings.html", context, status=status)
 

@@ -2,6 +2,7 @@
 (outsiders 404), admins only on settings (others 403), every change through its service and in the trail."""
 
 import pytest
+from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -222,3 +223,18 @@ def test_a_token_form_error_is_shown_beside_its_field_and_creates_nothing(audito
 
     assert response.status_code == 400 and not AuthToken.objects.filter(user=auditor).exists()
     assert "greater than or equal to 1" in response.content.decode()
+
+
+def test_the_settings_page_shows_the_storage_the_workspace_occupies_and_its_quota(admin, reports, settings):
+    from audits.selectors import workspace_storage_used
+
+    settings.AUDIT_WORKSPACE_QUOTA_BYTES = 5 * 1024**3
+    workspace = reports[0].workspace
+    used = workspace_storage_used(workspace=workspace)
+
+    html = _client(admin).get("/workspaces/credit-risk/settings/").content.decode()
+
+    assert used > 0
+    storage = html.split('id="storage">', 1)[1].split("</p>", 1)[0]
+    assert f"{filesizeformat(used)} of datasets and uploaded models" in storage
+    assert "of a quota of 5.0\xa0GB" in storage

@@ -28,6 +28,7 @@ from explainers.builtin.profanity import ProfanityRunner
 from explainers.runners.hf_files import ModelFileError, inspect_hf_directory
 
 from ..events import event_record
+from ..storage import workspace_storage_require
 from ..versions import next_version, plan_reaudit_new_version
 from ._skops import SMOKE_TEXTS, framework_versions
 
@@ -168,6 +169,8 @@ def register_folder(
     favourable = str(favourable_class or (record.favourable if record else ""))
     text_column = text_column or (dataset.text_column if dataset is not None and dataset.text_column else "text")
     try:
+        if created is not None:  # an uploaded folder is stored here: it counts against the workspace's quota
+            workspace_storage_require(workspace=workspace, adding=sum(f["bytes"] for f in directory.files))
         if classifier and not favourable:  # inside the try: an extracted upload is removed on refusal
             labels = ", ".join(directory.labels or ()) if directory else "not_offensive, offensive"
             message = f"Name the favourable class of this classifier (labels: {labels})."

@@ -23,6 +23,7 @@ from audits.models import Dataset, ModelArtifact, Workspace
 from explainers.runners.tabular import TabularRunner, reads_documents
 
 from ..events import event_record
+from ..storage import workspace_storage_require
 from ..versions import next_version, plan_reaudit_new_version
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def register_skops(
         raise ApplicationError(str(exc), field="favourable") from exc
     smoke = _smoke(runner, dataset)
     sha = sha256_hex(data)
+    workspace_storage_require(workspace=workspace, adding=len(data))
     stored = default_storage.save(f"models/{workspace.pk}/{sha}.skops", ContentFile(data))
     try:
         with transaction.atomic():

@@ -267,3 +267,17 @@ def test_a_model_with_missing_weights_is_refused_naming_them(auditor_client, tex
     text = response.content.decode()
     assert "missing from the files" in text and "classifier.weight" in text
     assert not ModelArtifact.objects.filter(name="partial").exists()
+
+
+def test_an_uploaded_folder_past_the_workspace_quota_is_refused_and_removed(auditor_client, tmp_path, settings):
+    import os
+
+    settings.AUDIT_WORKSPACE_QUOTA_BYTES = 10_000  # below the tiny classifier's weights
+    folder = make_text_classifier(tmp_path / "clf")
+
+    response = _register(auditor_client, _zip_folder(folder), favourable=["positive"], name="too-big")
+
+    assert response.status_code == 400 and "AUDIT_WORKSPACE_QUOTA_BYTES" in response.content.decode()
+    assert not ModelArtifact.objects.filter(name="too-big").exists()
+    models_root = Path(settings.MEDIA_ROOT) / "models"
+    assert not any(files for _, _, files in os.walk(models_root))  # the extracted folder is gone
