@@ -364,7 +364,7 @@ class ReviewEntrySerializer(serializers.ModelSerializer):
 class ReportReviewSerializer(serializers.ModelSerializer):
     workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     entries = ReviewEntrySerializer(many=True, read_only=True)
 
     class Meta:

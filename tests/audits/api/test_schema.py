@@ -22,6 +22,8 @@ def test_openapi_schema_builds_without_warnings(tmp_path):
     unknown = [c for name, c in errors.items() if name.startswith("V1ReportsList") and name.endswith("ErrorComponent")]
     assert any("unknown_parameter" in c["properties"]["code"].get("enum", []) for c in unknown)
     assert errors["ErrorResponse429"]["properties"]["errors"]["items"]["$ref"].endswith("Error429")
+    # A review is undecided until it is decided: its decider is documented as possibly null (issue 14).
+    assert errors["ReportReview"]["properties"]["decided_by"]["nullable"] is True
 
 
 def test_schema_and_docs_are_served_to_signed_in_users_only(client, auditor_client, auditor):
