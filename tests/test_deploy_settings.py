@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _check(tmp_path, *args: str, **extra: str) -> subprocess.CompletedProcess:
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_SIGNING", "SECURE_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_SIGNING", "SECURE_", "DJANGO_ALLOW_ASYNC"))},
         "DJANGO_SETTINGS_MODULE": "auditplatform.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
         "DJANGO_ALLOWED_HOSTS": "audit.example.org",
@@ -62,7 +62,7 @@ def test_plain_http_is_redirected_and_hsts_is_sent_behind_the_tls_proxy(tmp_path
         "print(plain.status_code, plain.get('Location'), tls.status_code, tls.get('Strict-Transport-Security'))"
     )
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_SIGNING", "SECURE_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_SIGNING", "SECURE_", "DJANGO_ALLOW_ASYNC"))},
         "DJANGO_SETTINGS_MODULE": "auditplatform.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
         "DJANGO_ALLOWED_HOSTS": "audit.example.org",

@@ -76,7 +76,14 @@ def audit_run_claim(*, run_id: int, worker: str, task_id: str = "", redelivered:
 
     The claim and its event run.started commit together, so a claimed run always has its trail entry.
     """
-    run = AuditRun.objects.select_for_update().select_related("plan", "workspace").filter(pk=run_id).first()
+    # Only the run's row, and FOR NO KEY UPDATE: a FOR UPDATE of the joined plan and workspace rows would block
+    # every trail event of the workspace (its foreign key) while this waits for the chain lock: a deadlock.
+    run = (
+        AuditRun.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("plan", "workspace")
+        .filter(pk=run_id)
+        .first()
+    )
     if run is None:
         return None
     resumed = bool(redelivered and task_id and run.status == RunStatus.RUNNING and run.task_id == task_id)
@@ -121,7 +128,7 @@ def audit_run_progress(*, run_id: int, fraction: float, stage: str) -> None:
 @transaction.atomic
 def audit_run_fail(*, run_id: int, error: str, task_id: str = "") -> AuditRun:
     """Mark a run FAILED with its error kept. Writes event run.failed; run.failed webhooks go out on commit."""
-    run = AuditRun.objects.select_for_update().get(pk=run_id)
+    run = AuditRun.objects.select_for_update(no_key=True).get(pk=run_id)
     if run.status == RunStatus.SUCCEEDED:
         raise ApplicationError(f"Run {run_id} already succeeded.")
     run.status = RunStatus.FAILED
@@ -167,7 +174,7 @@ def audit_runs_sweep(*, now=None) -> dict[str, list[int]]:
     stalled = AuditRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", flat=True)
     for run_id in list(stalled):
         with transaction.atomic():
-            run = AuditRun.objects.select_for_update().get(pk=run_id)
+            run = AuditRun.objects.select_for_update(no_key=True).get(pk=run_id)
             if run.status != RunStatus.RUNNING or run.heartbeat_at >= cutoff:
                 continue
             if run.attempts >= settings.AUDIT_MAX_ATTEMPTS:

@@ -44,7 +44,7 @@ def token_create(
     if len(name) > 100:
         raise ApplicationError("A token name has at most 100 characters.", field="name")
     # Lock the user's row: two concurrent creations cannot both pass the limit.
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     if _live_tokens(user).count() >= settings.AUDIT_TOKEN_LIMIT_PER_USER:
         raise ApplicationError(
             f"You already have {settings.AUDIT_TOKEN_LIMIT_PER_USER} API tokens: revoke one you no longer use."

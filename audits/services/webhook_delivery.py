@@ -152,7 +152,12 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     pending is returned untouched, so a redelivered task message sends nothing. Writes no trail event (the log
     is the record) and raises nothing for a receiver's failure."""
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").filter(pk=delivery_id).first()
+        delivery = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("endpoint")
+            .filter(pk=delivery_id)
+            .first()
+        )
         if delivery is None or delivery.status != DeliveryStatus.PENDING:
             return delivery
         delivery.attempts += 1

@@ -94,6 +94,7 @@ def test_an_audit_from_upload_to_approval_and_comparison_with_a_real_worker(
     pages.check("e2e-01-dashboard")
     page.click("nav >> text=Datasets")
     page.click("text=Upload dataset")
+    page.wait_for_load_state("load")  # htmx binds the file field's preview once the page has loaded
     page.set_input_files("#id_file", str(csv))
     page.fill("#id_name", "Credit decisions 2026")
     page.fill("#id_decision_column", "decision")

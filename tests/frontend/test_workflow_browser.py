@@ -68,6 +68,7 @@ def test_an_auditor_uploads_registers_builds_a_plan_and_sees_the_run_finish(
 
     page.click("nav >> text=Datasets")
     page.click("text=Upload dataset")
+    page.wait_for_load_state("load")  # htmx binds the file field's preview once the page has loaded
     page.set_input_files("#id_file", str(csv))
     page.wait_for_selector("#file-preview >> text=What the file holds")  # before anything is stored
     preview = page.inner_text("#file-preview")
