@@ -59,5 +59,5 @@ echo
 echo "The audits above are in the demo workspace: the dashboard shows their verdicts per model and attribute."
 echo "$CREDENTIALS"
 echo "Serving the web app (Ctrl-C stops the server and the worker)."
-echo "Open http://127.0.0.1:8000/ and log in as auditor / reviewer with the passwords above."
+echo "Open http://127.0.0.1:8000/ and log in as auditor / reviewer / admin with the passwords above."
 $PY manage.py runserver 127.0.0.1:8000 --noreload

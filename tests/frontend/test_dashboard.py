@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.test import Client
 
-from audits.models import AuditReport
+from audits.models import AuditReport, Membership
 from audits.services.audit_runs import audit_run_fail
 from audits.services.reviews import review_submit
 from audits.services.workspaces import user_get_or_create
@@ -81,6 +81,8 @@ def test_outsiders_see_none_of_another_workspace_on_the_dashboard(outsider_page,
 
 def test_after_seed_demo_the_demo_auditor_sees_a_cli_audit_on_the_dashboard(tmp_path, eager_celery, transactional_db):
     call_command("seed_demo", "--password", "pw-demo")
+    roles = dict(Membership.objects.filter(workspace__slug="demo").values_list("user__username", "role"))
+    assert roles == {"auditor": "auditor", "reviewer": "reviewer", "admin": "admin"}  # someone can open settings
     path = tmp_path / "credit.csv"
     credit_frame(n=240).to_csv(path, index=False)
     call_command(
@@ -108,5 +110,5 @@ def test_the_demo_seeds_its_users_before_auditing_and_ends_with_the_url_and_logi
     assert seed < first_audit
     assert not re.search(r"manage\.py audit [^\n]*--workspace (?!demo)", script)  # every audit lands in the demo's
     echoes = [line for line in script.splitlines() if line.startswith("echo")]
-    assert "Open http://127.0.0.1:8000/ and log in as auditor / reviewer with the passwords above" in echoes[-1]
+    assert "Open http://127.0.0.1:8000/ and log in as auditor / reviewer / admin with the passwords above" in echoes[-1]
     assert script.rindex('echo "$CREDENTIALS"') > script.rindex("manage.py audit ")  # the passwords, again

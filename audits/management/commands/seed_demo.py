@@ -1,4 +1,4 @@
-"""`python manage.py seed_demo`: a demo workspace with an auditor and a reviewer (credentials printed)."""
+"""`python manage.py seed_demo`: a demo workspace with an auditor, a reviewer and an admin (credentials printed)."""
 
 import secrets
 
@@ -16,13 +16,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--workspace", default=DEMO_WORKSPACE)
-        parser.add_argument("--password", default=None, help="use this password for both users (default: random)")
+        parser.add_argument("--password", default=None, help="use this password for every user (default: random)")
 
     @transaction.atomic
     def handle(self, *args, **options):
         slug = options["workspace"]
         credentials = {}
-        for username in ("auditor", "reviewer"):
+        for username in ("auditor", "reviewer", "admin"):
             password = options["password"] or secrets.token_urlsafe(9)
             user_get_or_create(username=username, password=password, email=f"{username}@example.org")
             credentials[username] = password
@@ -34,6 +34,8 @@ class Command(BaseCommand):
         membership_set(
             workspace=workspace, user=user_get_or_create(username="reviewer"), role=Role.REVIEWER, actor=auditor
         )
+        # The workspace's administrator: members, webhooks and the workspace settings page.
+        membership_set(workspace=workspace, user=user_get_or_create(username="admin"), role=Role.ADMIN, actor=auditor)
         self.stdout.write(f"Workspace '{slug}' ready. Log in at http://127.0.0.1:8000/login/ with:")
         for username, password in credentials.items():
             self.stdout.write(f"  {username:9s} password: {password}")
