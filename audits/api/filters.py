@@ -1,9 +1,12 @@
 """List filters (django-filter) of reports, runs and the trail. Each list refuses a query parameter it does not
 know with a 400 naming it, so that a misspelt filter never silently returns the whole list."""
 
+import datetime
+
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
@@ -31,12 +34,31 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class _UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time taken to UTC before it reaches the database: an offset PostgreSQL cannot hold (+20:06) or a
+    time that leaves the calendar once converted answers 400, never a 500."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(datetime.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("This time is out of range.", code="invalid") from None
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = _UtcIsoDateTimeField
+
+
 class _WorkspaceFilterSet(filters.FilterSet):
     workspace = filters.CharFilter(field_name="workspace__slug", max_length=100, help_text="Workspace slug.")
     model = IdFilter(field_name="run__plan__model_id", help_text="Model id.")
     plan = IdFilter(field_name="run__plan_id", help_text="Audit plan id.")
     dataset = IdFilter(field_name="run__plan__dataset_id", help_text="Dataset id.")
-    created_after = filters.IsoDateTimeFilter(
+    created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after this time (ISO 8601)."
     )
 
@@ -50,7 +72,7 @@ class AuditReportFilter(_WorkspaceFilterSet):
     review_state = filters.ChoiceFilter(
         choices=REVIEW_STATES, method="filter_review_state", help_text="The report's review state."
     )
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         method="filter_updated_since",
         help_text="Created, or whose review moved or got a comment, at or after this time (ISO 8601).",
     )
@@ -77,7 +99,7 @@ class AuditRunFilter(_WorkspaceFilterSet):
     plan = IdFilter(field_name="plan_id", help_text="Audit plan id.")
     dataset = IdFilter(field_name="plan__dataset_id", help_text="Dataset id.")
     status = filters.ChoiceFilter(choices=RunStatus.choices, help_text="The run's status.")
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         method="filter_updated_since",
         help_text="Queued, started, finished or with a heartbeat at or after this time (ISO 8601).",
     )
@@ -100,10 +122,10 @@ class AuditEventFilter(filters.FilterSet):
         field_name="actor_label", max_length=255, help_text="Username, or the worker/system label."
     )
     action = filters.ChoiceFilter(choices=EventAction.choices, help_text="The event's action, e.g. review.approve.")
-    created_after = filters.IsoDateTimeFilter(
+    created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="At or after this time (ISO 8601)."
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Before this time (ISO 8601)."
     )
 
