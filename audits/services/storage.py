@@ -22,7 +22,7 @@ def workspace_storage_require(*, workspace: Workspace, adding: int, field: str =
     if used + adding > quota:
         raise ApplicationError(
             f"Workspace '{workspace.name}' holds {used / 1e6:,.1f} MB of its {quota / 1e6:,.0f} MB storage quota "
-            f"(AUDIT_WORKSPACE_QUOTA_BYTES); this upload needs {adding / 1e6:,.1f} MB. Remove nothing here: ask an "
-            "administrator to raise the quota, or upload a sample.",
+            f"(AUDIT_WORKSPACE_QUOTA_BYTES); this upload needs {adding / 1e6:,.1f} MB. Ask an administrator to raise "
+            "the quota, or upload a sample.",
             field=field,
         )
