@@ -24,6 +24,9 @@ DEFAULT_MIN_DENOMINATOR = 10
 DEFAULT_REGRESSION_TOLERANCE = 0.05
 REGRESSION_TOLERANCE_RANGE = (0.0, 1.0)
 N_BOOT_RANGE = (100, 100_000)
+# The error rate the verdicts hold at (design.md §4 "Verdicts hold as a family"; explainers.metrics.family).
+VERDICT_ERROR_CONTROLS = ("per_comparison", "familywise", "fdr")
+DEFAULT_VERDICT_ERROR_CONTROL = "familywise"
 SEED_MAX = 2**63 - 1  # the largest seed a plan can store (a signed 64-bit column)
 
 # Smallest samples the benchmark probes give a verdict on: a plan may not sample fewer.
@@ -52,8 +55,9 @@ def _number(value) -> bool:
 
 @dataclass(frozen=True)
 class PlanSettings:
-    """Statistics of the group metrics (design.md section 4): B replicates, seed, alpha and minimum sizes, and the
-    regression tolerance: how far a metric must move since the last approved report to be a regression.
+    """Statistics of the group metrics (design.md section 4): B replicates, seed, alpha and minimum sizes, the
+    regression tolerance: how far a metric must move since the last approved report to be a regression, and
+    verdict_error_control: the error rate verdicts hold at (per_comparison, familywise or fdr).
 
     Raises:
         SettingsError: with the field at fault, when a value is outside its range.
@@ -65,6 +69,7 @@ class PlanSettings:
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
     min_denominator: int = DEFAULT_MIN_DENOMINATOR
     regression_tolerance: float = DEFAULT_REGRESSION_TOLERANCE
+    verdict_error_control: str = DEFAULT_VERDICT_ERROR_CONTROL
 
     def __post_init__(self) -> None:
         low, high = N_BOOT_RANGE
@@ -82,6 +87,10 @@ class PlanSettings:
         if not _number(self.regression_tolerance) or not low <= self.regression_tolerance <= high:
             raise SettingsError("regression_tolerance", f"regression_tolerance must be between {low:g} and {high:g}.")
         object.__setattr__(self, "regression_tolerance", float(self.regression_tolerance))
+        if self.verdict_error_control not in VERDICT_ERROR_CONTROLS:
+            raise SettingsError(
+                "verdict_error_control", f"verdict_error_control must be one of {', '.join(VERDICT_ERROR_CONTROLS)}."
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -126,6 +126,11 @@ class MetricResult:
     reason: str
     test: str = ""  # defaulted, and last, so constructors written before the test existed keep working
     p_value: float | None = None
+    # The interval that decided the verdict when it is not the per-comparison one (explainers.metrics.family):
+    # simultaneous over the audit (familywise), FCR-adjusted (fdr), or equalized odds' interval derived from its
+    # TPR and FPR components. None when the per-comparison interval decided, or no interval could.
+    adjusted_ci_low: float | None = None
+    adjusted_ci_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -147,10 +152,20 @@ def audit_attribute(table: CountTable, attribute: str, config: MetricConfig | No
 
     One set of ``config.n_boot`` multinomial bootstrap tables is drawn and shared by all metrics, with the
     reference group fixed to the point-estimate choice so every replicate answers the same question.
+    Verdicts use per-comparison intervals; :func:`explainers.metrics.family.control_family` revises them
+    for an error rate over the whole audit.
 
     Raises:
         ValueError: if the table is empty or the declared reference group is not in it.
     """
+    return audit_attribute_with_replicates(table, attribute, config)[0]
+
+
+def audit_attribute_with_replicates(
+    table: CountTable, attribute: str, config: MetricConfig | None = None
+) -> tuple[AttributeResult, np.ndarray | None]:
+    """:func:`audit_attribute` and the bootstrap tables ``(B, G, 2, 2)`` it drew (None when no metric could use
+    them), so that intervals over the whole audit reuse the same replicates instead of drawing again."""
     config = config or MetricConfig()
     if table.n == 0:
         raise ValueError(f"count table for {attribute!r} has no rows")
@@ -197,7 +212,7 @@ def audit_attribute(table: CountTable, attribute: str, config: MetricConfig | No
             else:
                 values = (_py(point[g]), _py(low[g]), _py(high[g]))
                 results.append(_judge(metric_id, cells, g, reference, config, *values, common))
-    return AttributeResult(
+    result = AttributeResult(
         attribute=attribute,
         reference_group=table.groups[reference],
         reference_rule=rule,
@@ -207,6 +222,7 @@ def audit_attribute(table: CountTable, attribute: str, config: MetricConfig | No
         seed=config.seed,
         alpha=config.alpha,
     )
+    return result, replicates
 
 
 def _judge(

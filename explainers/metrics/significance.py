@@ -96,6 +96,32 @@ def holm_adjust(p_values: Sequence[float | None]) -> list[float | None]:
     return adjusted
 
 
+def by_adjust(p_values: Sequence[float | None]) -> list[float | None]:
+    """Benjamini-Yekutieli step-up adjusted p-values (FDR under any dependence), in the input order.
+
+    Benjamini & Yekutieli (2001), Ann. Statist. 29(4):1165-1188, Theorem 1.3: with the m non-None p-values
+    sorted ascending and ``H_m = sum_{i<=m} 1/i``, ``p_adj_(i) = min(1, min_{j >= i} m H_m p_(j) / j)``.
+    None entries pass through and do not count in m, as in :func:`holm_adjust`.
+
+    Raises:
+        ValueError: on a p-value that is NaN or outside [0, 1].
+    """
+    present = [(p, i) for i, p in enumerate(p_values) if p is not None]
+    for p, _ in present:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p-value {p!r} is not in [0, 1]")
+    adjusted: list[float | None] = [None] * len(p_values)
+    m = len(present)
+    harmonic = sum(1.0 / i for i in range(1, m + 1))
+    running = 1.0
+    ordered = sorted(present, key=lambda item: item[0])
+    for rank in range(m, 0, -1):
+        p, index = ordered[rank - 1]
+        running = min(running, m * harmonic * float(p) / rank)
+        adjusted[index] = min(1.0, running)
+    return adjusted
+
+
 # Which proportion each canonical metric compares: (successes, trials) per group from a (G, 2, 2) table.
 _Proportion = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]
 _SR: _Proportion = (rates.n_selected, rates.group_size)  # yhat=fav among all rows

@@ -5,8 +5,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from explainers.metrics import AttributeResult, MetricConfig, audit_attribute, conventions_side_by_side, holm_adjust
+from explainers.metrics import AttributeResult, MetricConfig, conventions_side_by_side, holm_adjust
+from explainers.metrics.audit import audit_attribute_with_replicates
+from explainers.metrics.family import FAMILYWISE, FDR, FamilySlice, control_family
 from explainers.metrics.scores import score_analysis, threshold_optimizer_whatif
+from explainers.metrics.significance import by_adjust
 
 from .counting import ChunkCounts, score_normalisation, slice_key
 from .score_rates import score_rates
@@ -33,6 +36,8 @@ class EngineOutput:
     score_analysis: dict | None = None
     score_rates: dict | None = None  # NYC LL144 scoring rates (score_rates.py), when a score column is audited
     comparisons_tested: int = 0
+    # What the plan's verdict_error_control did over the audit (explainers.metrics.family.FamilySummary.to_dict()).
+    verdict_error_control: dict | None = None
     probes: list[dict] = field(default_factory=list)
     attributions: list[dict] = field(default_factory=list)
 
@@ -59,10 +64,15 @@ def _config(spec: EngineInput, attribute: AttributeSpec, index: int) -> MetricCo
     )
 
 
+def _spec_rule(spec: EngineInput) -> str:
+    return spec.verdict_error_control or FAMILYWISE
+
+
 def finish(
     spec: EngineInput, counts: ChunkCounts, progress: Callable[[float, str], None] | None = None
 ) -> EngineOutput:
     slices: list[SliceResult] = []
+    drawn: list[tuple[np.ndarray, np.ndarray | None]] = []  # each slice's point table and bootstrap tables
     pairs = [(a, cls) for cls in spec.slices() for a in spec.attributes]
     for index, (attribute, cls) in enumerate(pairs):
         table = counts.tables.get(slice_key(attribute.name, cls))
@@ -70,12 +80,16 @@ def finish(
             raise ValueError(
                 f"'{attribute.name}' has fewer than two groups with rows left to audit after dropping missing values."
             )
-        result = audit_attribute(table, attribute=attribute.name, config=_config(spec, attribute, index))
+        result, replicates = audit_attribute_with_replicates(
+            table, attribute=attribute.name, config=_config(spec, attribute, index)
+        )
+        drawn.append((np.asarray(table.cells), replicates))
         conventions = conventions_side_by_side(table, result.reference_group) if cls == "" else None
         slices.append(SliceResult(spec=attribute, decision_class=cls, result=result, conventions=conventions))
         if progress:
             progress(0.6 + 0.3 * (index + 1) / len(pairs), f"metrics for {attribute.name}{' / ' + cls if cls else ''}")
     tested = _holm_across_audit(slices)
+    family = _control_verdicts(spec, slices, drawn)
     return EngineOutput(
         slices=slices,
         rows_total=counts.rows,
@@ -84,6 +98,7 @@ def finish(
         score_analysis=_scores(spec, counts, slices),
         score_rates=score_rates(spec),
         comparisons_tested=tested,
+        verdict_error_control=family,
     )
 
 
@@ -97,6 +112,33 @@ def _holm_across_audit(slices: list[SliceResult]) -> int:
         piece.p_holm = adjusted[position : position + size]
         position += size
     return sum(p is not None for p in flat)
+
+
+def _control_verdicts(spec: EngineInput, slices: list[SliceResult], drawn: list) -> dict:
+    """design.md section 4 "Verdicts hold as a family": revise the verdicts under the plan's rule, in place.
+
+    The coherence rule tests with the p-values adjusted as the rule is: Holm (familywise), Benjamini-Yekutieli
+    (fdr), none (per_comparison), each across every comparison of the audit.
+    """
+    rule = _spec_rule(spec)
+    if rule == FAMILYWISE:
+        adjusted = [piece.p_holm for piece in slices]
+    elif rule == FDR:
+        flat = by_adjust([r.p_value for piece in slices for r in piece.result.results])
+        adjusted, position = [], 0
+        for piece in slices:
+            adjusted.append(flat[position : position + len(piece.result.results)])
+            position += len(piece.result.results)
+    else:
+        adjusted = [[r.p_value for r in piece.result.results] for piece in slices]
+    family = [
+        FamilySlice(result=piece.result, cells=cells, replicates=replicates, p_adjusted=p)
+        for piece, (cells, replicates), p in zip(slices, drawn, adjusted, strict=True)
+    ]
+    revised, summary = control_family(family, rule=rule, alpha=spec.alpha)
+    for piece, result in zip(slices, revised, strict=True):
+        piece.result = result
+    return summary.to_dict()
 
 
 def _scores(spec: EngineInput, counts: ChunkCounts, slices: list[SliceResult]) -> dict | None:

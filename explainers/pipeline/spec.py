@@ -39,6 +39,8 @@ class EngineInput:
     min_group_size: int
     min_denominator: int
     bands: dict = field(default_factory=dict)
+    # The error rate verdicts hold at over the audit (explainers.metrics.family); messages of older plans lack it.
+    verdict_error_control: str = "familywise"
     # One-vs-rest classes of a multiclass decision (empty: binary audit only). A class is used as the
     # favourable outcome too when the outcome column holds the same labels (outcome_classes).
     decision_classes: list[str] = field(default_factory=list)
