@@ -210,30 +210,17 @@ def _comparisons(slices: Sequence[FamilySlice]) -> list[_Comparison]:
             continue
         names = [g.group for g in piece.result.groups]
         reference = names.index(piece.result.reference_group)
-        cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        cache: dict[str, tuple] = {}
         for i, result in enumerate(piece.result.results):
             if result.verdict not in _JUDGED or result.reason or result.ci_low is None or result.ci_high is None:
                 continue
             g = names.index(result.group)
             parts = _EO_PARTS if result.metric == EQUALIZED_ODDS else (result.metric,)
-            points, errors, logs, columns = [], [], [], []
             for part in parts:
                 if part not in cache:
-                    cache[part] = (_values(part, piece.cells, reference), _values(part, piece.replicates, reference))
-                point, boot = cache[part][0][g], cache[part][1][:, g]
-                use_log = part in _LOG_SCALE and point > 0 and bool(np.all(boot[np.isfinite(boot)] > 0))
-                if use_log:
-                    point, boot = math.log(point), np.log(boot)
-                error = _standard_error(boot)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    t = np.abs(boot - point) / error if error > 0 else np.zeros_like(boot)
-                points.append(point)
-                errors.append(error)
-                logs.append(use_log)
-                columns.append(np.where(np.isfinite(t), t, np.inf))
-            found.append(
-                _Comparison(s, i, result, np.array(points), np.array(errors), tuple(logs), np.stack(columns, axis=1))
-            )
+                    cache[part] = _studentised(part, piece.cells, piece.replicates, reference)
+            point, error, logs, t = (np.array([cache[part][k][..., g] for part in parts]) for k in range(4))
+            found.append(_Comparison(s, i, result, point, error, tuple(bool(x) for x in logs), t.T))
     return found
 
 
@@ -248,9 +235,24 @@ def _values(part: str, cells: np.ndarray, reference: int) -> np.ndarray:
     return metric_values(part, cells, reference)
 
 
-def _standard_error(boot: np.ndarray) -> float:
-    finite = boot[np.isfinite(boot)]
-    return float(np.std(finite, ddof=1)) if finite.size > 1 else 0.0
+def _studentised(part: str, cells: np.ndarray, replicates: np.ndarray, reference: int):
+    """For every group at once: working-scale estimate ``(G,)``, bootstrap standard error ``(G,)``, whether the log
+    scale is used ``(G,)``, and ``|phi* - phi| / s`` of shape ``(B, G)`` (inf where a replicate is undefined, which
+    errs on the safe side; 0 where s = 0, a statistic that cannot vary)."""
+    point, boot = _values(part, cells, reference), _values(part, replicates, reference)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if part in _LOG_SCALE:  # log only where the estimate and every defined replicate are positive
+            logs = (point > 0) & np.all(np.isnan(boot) | (boot > 0), axis=0)
+            point = np.where(logs, np.log(np.where(logs, point, 1.0)), point)
+            boot = np.where(logs, np.log(np.where(logs & (boot > 0), boot, 1.0)), boot)
+        else:
+            logs = np.zeros(point.shape, dtype=bool)
+        defined = np.isfinite(boot).sum(axis=0)
+        error = np.where(defined > 1, np.nanstd(np.where(np.isfinite(boot), boot, np.nan), axis=0, ddof=1), 0.0)
+        error = np.nan_to_num(error)
+        t = np.abs(boot - point) / np.where(error > 0, error, 1.0)
+    t = np.where(error > 0, t, 0.0)
+    return point, error, logs, np.where(np.isnan(t) | np.isinf(t), np.inf, t)
 
 
 def _max_t_quantile(t: np.ndarray, alpha: float) -> float:
