@@ -41,6 +41,13 @@ class MissingPolicy(models.TextChoices):
     GROUP = MISSING_AS_GROUP, f"Treat a missing protected value as its own group '{MISSING_GROUP_LABEL}'"
 
 
+class VerdictErrorControl(models.TextChoices):
+    # design.md §4 "Verdicts hold as a family"; the values are explainers.audit_settings.VERDICT_ERROR_CONTROLS.
+    PER_COMPARISON = "per_comparison", "Per comparison: each verdict at 1 - alpha on its own"
+    FAMILYWISE = "familywise", "Family-wise: every pass and fail holds jointly at 1 - alpha (simultaneous intervals)"
+    FDR = "fdr", "False discovery: Benjamini-Yekutieli false coverage-rate intervals"
+
+
 class ScheduleKind(models.TextChoices):
     CRON = "cron", "Cron expression"
     INTERVAL = "interval", "Every N seconds"

@@ -5,7 +5,7 @@ from dataclasses import fields
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from audits.choices import MissingPolicy, ModelKind
+from audits.choices import MissingPolicy, ModelKind, VerdictErrorControl
 from audits.execution.builtins import BUILTINS
 from audits.models import (
     AuditPlan,
@@ -27,6 +27,7 @@ from explainers.audit_settings import (
     DEFAULT_N_BOOT,
     DEFAULT_REGRESSION_TOLERANCE,
     DEFAULT_SEED,
+    DEFAULT_VERDICT_ERROR_CONTROL,
     ProbeSettings,
 )
 
@@ -249,6 +250,7 @@ class AuditPlanSerializer(serializers.ModelSerializer):
             "min_group_size",
             "min_denominator",
             "regression_tolerance",
+            "verdict_error_control",
             "bands",
             "intersections",
             "decision_classes",
@@ -284,6 +286,13 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
         default=DEFAULT_REGRESSION_TOLERANCE,
         help_text="How far a metric must move since the plan's last approved report (away from parity, with a "
         "difference interval excluding zero) to be listed as a regression; in the metric's own units.",
+    )
+    verdict_error_control = serializers.ChoiceField(
+        choices=VerdictErrorControl.choices,
+        default=DEFAULT_VERDICT_ERROR_CONTROL,
+        help_text="The error rate the verdicts hold at over the whole audit: per_comparison (each at 1 - alpha), "
+        "familywise (every pass and fail jointly at 1 - alpha, simultaneous intervals) or fdr "
+        "(Benjamini-Yekutieli false coverage-rate intervals).",
     )
     bands = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()), required=False)
     intersections = serializers.ListField(

@@ -190,6 +190,7 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             min_group_size=v["min_group_size"],
             min_denominator=v["min_denominator"],
             regression_tolerance=v["regression_tolerance"],
+            verdict_error_control=v["verdict_error_control"],
             bands=v.get("bands"),
             intersections=v.get("intersections"),
             multiclass=v["multiclass"],

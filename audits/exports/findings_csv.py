@@ -1,6 +1,9 @@
 """The findings of a report as CSV: one row per metric result, then one per probe slice, pair or attribution summary,
 then one per regression against the plan's last approved report (kind ``regression.<kind>``: ``before`` and
 ``after`` hold the two values or verdicts, ``value`` the difference, ``ci_low``/``ci_high`` its interval).
+``adjusted_ci_low``/``adjusted_ci_high``: the interval that decided a metric's verdict under the plan's
+verdict_error_control (simultaneous, FCR-adjusted, or equalized odds' from its components); empty when the
+per-comparison interval decided.
 
 Aggregates and group labels only (no example texts, no rows of the dataset). Numbers are written exactly as in
 the report (``repr`` of the float round-trips), empty when not available. Text cells that a spreadsheet would run
@@ -15,6 +18,7 @@ from .findings import probe_findings
 COLUMNS = (
     "kind", "probe", "attribute", "decision_class", "group", "reference_group", "source_group", "target_group",
     "metric", "value", "ci_low", "ci_high", "p_value", "p_value_holm", "verdict", "n", "n_reference", "before", "after",
+    "adjusted_ci_low", "adjusted_ci_high",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,6 +60,9 @@ def _metric_row(result: dict) -> dict:
         "verdict": result["verdict"],
         "n": _number(result["n_group"]),
         "n_reference": _number(result["n_reference"]),
+        # The interval that decided the verdict under the plan's verdict_error_control (empty: the per-comparison).
+        "adjusted_ci_low": _number(result.get("adjusted_ci_low")),
+        "adjusted_ci_high": _number(result.get("adjusted_ci_high")),
     }
 
 
@@ -70,6 +77,8 @@ def _probe_row(row: dict) -> dict:
         "p_value_holm": "",
         "verdict": row["verdict"],
         "n_reference": "",
+        "adjusted_ci_low": "",
+        "adjusted_ci_high": "",
         **text,
         **numbers,
     }

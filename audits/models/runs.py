@@ -3,7 +3,7 @@ import json
 from django.conf import settings
 from django.db import models
 
-from audits.choices import RunStatus
+from audits.choices import RunStatus, VerdictErrorControl
 from explainers.audit_settings import (
     DEFAULT_ALPHA,
     DEFAULT_MIN_DENOMINATOR,
@@ -11,6 +11,7 @@ from explainers.audit_settings import (
     DEFAULT_N_BOOT,
     DEFAULT_REGRESSION_TOLERANCE,
     DEFAULT_SEED,
+    DEFAULT_VERDICT_ERROR_CONTROL,
 )
 
 from .data import Dataset, ModelArtifact, ProtectedAttribute
@@ -37,6 +38,10 @@ class AuditPlan(models.Model):
     # How far a metric must move since the last approved report (away from parity, with a difference interval that
     # excludes zero) to be listed as a regression in the new report (explainers.metrics.regressions).
     regression_tolerance = models.FloatField(default=DEFAULT_REGRESSION_TOLERANCE)
+    # The error rate verdicts hold at over the whole audit (explainers.metrics.family): familywise by default.
+    verdict_error_control = models.CharField(
+        max_length=20, choices=VerdictErrorControl.choices, default=DEFAULT_VERDICT_ERROR_CONTROL
+    )
     bands = models.JSONField(default=dict, blank=True)
     # Intersections to audit as extra attributes: lists of protected attribute names, e.g. [["race", "sex"]].
     intersections = models.JSONField(default=list, blank=True)

@@ -2,7 +2,7 @@
 
 from django.utils.safestring import mark_safe
 
-from audits.reports.notes import PROTECTED_SHARE, VERDICT_AND_P
+from audits.reports.notes import PROTECTED_SHARE, verdict_note
 from audits.reports.words import PROBE_NAMES, regressions_sentence, verdict_word
 
 from .charts import disparate_impact_chart, selection_rate_chart
@@ -53,6 +53,9 @@ def _result_row(result: dict) -> dict:
         "reference_group": result["reference_group"],
         "value": fmt_number(result["value"]),
         "interval": fmt_interval(result["ci_low"], result["ci_high"]),
+        "adjusted_interval": fmt_interval(result.get("adjusted_ci_low"), result.get("adjusted_ci_high"))
+        if result.get("adjusted_ci_low") is not None
+        else "= per comparison",
         "band": f"{result['band_low']:g} … {result['band_high']:g}",
         "n": f"{result['n_group']} / {result['n_reference']}",
         "p": fmt_p(result["p_value"]),
@@ -182,11 +185,25 @@ def _appendix(document: dict) -> dict:
     }
 
 
+def _verdict_rule(document: dict) -> dict | None:
+    """The plan's verdict_error_control and what it did, for the tables' header and the appendix (None for reports
+    made before the rule existed)."""
+    rule = (document.get("plan") or {}).get("verdict_error_control")
+    if not rule:
+        return None
+    done = document.get("verdict_error_control") or {}
+    return {"rule": rule, "label": VERDICT_RULE_LABELS.get(rule, rule), **done}
+
+
+VERDICT_RULE_LABELS = {"per_comparison": "per comparison", "familywise": "family-wise", "fdr": "FDR (BY)"}
+
+
 def report_context(document: dict, sha256: str, *, review: dict | None, signatures: list[dict] | None) -> dict:
     """Everything the export template shows; review and signatures only when given."""
     return {
         "header": _header(document, sha256),
-        "notes": {"verdict_and_p": VERDICT_AND_P, "protected_share": PROTECTED_SHARE},
+        "notes": {"verdict_and_p": verdict_note(document), "protected_share": PROTECTED_SHARE},
+        "verdict_rule": _verdict_rule(document),
         "summary": _summary(document),
         "regressions": _regressions(document),
         "slices": _slices(document),

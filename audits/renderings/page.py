@@ -24,6 +24,8 @@ _CONTRACT_LABELS = (
     ("formula", "Formula"),
     ("band", "Pass band"),
     ("interval", "Interval"),
+    ("verdict_error_control", "Verdicts hold"),
+    ("verdict_interval", "Verdict decided by"),
     ("test", "Test"),
     ("reference_group", "Reference group"),
     ("reference_rule", "Reference rule"),

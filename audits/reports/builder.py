@@ -83,7 +83,25 @@ def _contract(result, attribute, plan, dataset, model, decision_class: str) -> d
         "alpha": attribute.alpha,
         "interval": f"percentile bootstrap, {100 * (1 - attribute.alpha):g}%",
         "test": SIGNIFICANCE_METHOD,
+        "verdict_error_control": plan.verdict_error_control,
+        "verdict_interval": _verdict_interval(result, plan.verdict_error_control),
     }
+
+
+# Which interval decided a verdict, per plan rule (explainers.metrics.family; design.md section 4).
+_VERDICT_INTERVALS = {
+    "per_comparison": "the per-comparison interval",
+    "familywise": "the simultaneous interval over the audit's comparisons (max-|t| bootstrap)",
+    "fdr": "the Benjamini-Yekutieli false coverage-rate adjusted interval",
+}
+
+
+def _verdict_interval(result, rule: str) -> str:
+    if result.adjusted_ci_low is None:
+        return "the per-comparison interval" if result.ci_low is not None else "none"
+    if rule == "per_comparison":  # only equalized odds is adjusted under this rule
+        return "simultaneous intervals of the TPR and FPR differences"
+    return _VERDICT_INTERVALS[rule]
 
 
 def _slices(output: EngineOutput, plan, dataset, model) -> tuple[list[dict], list[dict]]:
@@ -184,6 +202,7 @@ def build_report_document(
             "bootstrap_method": BOOTSTRAP_METHOD,
             "regression_tolerance": plan.regression_tolerance,
             "regression_method": REGRESSION_METHOD,
+            "verdict_error_control": plan.verdict_error_control,
         },
         "data": {
             "rows_total": output.rows_total,
@@ -245,6 +264,8 @@ def build_report_document(
             "timings": timings,
         },
     }
+    if output.verdict_error_control is not None:
+        document["verdict_error_control"] = output.verdict_error_control
     if baseline is not None:
         document["regressions"] = regressions_section(document=document, baseline=baseline, plan=plan)
     return document

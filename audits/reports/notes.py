@@ -10,6 +10,33 @@ VERDICT_AND_P = (
     "read such a fail with care."
 )
 
+# The same note for reports whose verdicts follow a verdict_error_control (design.md section 4, "Verdicts hold as
+# a family"); VERDICT_AND_P stays for reports made before, which hold no such rule.
+ADJUSTED_INTERVAL_WORDS = {
+    "familywise": "simultaneous over every comparison of the audit, so every pass and every fail holds jointly at "
+    "the stated level",
+    "fdr": "adjusted for the false coverage-statement rate (Benjamini-Yekutieli), so on average at most alpha of "
+    "the passes and fails are wrong",
+    "per_comparison": "the interval of each comparison on its own (for equalized odds, derived from simultaneous "
+    "intervals of its TPR and FPR differences)",
+}
+
+
+def verdict_note(document: dict) -> str:
+    """The note beside a results table: VERDICT_AND_P, or for a report with a verdict_error_control, what decided."""
+    rule = (document.get("plan") or {}).get("verdict_error_control")
+    if not rule:
+        return VERDICT_AND_P
+    return (
+        "The verdict compares the verdict interval with the band: pass when the whole interval lies inside it, fail "
+        "when it lies wholly outside, inconclusive when it straddles an edge. The verdict interval is "
+        f"{ADJUSTED_INTERVAL_WORDS[rule]}; the per-comparison interval is shown beside it. p (Holm) asks whether the "
+        "group's proportion behind the metric differs from the reference's at all, Holm-adjusted across every "
+        "comparison of the audit; a fail is never reported where the rule's adjusted test finds no evidence of a "
+        "difference."
+    )
+
+
 # Beside a protected share of a text attribution (design.md section 6).
 PROTECTED_SHARE = (
     "Protected share: the part of the score change Δ carried by the swapped words; it can exceed 1 (or fall below "

@@ -48,9 +48,28 @@ def _interval(low, high, level: str, signed: bool = False, digits: int = 3) -> s
     return f"{level} CI {write(low, digits)} to {write(high, digits)}"
 
 
+def _deciding(result: dict) -> tuple:
+    """The interval that decided the verdict: the adjusted one when the report has it, else the per-comparison."""
+    if result.get("adjusted_ci_low") is not None:
+        return result["adjusted_ci_low"], result["adjusted_ci_high"]
+    return result["ci_low"], result["ci_high"]
+
+
+_ADJUSTED_WORDS = {"familywise": "simultaneous", "fdr": "FCR-adjusted", "per_comparison": "from TPR and FPR"}
+
+
+def _adjusted(result: dict, signed: bool) -> str:
+    """'; simultaneous a to b' when an adjusted interval decided the verdict, else ''."""
+    if result.get("adjusted_ci_low") is None:
+        return ""
+    write = fmt_signed if signed else fmt_number
+    words = _ADJUSTED_WORDS.get((result.get("contract") or {}).get("verdict_error_control"), "adjusted")
+    return f"; {words} {write(result['adjusted_ci_low'], 3)} to {write(result['adjusted_ci_high'], 3)}"
+
+
 def _band_phrase(result: dict) -> str:
     band = f"the {result['band_low']:g} to {result['band_high']:g} band"
-    verdict, low, high = result["verdict"], result["ci_low"], result["ci_high"]
+    verdict, (low, high) = result["verdict"], _deciding(result)
     if verdict == "fail":
         if high is not None and high < result["band_low"]:
             return f"below {band}"
@@ -90,7 +109,7 @@ def metric_sentence(result: dict) -> str:
     else:
         claim = f"{metric} of {group} against {reference} is {value}"
         interval = _interval(result["ci_low"], result["ci_high"], level)
-    interval = f" ({interval})" if interval else ""
+    interval = f" ({interval}{_adjusted(result, metric in _DIFFERENCES)})" if interval else ""
     return f"{where}: {claim}{interval}; {_band_phrase(result)}: {verdict}."
 
 

@@ -14,6 +14,8 @@ def _cell(result: dict | None) -> str:
     interval = ""
     if result["ci_low"] is not None and result["ci_high"] is not None:
         interval = f" [{result['ci_low']:.3f}, {result['ci_high']:.3f}]"
+    if result.get("adjusted_ci_low") is not None:  # the interval that decided the verdict (verdict_error_control)
+        interval += f" adj [{result['adjusted_ci_low']:.3f}, {result['adjusted_ci_high']:.3f}]"
     return f"{result['value']:.3f}{interval} {result['verdict']}"
 
 

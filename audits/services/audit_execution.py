@@ -65,6 +65,7 @@ def engine_input(plan: AuditPlan) -> EngineInput:
         "alpha": plan.alpha,
         "min_group_size": plan.min_group_size,
         "min_denominator": plan.min_denominator,
+        "verdict_error_control": plan.verdict_error_control,
         "bands": plan.bands,
         **_model_fields(plan),
     }

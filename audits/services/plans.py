@@ -14,6 +14,7 @@ from explainers.audit_settings import (
     DEFAULT_N_BOOT,
     DEFAULT_REGRESSION_TOLERANCE,
     DEFAULT_SEED,
+    DEFAULT_VERDICT_ERROR_CONTROL,
     PlanSettings,
     ProbeSettings,
     SettingsError,
@@ -182,6 +183,7 @@ def audit_plan_create(
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     min_denominator: int = DEFAULT_MIN_DENOMINATOR,
     regression_tolerance: float = DEFAULT_REGRESSION_TOLERANCE,
+    verdict_error_control: str = DEFAULT_VERDICT_ERROR_CONTROL,
     bands: dict | None = None,
     intersections: list[list[str]] | None = None,
     multiclass: bool = False,
@@ -200,6 +202,8 @@ def audit_plan_create(
     discrim-eval) and no group metric is computed.
 
     `regression_tolerance`: how far a metric must move since the plan's last approved report to be a regression.
+    `verdict_error_control`: per_comparison, familywise (default) or fdr: the error rate verdicts hold at over the
+    whole audit (design.md section 4, explainers.metrics.family).
 
     The statistics are checked by PlanSettings, `probe_settings` by ProbeSettings (explainers.audit_settings);
     a plan with probes stores every probe setting resolved (defaults filled in), so its reports state them all.
@@ -220,6 +224,7 @@ def audit_plan_create(
             min_group_size=min_group_size,
             min_denominator=min_denominator,
             regression_tolerance=regression_tolerance,
+            verdict_error_control=verdict_error_control,
         )
     except SettingsError as exc:
         raise ApplicationError(exc.message, field=exc.field) from exc

@@ -138,6 +138,7 @@ def _successor_create(plan, actor, dataset, model, attributes, request_id) -> Au
         alpha=plan.alpha,
         min_group_size=plan.min_group_size,
         min_denominator=plan.min_denominator,
+        verdict_error_control=plan.verdict_error_control,
         bands=plan.bands,
         intersections=plan.intersections,
         multiclass=bool(plan.decision_classes),

@@ -4,6 +4,7 @@ from django import forms
 from django.urls import reverse_lazy
 
 from audits import selectors
+from audits.choices import VerdictErrorControl
 from audits.constants import ATTRIBUTION_METHODS, BUILTIN_LEXICONS, METRICS, PLAN_DEFAULTS, PROBE_DEFAULTS
 from audits.exceptions import ApplicationError
 from audits.execution.probes import PROBES
@@ -61,7 +62,9 @@ BLACK_BOX_LABELS = {
     "occlusion": "Occlusion: remove one word at a time (one model call per word)",
     "shap": "SHAP text explainer: Owen values that add up (about ten model calls per word)",
 }
-STATISTICS = ("n_boot", "alpha", "min_group_size", "min_denominator", "seed", "regression_tolerance")
+STATISTICS = (
+    "n_boot", "alpha", "min_group_size", "min_denominator", "seed", "regression_tolerance", "verdict_error_control",
+)  # fmt: skip
 SEPARATOR = "|"  # joins the two attribute names of an intersection choice
 
 
@@ -153,6 +156,12 @@ class PlanForm(forms.Form):
         label="Regression tolerance", initial=PLAN_DEFAULTS.regression_tolerance, required=False,
         help_text="After a report of this plan is approved, later runs list a metric as a regression when it moves "
         "away from parity by more than this (in its own units), beyond bootstrap noise.",
+    )  # fmt: skip
+
+    verdict_error_control = forms.ChoiceField(
+        label="Verdicts hold", choices=VerdictErrorControl.choices, initial=PLAN_DEFAULTS.verdict_error_control,
+        help_text="Family-wise: every pass and fail of the audit holds jointly at 1 − alpha (simultaneous intervals), "
+        "so many groups do not produce chance fails. Per comparison: each verdict on its own.",
     )  # fmt: skip
 
     def __init__(self, *args, user, **kwargs):

@@ -29,16 +29,22 @@ def test_a_dataset_decisions_report_reads_as_sentences_then_charts_contracts_and
 
     assert "was audited on dataset “credit” (600 rows) for sex, age_band; the favourable decision is approve" in text
     assert re.search(r"group comparisons: \d+ fail", text)
-    sentence = re.search(r"sex: selection rate of female is 0\.\d{3} of male's \(95% CI 0\.\d{3} to 0\.\d{3}\); below "
-                         r"the 0\.8 to 1\.25 band: fail\.", text)  # fmt: skip
-    assert sentence, "the planted disparity is the first finding, as a sentence with its interval and band"
+    # Under the default family-wise rule the planted disparity fails on SPD (its DI interval, simultaneous over the
+    # audit's comparisons, reaches into the band on 600 rows); the sentence gives both intervals.
+    sentence = re.search(
+        r"sex: selection rate of female minus male's is -0\.\d{3} \(95% CI -0\.\d{3} to -0\.\d{3}; "
+        r"simultaneous -0\.\d{3} to -0\.\d{3}\); below the -0\.1 to 0\.1 band: fail\.",
+        text,
+    )
+    assert sentence, "the planted disparity is the first finding, as a sentence with its intervals and band"
     assert text.index("Top findings") < text.index('<svg class="chart"')  # words first, then charts
     assert "Selection rate by group: sex" in text and "Disparate impact against male: sex" in text
     assert "equal opportunity difference against male: sex" in text  # the EOD forest chart
     named = '<summary><span class="metric">Disparate impact ratio</span> <code class="muted">disparate_impact</code>'
     assert named in text
     assert "<dt>Formula</dt><dd>SR_g / SR_r</dd>" in text and "<dt>Pass band</dt><dd>0.8 to 1.25</dd>" in text
-    assert VERDICT_AND_P in text
+    assert VERDICT_AND_P not in text and "simultaneous over every comparison of the audit" in text
+    assert "Verdict interval (family-wise)" in text and "<dt>Verdicts hold</dt><dd>familywise</dd>" in text
     assert "Conventions side by side" in text and "AIF360" in text and "Fairlearn" in text
     assert "Compliance crosswalk" in text and "EU AI Act" in text
     assert "Report (JSON, HTML, dataset, model)" in text  # the report's signature

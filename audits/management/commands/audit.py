@@ -39,6 +39,8 @@ from explainers.audit_settings import (
     DEFAULT_N_BOOT,
     DEFAULT_REGRESSION_TOLERANCE,
     DEFAULT_SEED,
+    DEFAULT_VERDICT_ERROR_CONTROL,
+    VERDICT_ERROR_CONTROLS,
 )
 
 CLI_WORKSPACE = CLI_USER = "cli"
@@ -112,6 +114,13 @@ class Command(BaseCommand):
             type=float,
             default=DEFAULT_REGRESSION_TOLERANCE,
             help="a metric move since the plan's last approved report larger than this is a regression",
+        )
+        parser.add_argument(
+            "--verdict-error-control",
+            choices=VERDICT_ERROR_CONTROLS,
+            default=DEFAULT_VERDICT_ERROR_CONTROL,
+            help="the error rate verdicts hold at over the audit: per_comparison, familywise (every pass and fail "
+            "jointly at 1 - alpha; the default) or fdr (Benjamini-Yekutieli)",
         )
         parser.add_argument("--missing-policy", choices=MissingPolicy.values, default=MissingPolicy.DROP_ROWS)
         parser.add_argument("--encoding", default=None)
@@ -192,6 +201,7 @@ class Command(BaseCommand):
                 min_group_size=options["min_group_size"],
                 min_denominator=options["min_denominator"],
                 regression_tolerance=options["regression_tolerance"],
+                verdict_error_control=options["verdict_error_control"],
                 intersections=[[c.strip() for c in item.split(",") if c.strip()] for item in options["intersect"]],
                 multiclass=options["multiclass"],
                 probes=options["probe"],

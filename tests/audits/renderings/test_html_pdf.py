@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from audits.renderings.formatting import fmt_interval, fmt_number, fmt_p
 from audits.renderings.html import render_report_html
 from audits.renderings.pdf import render_report_pdf
-from audits.reports.notes import PROTECTED_SHARE, VERDICT_AND_P
+from audits.reports.notes import PROTECTED_SHARE, VERDICT_AND_P, verdict_note
 from audits.reports.sentences import verdict_word
 from tests.audits.exports.documents import load_report
 
@@ -62,7 +62,12 @@ def test_html_verdict_tables_show_every_result_of_the_report(any_report):
 
     assert len(rows) == len(document["results"])
     for cells, result in zip(rows, document["results"], strict=True):
-        metric, group, value, interval, _band, n, p_holm, verdict = cells
+        if "verdict_error_control" in document["plan"]:  # the interval that decided the verdict, beside the other
+            metric, group, value, interval, adjusted, _band, n, p_holm, verdict = cells
+            low, high = result.get("adjusted_ci_low"), result.get("adjusted_ci_high")
+            assert adjusted == (fmt_interval(low, high) if low is not None else "= per comparison")
+        else:
+            metric, group, value, interval, _band, n, p_holm, verdict = cells
         assert metric.startswith(result["metric"]) and group == result["group"]
         assert value == fmt_number(result["value"])
         assert interval == fmt_interval(result["ci_low"], result["ci_high"])
@@ -158,8 +163,14 @@ def test_every_verdict_table_says_how_its_verdict_and_its_holm_p_differ(compas_r
     html = render_report_html(document, sha256)
 
     tables = html.count('<table class="results">')
-    assert tables >= 3 and html.count(escape(VERDICT_AND_P)) == tables
-    assert "interval with the band" in VERDICT_AND_P and "Holm-adjusted across every comparison" in VERDICT_AND_P
+    note = verdict_note(document)
+    assert tables >= 3 and html.count(escape(note)) == tables
+    assert "verdict interval with the band" in note and "Holm-adjusted across every comparison" in note
+    assert "simultaneous over every comparison of the audit" in note  # the default rule, familywise
+    assert "a fail is never reported where the rule's adjusted test finds no evidence" in note
+    # A report made before verdicts held as a family keeps the note that warned of a fail beside a large p.
+    older = {**document, "plan": {k: v for k, v in document["plan"].items() if k != "verdict_error_control"}}
+    assert verdict_note(older) == VERDICT_AND_P and "Holm-adjusted across every comparison" in VERDICT_AND_P
 
 
 def test_a_protected_share_above_one_is_explained_beside_it():
