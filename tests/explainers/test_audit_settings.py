@@ -29,6 +29,7 @@ def test_plan_defaults_are_those_of_design_section_4():
         "min_group_size": 30,
         "min_denominator": 10,
         "regression_tolerance": 0.05,
+        "verdict_error_control": "familywise",  # design.md section 4: verdicts hold as a family by default
     }
 
 

@@ -33,7 +33,10 @@ def _run_plan(client, dataset, django_capture_on_commit_callbacks, **plan_fields
 def test_run_action_answers_202_and_ends_in_a_valid_report(
     auditor_client, uploaded, eager_celery, django_capture_on_commit_callbacks
 ):
-    response = _run_plan(auditor_client, uploaded, django_capture_on_commit_callbacks)
+    # Per comparison, as the planted disparity's verdict below is stated; the family-wise default is tested next.
+    response = _run_plan(
+        auditor_client, uploaded, django_capture_on_commit_callbacks, verdict_error_control="per_comparison"
+    )
 
     assert response.status_code == 202 and response.json()["status"] == "queued"
     run = auditor_client.get(f"/api/v1/runs/{response.json()['id']}/").json()
@@ -53,6 +56,37 @@ def test_run_action_answers_202_and_ends_in_a_valid_report(
         AuditEvent.objects.filter(object_id=str(run["id"]), object_type="AuditRun").values_list("action", flat=True)
     )
     assert actions == ["run.queued", "run.started", "run.succeeded"]
+
+
+def test_verdicts_hold_as_a_family_by_default_and_the_report_says_so(
+    auditor_client, uploaded, eager_celery, django_capture_on_commit_callbacks
+):
+    run_id = _run_plan(auditor_client, uploaded, django_capture_on_commit_callbacks).json()["id"]
+
+    report = AuditReport.objects.get(run_id=run_id)
+    plan = auditor_client.get(f"/api/v1/plans/{report.run.plan_id}/").json()
+    document = report.document
+    assert plan["verdict_error_control"] == "familywise" == document["plan"]["verdict_error_control"]
+    assert report_errors(document) == []
+    family = document["verdict_error_control"]
+    assert family["rule"] == "familywise" and family["critical_value"] > 1.96
+    judged = [r for r in document["results"] if r["verdict"] in ("pass", "fail", "inconclusive") and not r["reason"]]
+    assert family["comparisons"] == len(judged) > 0
+    for result in judged:  # the simultaneous interval decides, and holds the per-comparison one
+        assert result["contract"]["verdict_error_control"] == "familywise"
+        assert result["adjusted_ci_low"] <= result["ci_low"] <= result["ci_high"] <= result["adjusted_ci_high"]
+    for result in document["results"]:  # a fail only where the Holm-adjusted test finds evidence
+        assert result["verdict"] != "fail" or result["p_value_holm"] <= document["plan"]["alpha"]
+
+
+def test_a_plan_with_an_unknown_verdict_error_control_is_refused(auditor_client, uploaded):
+    response = auditor_client.post(
+        "/api/v1/plans/",
+        {"dataset": uploaded["id"], "model": uploaded["model"]["id"], "verdict_error_control": "bonferroni"},
+        format="json",
+    )
+
+    assert response.status_code == 400 and error_attr(response) == "verdict_error_control"
 
 
 def test_download_returns_the_exact_bytes_whose_sha256_is_stored(
