@@ -22,6 +22,7 @@ def test_plan_records_the_default_statistics_and_writes_plan_created(auditor, wo
     plan = make_plan(auditor, workspace, n_boot=2000)
 
     assert (plan.n_boot, plan.seed, plan.alpha, plan.min_group_size, plan.min_denominator) == (2000, 0, 0.05, 30, 10)
+    assert plan.verdict_error_control == "familywise"
     assert plan.metrics == list(METRIC_DEFINITIONS) and plan.probe_settings == {}
     event = AuditEvent.objects.get(action="plan.created")
     assert (event.object_type, event.object_id, event.workspace_id) == ("AuditPlan", str(plan.pk), workspace.pk)
@@ -61,6 +62,11 @@ def test_metric_ids_are_those_of_the_metric_definitions():
         ({"min_group_size": 0}, "min_group_size", "Minimum sizes must be at least 1."),
         ({"min_denominator": 0}, "min_denominator", "Minimum sizes must be at least 1."),
         ({"seed": -3}, "seed", "seed must be a whole number between 0 and 9223372036854775807."),
+        (
+            {"verdict_error_control": "holm"},
+            "verdict_error_control",
+            "verdict_error_control must be one of per_comparison, familywise, fdr.",
+        ),
     ],
 )
 def test_bad_statistics_create_no_plan_and_no_event(auditor, workspace, changes, field, message):

@@ -42,7 +42,7 @@ def test_the_same_name_in_a_workspace_is_the_next_version_elsewhere_a_first(
 def test_a_new_dataset_version_re_audits_a_plan_that_asked_with_the_same_settings(auditor, workspace):
     plan = AuditPlanFactory(
         user=auditor, workspace=workspace, reaudit_on_new_version=True, n_boot=400, seed=7,
-        bands={"disparate_impact": [0.75, 1.3]}, intersections=[["sex", "age_band"]],
+        bands={"disparate_impact": [0.75, 1.3]}, intersections=[["sex", "age_band"]], verdict_error_control="fdr",
     )  # fmt: skip
     schedule = schedule_create(actor=auditor, plan=plan, kind="cron", cron="0 6 * * 1")
 
@@ -51,6 +51,7 @@ def test_a_new_dataset_version_re_audits_a_plan_that_asked_with_the_same_setting
     successor = AuditPlan.objects.get(previous=plan)
     assert (successor.dataset, successor.model, successor.reaudit_on_new_version) == (dataset, model, True)
     assert (successor.n_boot, successor.seed, successor.bands) == (400, 7, {"disparate_impact": [0.75, 1.3]})
+    assert successor.verdict_error_control == "fdr"
     assert successor.intersections == [["sex", "age_band"]] and successor.name == plan.name
     assert sorted(a.name for a in successor.attributes.all()) == ["age_band", "sex"]
     assert all(a.dataset == dataset for a in successor.attributes.all())
