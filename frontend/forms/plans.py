@@ -160,6 +160,7 @@ class PlanForm(forms.Form):
 
     verdict_error_control = forms.ChoiceField(
         label="Verdicts hold", choices=VerdictErrorControl.choices, initial=PLAN_DEFAULTS.verdict_error_control,
+        required=False,
         help_text="Family-wise: every pass and fail of the audit holds jointly at 1 − alpha (simultaneous intervals), "
         "so many groups do not produce chance fails. Per comparison: each verdict on its own.",
     )  # fmt: skip
@@ -269,7 +270,7 @@ class PlanForm(forms.Form):
             "probes": data["probes"],
             "reaudit_on_new_version": data["reaudit_on_new_version"],
             # An emptied setting keeps the platform's default (the service's own).
-            **{name: data[name] for name in STATISTICS if data[name] is not None},
+            **{name: data[name] for name in STATISTICS if data[name] not in (None, "")},
         }
         if data["intersections"]:
             arguments["intersections"] = [choice.split(SEPARATOR) for choice in data["intersections"]]
