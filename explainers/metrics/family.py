@@ -147,7 +147,8 @@ def control_family(
     critical, level, selected = None, None, None
     intervals: dict[tuple[int, int], tuple[float, float]] = {}
     if comparisons and rule == FAMILYWISE:
-        critical = _max_t_quantile(np.concatenate([c.t for c in comparisons], axis=1), alpha)
+        maxima = np.max([c.t.max(axis=1) for c in comparisons], axis=0)  # max over the family, per replicate
+        critical = _max_t_quantile(maxima[:, None], alpha)
         level = 2 * stats.norm.cdf(critical) - 1 if math.isfinite(critical) else 1.0
         intervals = {(c.slice_index, c.result_index): _interval(c, [critical] * len(c.points)) for c in comparisons}
     elif comparisons and rule == FDR:
