@@ -11,7 +11,7 @@ Prints, for seeded simulated audits with known true values:
 
 Usage::
 
-    .venv/bin/python bench/familywise_sim.py            # about 4 minutes on a 2-core machine
+    .venv/bin/python bench/familywise_sim.py            # about 7 minutes on a 2-core machine
     .venv/bin/python bench/familywise_sim.py --quick    # about 1 minute
 
 Results are also written to bench/results/familywise_sim.json (git-ignored).
