@@ -11,13 +11,19 @@ from tests.audits.factories import AuditPlanFactory, AuditReportFactory
 
 @pytest.fixture
 def plan(auditor, workspace):
-    return AuditPlanFactory(user=auditor, workspace=workspace)
+    # Per comparison: the planted DI of 600 rows is a fail on its own interval; the family-wise default (simultaneous
+    # over the audit's comparisons) calls it inconclusive, and the band change below is about a fail turning pass.
+    return AuditPlanFactory(user=auditor, workspace=workspace, verdict_error_control="per_comparison")
 
 
 def test_two_plans_on_one_model_compare_and_a_band_change_shows_as_verdict_changes(auditor, workspace, plan):
     strict = AuditReportFactory(user=auditor, run__plan=plan)
     lenient_plan = AuditPlanFactory(
-        user=auditor, workspace=workspace, dataset=plan.dataset, bands={"disparate_impact": [0.1, 10.0]}
+        user=auditor,
+        workspace=workspace,
+        dataset=plan.dataset,
+        bands={"disparate_impact": [0.1, 10.0]},
+        verdict_error_control="per_comparison",
     )
     lenient = AuditReportFactory(user=auditor, run__plan=lenient_plan)
     events = AuditEvent.objects.count()
