@@ -28,12 +28,14 @@ def admin(workspace, auditor):
 
 @pytest.fixture
 def reports(auditor, workspace):
-    """Two reports of one model: the default bands (disparate impact fails) and lenient ones (it passes)."""
-    plan = AuditPlanFactory(user=auditor, workspace=workspace)
+    """Two reports of one model: the default bands (disparate impact fails) and lenient ones (it passes). Per
+    comparison: on these 600 rows the family-wise default calls the planted disparate impact inconclusive."""
+    plan = AuditPlanFactory(user=auditor, workspace=workspace, verdict_error_control="per_comparison")
     strict = AuditReportFactory(user=auditor, run__plan=plan)
     lenient_plan = AuditPlanFactory(
-        user=auditor, workspace=workspace, dataset=plan.dataset, bands={"disparate_impact": [0.1, 10.0]}
-    )
+        user=auditor, workspace=workspace, dataset=plan.dataset, bands={"disparate_impact": [0.1, 10.0]},
+        verdict_error_control="per_comparison",
+    )  # fmt: skip
     return strict, AuditReportFactory(user=auditor, run__plan=lenient_plan)
 
 
