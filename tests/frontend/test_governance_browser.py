@@ -17,7 +17,14 @@ def test_an_admin_compares_two_reports_filters_the_trail_and_manages_members(
     admin = user_get_or_create(username="ada-admin", password="pw-ada")
     membership_set(workspace=workspace, user=admin, role=Role.ADMIN, actor=auditor)
     user_get_or_create(username="nina-new", password="pw-nina")
-    plan = AuditPlanFactory(user=auditor, workspace=workspace, name="Credit decisions: four-fifths band")
+    # Per comparison: on these 600 rows the planted disparate impact fails on its own interval (the family-wise
+    # default calls it inconclusive), so the wide band shows a fail turning pass.
+    plan = AuditPlanFactory(
+        user=auditor,
+        workspace=workspace,
+        name="Credit decisions: four-fifths band",
+        verdict_error_control="per_comparison",
+    )
     strict = AuditReportFactory(user=auditor, run__plan=plan)
     lenient_plan = AuditPlanFactory(
         user=auditor,
@@ -25,6 +32,7 @@ def test_an_admin_compares_two_reports_filters_the_trail_and_manages_members(
         dataset=plan.dataset,
         name="Credit decisions: wide band",
         bands={"disparate_impact": [0.5, 2.0]},
+        verdict_error_control="per_comparison",
     )
     lenient = AuditReportFactory(user=auditor, run__plan=lenient_plan)
     page, base = browser_page, live_server.url
