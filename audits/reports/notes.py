@@ -27,6 +27,12 @@ def verdict_note(document: dict) -> str:
     rule = (document.get("plan") or {}).get("verdict_error_control")
     if not rule:
         return VERDICT_AND_P
+    if rule == "per_comparison":  # the plan chose per-comparison verdicts: a fail can stand beside a large p (Holm)
+        return (
+            VERDICT_AND_P.replace("compares the 95% interval", "compares the verdict interval")
+            + " This plan judges each comparison on its own (verdict_error_control = per_comparison); the default, "
+            "family-wise, holds every pass and fail jointly."
+        )
     return (
         "The verdict compares the verdict interval with the band: pass when the whole interval lies inside it, fail "
         "when it lies wholly outside, inconclusive when it straddles an edge. The verdict interval is "

@@ -171,6 +171,9 @@ def test_every_verdict_table_says_how_its_verdict_and_its_holm_p_differ(compas_r
     # A report made before verdicts held as a family keeps the note that warned of a fail beside a large p.
     older = {**document, "plan": {k: v for k, v in document["plan"].items() if k != "verdict_error_control"}}
     assert verdict_note(older) == VERDICT_AND_P and "Holm-adjusted across every comparison" in VERDICT_AND_P
+    # A plan that chose per-comparison verdicts is told that a fail can stand beside a large p (Holm).
+    chosen = verdict_note({**document, "plan": {**document["plan"], "verdict_error_control": "per_comparison"}})
+    assert "a fail can stand beside a large p" in chosen and "verdict_error_control = per_comparison" in chosen
 
 
 def test_a_protected_share_above_one_is_explained_beside_it():
