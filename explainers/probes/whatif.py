@@ -18,6 +18,7 @@ Attributions are computed elsewhere (``explainers.attributions.whatif``: they lo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,10 @@ import pandas as pd
 
 from explainers.lexicons import Lexicon, substitute
 from explainers.probes.counterfactual import counterfactual_frame, group_codes, probe_groups
+
+# The words of the attributions (explainers.attributions.words, which loads torch through its package): a test
+# checks the two agree, so a what-if can be shown in the web process without torch.
+_WORD = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,11 @@ class WhatIfResult:
     score: float
     decision: bool
     variants: tuple[WhatIfVariant, ...]
+
+
+def text_words(text: str) -> tuple[str, ...]:
+    """The words of ``text`` as the text attributions cut it (one weight each)."""
+    return tuple(match.group(0) for match in _WORD.finditer(text))
 
 
 def text_variants(text: str, lexicon: Lexicon) -> list[tuple[str, str, str, int]]:

@@ -70,4 +70,3 @@ def browser_page():
         page = browser.new_page()
         yield page
         browser.close()
-

@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 
 from explainers.attributions.whatif import tabular_attribution, text_attribution
+from explainers.attributions.words import split_words
 from explainers.lexicons import load_lexicon
 from explainers.probes.tabular import tabular_counterfactual_probe
 from explainers.probes.text import text_counterfactual_probe
-from explainers.probes.whatif import tabular_what_if, text_variants, text_what_if
+from explainers.probes.whatif import tabular_what_if, text_variants, text_what_if, text_words
 from explainers.runners import TabularRunner
 from tests.explainers.probes.test_tabular_probe import _biased_labels, _people
 from tests.explainers.probes.test_tabular_probe import _pipeline as _tabular_pipeline
@@ -110,3 +111,8 @@ def test_tabular_shap_weights_add_up_to_the_score_minus_the_base_value(tabular_m
         assert sum(attribution.weights) + attribution.base_value == pytest.approx(score, abs=1e-6)
     assert abs(attribution.weights[0]) > abs(attribution.weights[1])  # sex drives the planted bias
     assert np.isfinite(attribution.weights).all()
+
+
+@pytest.mark.parametrize("text", ["She's late, isn't she?", "Naïve café — 42 items!", "", "  a  b "])
+def test_text_words_cut_a_text_as_the_attributions_do(text):
+    assert text_words(text) == split_words(text).words
