@@ -1,9 +1,9 @@
 """A real HTTP receiver on 127.0.0.1 for webhook tests (a threaded http.server in the test process).
 
-receiver = webhook_receiver(status=500)           # answers 500 to every POST
-receiver = webhook_receiver(delay=3)              # answers after 3 s (slower than the read timeout)
-receiver.wait_for(1)                              # the requests received, once there is at least one
-body, headers = receiver.requests[0].body, receiver.requests[0].headers
+    receiver = webhook_receiver(status=500)           # answers 500 to every POST
+    receiver = webhook_receiver(delay=3)              # answers after 3 s (slower than the read timeout)
+    receiver.wait_for(1)                              # the requests received, once there is at least one
+    body, headers = receiver.requests[0].body, receiver.requests[0].headers
 """
 
 import threading

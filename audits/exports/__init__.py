@@ -65,7 +65,6 @@ def export_stem(report) -> str:
     names)."""
     return f"audit-report-{report.pk}"
 
-
 # The one list of files a report's signed statement names (besides the dataset and the model): each is served byte
 # for byte as signed. JSON is the stored canonical text; every other format here is rendered once when the report
 # is signed and its bytes are kept (audits.models.ReportRendering). A new signed format is added here. The LL144

@@ -4,19 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("audits", "0009_trail_members_and_tokens"),
+        ('audits', '0009_trail_members_and_tokens'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="auditrun",
-            name="enqueued_at",
+            model_name='auditrun',
+            name='enqueued_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="auditrun",
-            name="task_id",
+            model_name='auditrun',
+            name='task_id',
             field=models.CharField(blank=True, max_length=255),
         ),
     ]

@@ -10,9 +10,7 @@ def number_versions(apps, schema_editor):
     for label in ("Dataset", "ModelArtifact"):
         model = apps.get_model("audits", label)
         seen: dict[tuple[int, str], int] = {}
-        for pk, workspace_id, name in model.objects.order_by("created_at", "id").values_list(
-            "pk", "workspace_id", "name"
-        ):
+        for pk, workspace_id, name in model.objects.order_by("created_at", "id").values_list("pk", "workspace_id", "name"):
             key = (workspace_id, name)
             seen[key] = seen.get(key, 0) + 1
             if seen[key] > 1:
@@ -20,119 +18,89 @@ def number_versions(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("audits", "0011_trail_checkpoints_and_guards"),
-        ("django_celery_beat", "0019_alter_periodictasks_options"),
+        ('audits', '0011_trail_checkpoints_and_guards'),
+        ('django_celery_beat', '0019_alter_periodictasks_options'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="AuditSchedule",
+            name='AuditSchedule',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("cron", "Cron expression"), ("interval", "Every N seconds")], max_length=10
-                    ),
-                ),
-                ("cron", models.CharField(blank=True, max_length=200)),
-                ("every_seconds", models.PositiveIntegerField(blank=True, null=True)),
-                ("timezone", models.CharField(default="UTC", max_length=64)),
-                ("enabled", models.BooleanField(default=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                ("last_fired_at", models.DateTimeField(blank=True, null=True)),
-                ("last_skip_reason", models.CharField(blank=True, max_length=500)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('cron', 'Cron expression'), ('interval', 'Every N seconds')], max_length=10)),
+                ('cron', models.CharField(blank=True, max_length=200)),
+                ('every_seconds', models.PositiveIntegerField(blank=True, null=True)),
+                ('timezone', models.CharField(default='UTC', max_length=64)),
+                ('enabled', models.BooleanField(default=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('last_fired_at', models.DateTimeField(blank=True, null=True)),
+                ('last_skip_reason', models.CharField(blank=True, max_length=500)),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.AddField(
-            model_name="auditplan",
-            name="previous",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="successor",
-                to="audits.auditplan",
-            ),
+            model_name='auditplan',
+            name='previous',
+            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='successor', to='audits.auditplan'),
         ),
         migrations.AddField(
-            model_name="auditplan",
-            name="reaudit_on_new_version",
+            model_name='auditplan',
+            name='reaudit_on_new_version',
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name="dataset",
-            name="version",
+            model_name='dataset',
+            name='version',
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.AddField(
-            model_name="modelartifact",
-            name="version",
+            model_name='modelartifact',
+            name='version',
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.RunPython(number_versions, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name="dataset",
-            constraint=models.UniqueConstraint(fields=("workspace", "name", "version"), name="dataset_unique_version"),
+            model_name='dataset',
+            constraint=models.UniqueConstraint(fields=('workspace', 'name', 'version'), name='dataset_unique_version'),
         ),
         migrations.AddConstraint(
-            model_name="modelartifact",
-            constraint=models.UniqueConstraint(fields=("workspace", "name", "version"), name="model_unique_version"),
+            model_name='modelartifact',
+            constraint=models.UniqueConstraint(fields=('workspace', 'name', 'version'), name='model_unique_version'),
         ),
         migrations.AddField(
-            model_name="auditschedule",
-            name="created_by",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
-            ),
+            model_name='auditschedule',
+            name='created_by',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="auditschedule",
-            name="last_run",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="audits.auditrun",
-            ),
+            model_name='auditschedule',
+            name='last_run',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='audits.auditrun'),
         ),
         migrations.AddField(
-            model_name="auditschedule",
-            name="owner",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
-            ),
+            model_name='auditschedule',
+            name='owner',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="auditschedule",
-            name="periodic_task",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="audit_schedule",
-                to="django_celery_beat.periodictask",
-            ),
+            model_name='auditschedule',
+            name='periodic_task',
+            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_schedule', to='django_celery_beat.periodictask'),
         ),
         migrations.AddField(
-            model_name="auditschedule",
-            name="plan",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="schedules", to="audits.auditplan"
-            ),
+            model_name='auditschedule',
+            name='plan',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schedules', to='audits.auditplan'),
         ),
         migrations.AddField(
-            model_name="auditschedule",
-            name="workspace",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="schedules", to="audits.workspace"
-            ),
+            model_name='auditschedule',
+            name='workspace',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schedules', to='audits.workspace'),
         ),
     ]

@@ -70,3 +70,4 @@ def browser_page():
         page = browser.new_page()
         yield page
         browser.close()
+

@@ -115,7 +115,7 @@ def test_the_dashboard_lists_runs_in_progress_failures_and_keeps_the_runs_table(
     failures = html.split('id="fail-head"')[1].split("</section>")[0]
     assert f"Run #{queued.pk}" in in_progress and f"Run #{failed.pk}" not in in_progress
     assert "The dataset file is missing." in failures and "FileNotFoundError" not in failures
-    assert "Audit runs" in html and 'Credit risk <span class="muted">(auditor)</span>' in html
+    assert "Audit runs" in html and "Credit risk <span class=\"muted\">(auditor)</span>" in html
 
 
 def test_outsiders_get_404_on_runs_of_another_workspace(outsider_page, auditor, workspace):

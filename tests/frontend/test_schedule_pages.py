@@ -97,7 +97,7 @@ def test_the_last_run_and_a_skip_reason_are_shown_and_the_run_page_links_its_sch
     page = auditor_page.get("/schedules/").content.decode()
     assert f"run #{run.pk}" in page and "Skipped: Already fired for this period" in page
     run_page = auditor_page.get(f"/runs/{run.pk}/").content.decode()
-    assert f'by <a href="/schedules/?plan={plan.pk}">schedule {schedule.pk}</a>' in run_page
+    assert f"by <a href=\"/schedules/?plan={plan.pk}\">schedule {schedule.pk}</a>" in run_page
     assert "Every hour (UTC)" in run_page  # the plan's schedules, in words
     assert f"/schedules/new/?plan={plan.pk}" in run_page  # Schedule this plan
 

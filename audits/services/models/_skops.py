@@ -156,10 +156,7 @@ def register_skops(
                 workspace=workspace,
                 request_id=request_id,
                 after={
-                    "kind": model.kind,
-                    "sha256": sha,
-                    "estimator": model.config["estimator"],
-                    "version": model.version,
+                    "kind": model.kind, "sha256": sha, "estimator": model.config["estimator"], "version": model.version,
                 },  # fmt: skip
             )
             plan_reaudit_new_version(actor=user, model=model, request_id=request_id)

@@ -56,11 +56,7 @@ def test_an_upload_is_stored_as_parquet_with_its_attributes_and_event(auditor, w
     assert (event.object_type, event.object_id) == ("Dataset", str(dataset.pk))
     assert (event.actor_id, event.workspace_id, event.request_id) == (auditor.pk, workspace.pk, "req-1")
     assert event.after == {
-        "name": "credit",
-        "version": 1,
-        "sha256": dataset.sha256,
-        "rows": 600,
-        "protected": ["sex", "age_band"],
+        "name": "credit", "version": 1, "sha256": dataset.sha256, "rows": 600, "protected": ["sex", "age_band"]
     }
     assert model is not None and model.dataset == dataset  # the decision column is the model under audit
 
