@@ -234,6 +234,7 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             probes=v.get("probes"),
             probe_settings=v.get("probe_settings"),
             reaudit_on_new_version=v["reaudit_on_new_version"],
+            checks=v.get("checks"),
             request_id=request_id(request),
         )
         return Response(s.AuditPlanSerializer(plan).data, status=status.HTTP_201_CREATED)

@@ -106,6 +106,7 @@ REGRESSION_KINDS = {
     "metric_move": "Metric moved",
     "probe_failure": "Probe fails",
     "group_below_minimum": "Group too small",
+    "check_failure": "Check fails",
 }
 
 

@@ -16,6 +16,7 @@ from explainers.metrics import METRIC_DEFINITIONS
 from explainers.pipeline.finish import EngineOutput
 from explainers.pipeline.spec import EngineInput
 
+from .checks import checks_section
 from .compliance import CROSSWALK, limitations
 from .regressions import REGRESSION_METHOD, regressions_section
 
@@ -245,6 +246,8 @@ def build_report_document(
             "timings": timings,
         },
     }
+    if plan.checks:
+        document["checks"] = checks_section(output.checks)
     if baseline is not None:
         document["regressions"] = regressions_section(document=document, baseline=baseline, plan=plan)
     return document

@@ -35,6 +35,9 @@ class EngineOutput:
     comparisons_tested: int = 0
     probes: list[dict] = field(default_factory=list)
     attributions: list[dict] = field(default_factory=list)
+    # The count table of each attribute for the declared favourable decision (user-stated rate checks read them).
+    tables: dict = field(default_factory=dict)
+    checks: list[dict] = field(default_factory=list)
 
     @property
     def attributes(self) -> list[AttributeResult]:
@@ -84,6 +87,7 @@ def finish(
         score_analysis=_scores(spec, counts, slices),
         score_rates=score_rates(spec),
         comparisons_tested=tested,
+        tables={s.spec.name: counts.tables[slice_key(s.spec.name, "")] for s in slices if s.decision_class == ""},
     )
 
 

@@ -109,3 +109,17 @@ def test_a_swap_check_judges_the_mean_absolute_delta():
 
 def _swap():
     return {"n_boot": 1000, "seed": 1, "alpha": 0.05, "min_rows": 10}
+
+
+def test_a_check_that_passed_in_the_baseline_and_fails_now_is_a_regression():
+    from explainers.metrics.regressions import AuditSnapshot, RegressionRules, find_regressions
+
+    rules = RegressionRules(tolerance=0.05, n_boot=100, alpha=0.05, min_group_size=30, min_denominator=10)
+    baseline = AuditSnapshot(checks={"a >= b": "pass", "c < d": "pass", "e": "inconclusive"})
+    current = AuditSnapshot(checks={"a >= b": "fail", "c < d": "inconclusive", "e": "fail", "new": "fail"})
+
+    (regression,) = find_regressions(current, baseline, [], rules)
+
+    assert (regression.kind, regression.metric, regression.before, regression.after) == (
+        "check_failure", "a >= b", "pass", "fail"
+    )  # fmt: skip
