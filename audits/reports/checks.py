@@ -1,7 +1,7 @@
 """The `checks` section of a report: the plan's user-stated checks with their verdicts (explainers.metrics.checks).
 
-    {"method": str, "verdicts": {verdict: count}, "items": [{"index", "text", "kind", "verdict", "left", "right",
-     "margin", "ci_low", "ci_high", "p_value", "n", "method", "note", "n_boot", "seed", "alpha", "sentence"}]}
+{"method": str, "verdicts": {verdict: count}, "items": [{"index", "text", "kind", "verdict", "left", "right",
+ "margin", "ci_low", "ci_high", "p_value", "n", "method", "note", "n_boot", "seed", "alpha", "sentence"}]}
 """
 
 from collections import Counter
