@@ -99,6 +99,12 @@ def _has(dataset: Dataset, columns: list[str]) -> bool:
     return all(c in names for c in columns)
 
 
+def what_if_dataset_row(*, dataset: Dataset, columns: list[str], row: int) -> dict:
+    """The values of `columns` in row `row` of `dataset` (the page fills its form with them). Reads only."""
+    present = {c["name"] for c in dataset.schema}
+    return _dataset_row(dataset, [c for c in columns if c in present], row)
+
+
 def _dataset_row(dataset: Dataset, columns: list[str], row: int) -> dict:
     if not 0 <= int(row) < dataset.n_rows:
         raise ApplicationError(

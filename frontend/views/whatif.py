@@ -11,7 +11,13 @@ from audits import selectors, selectors_whatif
 from audits.constants import BUILTIN_LEXICONS
 from audits.exceptions import ApplicationError
 from audits.models import ProtectedAttribute
-from audits.services.whatif import what_if_evidence_save, what_if_kind, what_if_prepare, what_if_run
+from audits.services.whatif import (
+    what_if_dataset_row,
+    what_if_evidence_save,
+    what_if_kind,
+    what_if_prepare,
+    what_if_run,
+)
 
 from ..forms import show_service_error
 from ..forms.whatif import WhatIfForm
@@ -90,7 +96,7 @@ def model_what_if(request, pk: int):
             initial = {"text": prepared.data["text"], "lexicon": prepared.data["lexicon"]}
         elif kind == "tabular" and dataset is not None:
             prepared = what_if_prepare(user=request.user, model=model, dataset=dataset, row=row or 0)
-            values = prepared.data["values"]
+            values = what_if_dataset_row(dataset=dataset, columns=form.columns, row=row or 0)
             initial = {"dataset": dataset.pk, "attribute": prepared.data["attribute"]}
             initial.update({f"value_{i}": values.get(c, "") for i, c in enumerate(form.columns)})
     except ApplicationError as exc:
