@@ -5,9 +5,13 @@ The worker task runs in-process (eager). Screenshots: var/screenshots/whatif-*.p
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from audits.models import AuditReport, WhatIfEvidence
 from audits.services.audit_execution import audit_run_execute
+from audits.services.datasets import dataset_create
+from audits.services.models import ModelFile, model_register
 from tests.audits.services.helpers import make_run
 from tests.audits.whatif_fixtures import applicants_dataset, empty_prediction_cache, tabular_model, text_model
 from tests.frontend.helpers import log_in
@@ -94,4 +98,36 @@ def test_a_text_its_swapped_variant_and_integrated_gradients(
     page.wait_for_selector("text=since your previous what-if")
     assert "she is a good doctor" in page.inner_text("table.whatif-variants")
     pages.check("whatif-text-edited")
+    assert pages.problems == {}
+
+
+def test_the_demo_adult_income_model_and_its_other_sex(live_server, auditor, workspace, browser_page, tmp_path):
+    """The demo's tabular model, built by `build_demo_models` and registered as the demo registers it."""
+    demo = tmp_path / "demo"
+    call_command("build_demo_models", "--out", str(demo))
+    upload = SimpleUploadedFile("adult_test.csv", (demo / "adult_test.csv").read_bytes(), content_type="text/csv")
+    dataset, _ = dataset_create(
+        user=auditor, workspace=workspace, name="Adult test", upload=upload, protected=[("sex", ""), ("race", "")],
+        outcome_column="income", outcome_favourable=[">50K"],
+    )  # fmt: skip
+    skops_file = SimpleUploadedFile("adult_income.skops", (demo / "adult_income.skops").read_bytes())
+    model = model_register(
+        actor=auditor, source=ModelFile(skops_file), workspace=workspace, dataset=dataset, favourable=[">50K"],
+        name="Adult income",
+    )  # fmt: skip
+    page, base = browser_page, live_server.url
+    page.set_viewport_size({"width": 1280, "height": 900})
+    pages = Pages(page)
+    log_in(page, base, "alice-auditor", "pw-alice")
+    page.wait_for_selector("h1:has-text('Dashboard')")
+
+    page.goto(f"{base}/models/{model.pk}/what-if/?dataset={dataset.pk}&row=5")
+    page.wait_for_load_state("load")
+    page.select_option("#id_attribute", "sex")
+    page.click("button:has-text('Run what-if')")
+    page.wait_for_selector("text=Counterfactual variants", timeout=120_000)
+    variants = page.inner_text("table.whatif-variants")
+    assert "Female → Male" in variants or "Male → Female" in variants
+    assert "SHAP" in page.inner_text("#whatif-result") and "sex ⚑" in page.inner_text("table.whatif-attributions")
+    pages.check("whatif-demo-adult")
     assert pages.problems == {}
