@@ -19,7 +19,7 @@ from .probes import sample_frame
 
 CHECK_STREAM = 0x63686B  # "chk": each check's bootstrap and row sample stream, derived from the plan's seed
 METHOD = (
-    "each check is reduced to a margin D >= 0 when it holds; pass when the whole percentile bootstrap interval of D "
+    "Each check is reduced to a margin D >= 0 when it holds; pass when the whole percentile bootstrap interval of D "
     "(1 - alpha) is >= 0, fail when it is wholly < 0, inconclusive otherwise; rate checks bootstrap the attribute's "
     "count table, swap checks the paired deltas of a seeded row sample; p = Phi(D / bootstrap se) tests H0 'the "
     "check holds' against 'it is violated'"
