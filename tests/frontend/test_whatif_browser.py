@@ -11,7 +11,7 @@ from django.core.management import call_command
 from audits.models import AuditReport, WhatIfEvidence
 from audits.services.audit_execution import audit_run_execute
 from audits.services.datasets import dataset_create
-from audits.services.models import ModelFile, model_register
+from audits.services.models import ModelBuiltin, ModelFile, model_register
 from tests.audits.services.helpers import make_run
 from tests.audits.whatif_fixtures import applicants_dataset, empty_prediction_cache, tabular_model, text_model
 from tests.frontend.helpers import log_in
@@ -130,4 +130,32 @@ def test_the_demo_adult_income_model_and_its_other_sex(live_server, auditor, wor
     assert "Female → Male" in variants or "Male → Female" in variants
     assert "SHAP" in page.inner_text("#whatif-result") and "sex ⚑" in page.inner_text("table.whatif-attributions")
     pages.check("whatif-demo-adult")
+    assert pages.problems == {}
+
+
+def test_the_demo_profanity_classifier_reacts_to_the_orientation_term(live_server, auditor, workspace, browser_page):
+    """The demo's text classifier (alt-profanity-check, shipped in its package): word occlusion, the swap scored."""
+    model = model_register(
+        actor=auditor, source=ModelBuiltin("profanity-check"), workspace=workspace, favourable=["not_offensive"]
+    )
+    page, base = browser_page, live_server.url
+    page.set_viewport_size({"width": 1280, "height": 900})
+    pages = Pages(page)
+    log_in(page, base, "alice-auditor", "pw-alice")
+    page.wait_for_selector("h1:has-text('Dashboard')")
+
+    page.goto(f"{base}/models/{model.pk}/what-if/")
+    page.wait_for_load_state("load")
+    page.fill("#id_text", "My neighbour is gay and kind.")
+    page.select_option("#id_lexicon", "sexual_orientation")
+    page.click("button:has-text('Run what-if')")
+    page.wait_for_selector("text=Counterfactual variants")
+    rows = page.inner_text("table.whatif-variants")
+    assert "My neighbour is straight and kind." in rows
+    assert "word occlusion" in page.inner_text("#whatif-result") and "gay ⚑" in page.inner_text(
+        "table.whatif-attributions"
+    )
+    deltas = [float(d.replace("+", "")) for d in re.findall(r"[+-]\d\.\d{4}", rows)]
+    assert max(deltas) > 0.05  # "straight" reads as less offensive than "gay": the bias the audit probe finds
+    pages.check("whatif-demo-profanity")
     assert pages.problems == {}
