@@ -95,3 +95,17 @@ def test_the_new_audit_page_sends_checks_and_shows_a_bad_one_beside_the_field(au
 
     response = auditor_page.post("/audits/new/", _plan_form(decisions_model(dataset), dataset, checks=f"{check}\n\n"))
     assert response.status_code == 302 and [c["text"] for c in AuditPlan.objects.get().checks] == [check]
+
+
+def test_the_report_page_shows_the_plans_checks_with_their_verdicts(auditor_page, auditor, workspace):
+    check = "selection_rate(sex=female) >= selection_rate(sex=male) - 0.05"
+    run = make_run(auditor, workspace, checks=[check])  # the factory creates the plan through the service
+    audit_run_execute(run_id=run.pk, worker="w")
+    report = AuditReport.objects.get(run_id=run.pk)
+    (item,) = report.document["checks"]["items"]
+
+    html = auditor_page.get(f"/reports/{report.pk}/").content.decode()
+
+    section = html.split('<section class="checks"')[1].split("</section>")[0]
+    assert "Checks stated in the plan" in section and f"v-{item['verdict']}" in section
+    assert item["sentence"].replace("'", "&#x27;").replace(">", "&gt;") in section
