@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from audits.models import AuditPlan, ModelArtifact
 from audits.reports.schema import report_errors
 from tests.api_errors import error_attr, error_detail
+from tests.audits.flows.test_models_and_probes import _applicants, _skops_upload
 from tests.audits.services.test_models import _sentences, bare_tfidf_upload
 from tests.factories import credit_frame, csv_upload, upload_form
 
@@ -130,3 +131,34 @@ def test_a_bad_check_is_a_400_naming_the_check_and_its_problem(auditor_client, c
     )
     assert plan.status_code == 400 and error_attr(plan) == "checks"
     assert problem in error_detail(plan) and "Check 1" in error_detail(plan)
+
+
+def test_a_column_swap_check_fails_when_the_model_reads_sex_and_passes_when_it_does_not(
+    auditor_client, eager_celery, django_capture_on_commit_callbacks
+):
+    frame = _applicants()
+    form = upload_form(
+        csv_upload(frame), decision_column="", favourable_decision=[], outcome_column="outcome",
+        favourable_outcome=["grant"], protected=["sex", "age_band"],
+    )  # fmt: skip
+    dataset = auditor_client.post("/api/v1/datasets/", form, format="multipart").json()
+    check = "mean_delta(sex=female -> male) <= 0.02"
+
+    def document(upload):
+        model = auditor_client.post(
+            "/api/v1/models/", {"file": upload, "favourable": ["grant"], "dataset": dataset["id"]}, format="multipart"
+        ).json()
+        plan = auditor_client.post(
+            "/api/v1/plans/", {"dataset": dataset["id"], "model": model["id"], "n_boot": 500, "checks": [check]},
+            format="json",
+        ).json()  # fmt: skip
+        with django_capture_on_commit_callbacks(execute=True):
+            run = auditor_client.post(f"/api/v1/plans/{plan['id']}/run/").json()
+        report = auditor_client.get(f"/api/v1/runs/{run['id']}/").json()["report"]
+        return auditor_client.get(f"/api/v1/reports/{report}/download/").json()
+
+    (reads_sex,) = document(_skops_upload(frame, use_sex=True, name="with-sex.skops"))["checks"]["items"]
+    assert reads_sex["verdict"] == "fail" and reads_sex["left"] > 0.05  # men are granted more: the planted bias
+    assert reads_sex["n"]["rows"] == int((frame["sex"] == "female").sum())
+    (blind,) = document(_skops_upload(frame, use_sex=False, name="blind.skops"))["checks"]["items"]
+    assert blind["verdict"] == "pass" and blind["left"] == 0.0
