@@ -132,6 +132,9 @@ class EventAction(models.TextChoices):
     SCHEDULE_RESUMED = "schedule.resumed", "Schedule resumed"
     SCHEDULE_DELETED = "schedule.deleted", "Schedule deleted"
     SCHEDULE_SKIPPED = "schedule.skipped", "Scheduled run skipped"
+    # A what-if of one input on a model (hashes only, never the input) and a what-if saved as report evidence.
+    MODEL_WHAT_IF = "model.what_if", "What-if run on a model"
+    WHAT_IF_EVIDENCE_SAVED = "report.what_if_evidence_saved", "What-if saved as report evidence"
 
 
 # The trail event of each review step (services.reviews).

@@ -17,3 +17,11 @@ METRICS = tuple(METRIC_DEFINITIONS.values())
 PROBE_DEFAULTS = ProbeSettings()
 ATTRIBUTION_METHODS = BLACK_BOX_METHODS  # how a score-only model's probe findings are explained
 BUILTIN_LEXICONS = tuple(available_lexicons())  # the text probe's built-in word lists, by name
+
+# What-if playground (audits.services.whatif): the worker task's time limits, how long a request waits for it
+# before the page polls (the API answers 202), and how long a result stays in the predictions cache.
+WHATIF_SOFT_TIME_LIMIT = 60
+WHATIF_TIME_LIMIT = 90
+WHATIF_WAIT_SECONDS = 8
+WHATIF_CACHE_SECONDS = 24 * 3600
+WHATIF_MAX_TEXT = 2_000

@@ -6,11 +6,13 @@ from celery import shared_task
 from django.utils import timezone
 
 from audits.choices import DeliveryStatus
+from audits.constants import WHATIF_SOFT_TIME_LIMIT, WHATIF_TIME_LIMIT
 from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
 from audits.services.audit_runs import audit_runs_sweep
 from audits.services.checkpoints import trail_checkpoint_create
 from audits.services.schedules import schedule_fire
 from audits.services.webhook_delivery import webhook_deliveries_sweep, webhook_delivery_attempt
+from audits.services.whatif import what_if_compute
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=0)
@@ -90,3 +92,16 @@ def webhook_delivery_send_task(self, delivery_id: int) -> str:
 def webhook_deliveries_sweep_task() -> list[int]:
     """Periodic: re-enqueue pending webhook deliveries whose message was lost (e.g. the broker was down)."""
     return webhook_deliveries_sweep()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=WHATIF_SOFT_TIME_LIMIT,
+    time_limit=WHATIF_TIME_LIMIT,
+    ignore_result=True,
+)
+def what_if_compute_task(job: dict) -> str:
+    """Compute one what-if (audits.services.whatif.what_if_compute): its numbers, or its error, go to the cache the
+    request and the page read. Short time limits: a what-if is interactive (the soft limit ends it as an error)."""
+    return what_if_compute(job=job)

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
-from .views import compare, schedules, tokens, trail, webhooks, workspace_settings
+from .views import compare, schedules, tokens, trail, webhooks, whatif, workspace_settings
 
 app_name = "frontend"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("models/", views.model_list, name="model-list"),
     path("models/register/", views.model_register_page, name="model-register"),
     path("models/<int:pk>/", views.model_detail, name="model-detail"),
+    # What-if playground of a model (HTMX form; its result polls while a worker computes it) and saving as evidence.
+    path("models/<int:pk>/what-if/", whatif.model_what_if, name="model-what-if"),
+    path("models/<int:pk>/what-if/evidence/", whatif.model_what_if_evidence, name="model-what-if-evidence"),
     path("audits/new/", views.plan_new, name="plan-new"),
     path("runs/", views.run_list, name="run-list"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),

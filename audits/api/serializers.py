@@ -257,6 +257,7 @@ class AuditPlanSerializer(serializers.ModelSerializer):
             "outcome_classes",
             "probes",
             "probe_settings",
+            "checks",
             "reaudit_on_new_version",
             "previous",
             "created_at",
@@ -315,6 +316,13 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
         default=False,
         help_text="Queue a re-audit (a successor plan with these settings) when a new version of the model or "
         "dataset is registered under the same name.",
+    )
+    checks = serializers.ListField(
+        child=serializers.CharField(max_length=300, allow_blank=True),
+        required=False,
+        max_length=20,
+        help_text='User-stated checks, e.g. "selection_rate(sex=female) >= selection_rate(sex=male) - 0.05" or '
+        '"mean_abs_delta(he -> she) < 0.02" (grammar in the README); each is judged in every run.',
     )
 
 

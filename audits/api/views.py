@@ -22,9 +22,11 @@ from audits.services.models import DecisionColumn, ModelBuiltin, ModelFile, Mode
 from audits.services.plans import audit_plan_create
 from audits.services.run_artifacts import run_artifact_open
 from audits.services.trail import trail_verify
+from audits.services.whatif import what_if_evidence_save, what_if_prepare, what_if_run
 
 from . import serializers as s
 from . import serializers_governance as g
+from . import serializers_whatif as w
 from .filters import UNKNOWN_PARAMETER, AuditRunFilter, StrictFilterBackend
 from .pagination import IdCursorPagination
 from .schema_errors import CURSOR, LIMIT_OFFSET, document_pagination_errors
@@ -121,6 +123,42 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
+    @extend_schema(
+        request=w.WhatIfInputSerializer,
+        responses={200: w.WhatIfResponseSerializer, 202: w.WhatIfResponseSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="what-if", parser_classes=[JSONParser])
+    def what_if(self, request, pk=None):
+        """Score one input, its attributions and its counterfactual variants across a protected attribute's groups
+        (on the worker queue; 202 while it runs: POST the same input again). With `report`, save it as evidence."""
+        model = self.get_object()
+        serializer = w.WhatIfInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        v = serializer.validated_data
+        dataset = (
+            _scoped(selectors.dataset_list(user=request.user), v["dataset"], "dataset") if v.get("dataset") else None
+        )
+        prepared = what_if_prepare(
+            user=request.user, model=model, text=v.get("text", ""), lexicon=v.get("lexicon", ""), dataset=dataset,
+            row=v.get("row"), values=v.get("values"), attribute=v.get("attribute", ""),
+        )  # fmt: skip
+        result = what_if_run(user=request.user, request=prepared, request_id=request_id(request))
+        evidence = None
+        if result is not None and v.get("report"):
+            report = _scoped(selectors.audit_report_list(user=request.user), v["report"], "report")
+            evidence = what_if_evidence_save(
+                user=request.user, request=prepared, report=report, note=v.get("note", ""),
+                request_id=request_id(request),
+            ).pk  # fmt: skip
+        body = {
+            "status": "done" if result is not None else "pending",
+            "model": model.pk,
+            "input_sha256": prepared.input_sha256,
+            "result": result,
+            "evidence": evidence,
+        }
+        return Response(body, status=status.HTTP_200_OK if result is not None else status.HTTP_202_ACCEPTED)
+
     @extend_schema(request=s.ModelCreateInputSerializer, responses={201: s.ModelArtifactSerializer})
     def create(self, request, *args, **kwargs):
         """Register decisions in a dataset column, an uploaded model, a server folder or a built-in model."""
@@ -197,6 +235,7 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             probes=v.get("probes"),
             probe_settings=v.get("probe_settings"),
             reaudit_on_new_version=v["reaudit_on_new_version"],
+            checks=v.get("checks"),
             request_id=request_id(request),
         )
         return Response(s.AuditPlanSerializer(plan).data, status=status.HTTP_201_CREATED)

@@ -1,6 +1,8 @@
 """The findings of a report as CSV: one row per metric result, then one per probe slice, pair or attribution summary,
-then one per regression against the plan's last approved report (kind ``regression.<kind>``: ``before`` and
-``after`` hold the two values or verdicts, ``value`` the difference, ``ci_low``/``ci_high`` its interval).
+then one per user-stated check (kind ``check``: ``metric`` its text, ``value`` its margin, ``before``/``after`` the
+values of its two sides), then one per regression against the plan's last approved report (kind
+``regression.<kind>``: ``before`` and ``after`` hold the two values or verdicts, ``value`` the difference,
+``ci_low``/``ci_high`` its interval).
 ``adjusted_ci_low``/``adjusted_ci_high``: the interval that decided a metric's verdict under the plan's
 verdict_error_control (simultaneous, FCR-adjusted, or equalized odds' from its components); empty when the
 per-comparison interval decided.
@@ -97,9 +99,26 @@ def _regression_row(item: dict) -> dict:
         value=_number(item["difference"]),
         ci_low=_number(low),
         ci_high=_number(high),
-        verdict=item["after"] if item["kind"] in ("verdict_change", "probe_failure") else "",
+        verdict=item["after"] if item["kind"] in ("verdict_change", "probe_failure", "check_failure") else "",
         before=_value(item["before"]),
         after=_value(item["after"]),
+    )
+    return row
+
+
+def _check_row(item: dict) -> dict:
+    """A user-stated check: ``metric`` its text, ``value`` its margin D (>= 0 when it holds) with D's interval."""
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(
+        kind="check",
+        metric=_text(item["text"]),
+        value=_number(item["margin"]),
+        ci_low=_number(item["ci_low"]),
+        ci_high=_number(item["ci_high"]),
+        p_value=_number(item["p_value"]),
+        verdict=item["verdict"],
+        before=_number(item["left"]),
+        after=_number(item["right"]),
     )
     return row
 
@@ -109,6 +128,7 @@ def findings_rows(document: dict) -> list[dict]:
     return (
         [_metric_row(r) for r in document["results"]]
         + [_probe_row(r) for r in probe_findings(document)]
+        + [_check_row(item) for item in (document.get("checks") or {}).get("items") or []]
         + [_regression_row(item) for item in regressions]
     )
 

@@ -7,6 +7,7 @@ from .schedules import AuditSchedule
 from .tokens import ApiTokenScope
 from .trail import AuditEvent, TrailCheckpoint
 from .webhooks import WebhookDelivery, WebhookEndpoint
+from .whatif import WhatIfEvidence
 from .workspaces import Membership, Workspace
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "TrailCheckpoint",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WhatIfEvidence",
     "Workspace",
     "WorkspaceLexicon",
 ]

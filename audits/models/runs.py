@@ -52,6 +52,9 @@ class AuditPlan(models.Model):
     # (ProbeSettings.to_dict(): every setting resolved; {} without probes).
     probes = models.JSONField(default=list, blank=True)
     probe_settings = models.JSONField(default=dict, blank=True)
+    # User-stated checks (explainers.metrics.checks grammar), parsed and stored as {"text", "parsed"} dicts; copied
+    # to successor plans and evaluated in every run.
+    checks = models.JSONField(default=list, blank=True)
     # When a new version of the plan's model or dataset is registered, a successor plan (same settings, the new
     # version, `previous` = this plan) is created and queued (audits.services.versions).
     reaudit_on_new_version = models.BooleanField(default=False)

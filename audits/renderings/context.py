@@ -109,6 +109,7 @@ REGRESSION_KINDS = {
     "metric_move": "Metric moved",
     "probe_failure": "Probe fails",
     "group_below_minimum": "Group too small",
+    "check_failure": "Check fails",
 }
 
 
@@ -198,6 +199,28 @@ def _verdict_rule(document: dict) -> dict | None:
 VERDICT_RULE_LABELS = {"per_comparison": "per comparison", "familywise": "family-wise", "fdr": "FDR (BY)"}
 
 
+def _checks(document: dict) -> dict | None:
+    """The user-stated checks as rows (None for a report whose plan states none)."""
+    section = document.get("checks")
+    if not section:
+        return None
+    level = f"{(1 - document['plan']['alpha']) * 100:g}%"
+    rows = [
+        {
+            "text": item["text"],
+            "verdict": item["verdict"],
+            "sentence": item["sentence"],
+            "left": fmt_number(item["left"]),
+            "right": fmt_number(item["right"]),
+            "margin": fmt_signed(item["margin"]),
+            "interval": fmt_interval(item["ci_low"], item["ci_high"]),
+            "p_value": fmt_p(item["p_value"]),
+        }
+        for item in section["items"]
+    ]
+    return {"rows": rows, "level": level, "method": section["method"], "verdicts": section["verdicts"]}
+
+
 def report_context(document: dict, sha256: str, *, review: dict | None, signatures: list[dict] | None) -> dict:
     """Everything the export template shows; review and signatures only when given."""
     return {
@@ -206,6 +229,7 @@ def report_context(document: dict, sha256: str, *, review: dict | None, signatur
         "verdict_rule": _verdict_rule(document),
         "summary": _summary(document),
         "regressions": _regressions(document),
+        "checks": _checks(document),
         "slices": _slices(document),
         "scores": _scores(document),
         "score_column": (document.get("score_analysis") or {}).get("score_column", ""),

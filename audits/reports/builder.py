@@ -16,6 +16,7 @@ from explainers.metrics import METRIC_DEFINITIONS
 from explainers.pipeline.finish import EngineOutput
 from explainers.pipeline.spec import EngineInput
 
+from .checks import checks_section
 from .compliance import CROSSWALK, limitations
 from .regressions import REGRESSION_METHOD, regressions_section
 
@@ -266,6 +267,8 @@ def build_report_document(
     }
     if output.verdict_error_control is not None:
         document["verdict_error_control"] = output.verdict_error_control
+    if plan.checks:
+        document["checks"] = checks_section(output.checks)
     if baseline is not None:
         document["regressions"] = regressions_section(document=document, baseline=baseline, plan=plan)
     return document

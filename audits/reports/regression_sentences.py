@@ -44,6 +44,8 @@ def regression_sentence(
                 f"group was {regression.baseline_reference_group}."
             )
         return sentence
+    if regression.kind == "check_failure":
+        return f"The check “{regression.metric}” fails now; in {approved} it passed."
     if regression.kind == "probe_failure":
         name = PROBE_NAMES.get(regression.metric, regression.metric)
         then = f"was {verdict_word(regression.before)}" if regression.before else "was not run"

@@ -51,7 +51,8 @@ def audit_snapshot(document: dict) -> AuditSnapshot:
         for a in document["attributes"]
     )
     probes = {(p["probe"], p["attribute"]): p["verdict"] for p in document.get("probes") or []}
-    return AuditSnapshot(slices=slices, probes=probes)
+    checks = {c["text"]: c["verdict"] for c in (document.get("checks") or {}).get("items") or []}
+    return AuditSnapshot(slices=slices, probes=probes, checks=checks)
 
 
 def plan_regression_rules(plan: AuditPlan) -> RegressionRules:

@@ -26,6 +26,7 @@ _KIND_WORDS = {
     "metric_move": ("metric move", "metric moves"),
     "probe_failure": ("new probe failure", "new probe failures"),
     "group_below_minimum": ("group under the minimum size", "groups under the minimum size"),
+    "check_failure": ("check that passed and fails now", "checks that passed and fail now"),
 }
 
 

@@ -14,6 +14,7 @@ from audits.choices import EventAction, ModelKind, RunStatus
 from audits.exceptions import ApplicationError
 from audits.execution.artifacts import ArtifactWriter
 from audits.execution.attributions import run_attributions
+from audits.execution.checks import run_checks
 from audits.execution.model_runner import spec_runner
 from audits.execution.probes import run_probes
 from audits.models import AuditPlan, AuditRun
@@ -226,6 +227,11 @@ def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts | None, tim
             progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=0.96 + 0.03 * f, stage=stage),
         )
         timings["attributions_seconds"] = round(time.perf_counter() - started, 4)
+    if run.plan.checks:
+        started = time.perf_counter()
+        audit_run_progress(run_id=run_id, fraction=0.99, stage="user-stated checks")
+        output.checks = run_checks(spec, run.plan.checks, output, run.plan.probe_settings)
+        timings["checks_seconds"] = round(time.perf_counter() - started, 4)
     finished = timezone.now()
     document = build_report_document(
         run=run,

@@ -33,7 +33,8 @@ CHECKPOINT_PREDICATE_TYPE = "https://fairness-audit.local/attestations/trail-che
 # test checks they agree): checkpoints are written in chain order. PostgreSQL advisory locks are re-entrant.
 _CHAIN_LOCK_KEY = 724_911_001
 # Read events, not changes: a checkpoint each would sign at the rate pages are read. The periodic task covers them.
-UNCHECKPOINTED_ACTIONS = frozenset({EventAction.REPORT_VIEWED})
+# A what-if changes nothing either (its event holds hashes only).
+UNCHECKPOINTED_ACTIONS = frozenset({EventAction.REPORT_VIEWED, EventAction.MODEL_WHAT_IF})
 
 
 class CheckpointError(ValueError):

@@ -24,6 +24,7 @@ from explainers.pipeline.columns import group_labels
 
 from .events import event_record
 from .lexicons import lexicon_resolve
+from .plan_checks import plan_checks_parse
 from .workspaces import workspace_require_role
 
 # The metric ids of design.md section 4, in report order.
@@ -191,6 +192,7 @@ def audit_plan_create(
     probe_settings: dict | None = None,
     reaudit_on_new_version: bool = False,
     previous: AuditPlan | None = None,
+    checks: list[str] | None = None,
     request_id: str = "",
 ) -> AuditPlan:
     """Create a plan auditing `model` on `dataset` across `attributes` (all of the dataset's by default).
@@ -211,6 +213,8 @@ def audit_plan_create(
     `reaudit_on_new_version`: a new version of the model or dataset re-audits the plan (audits.services.versions);
     `previous`: the plan this one succeeds (set by that re-audit; a plan has one successor at most).
 
+    `checks`: user-stated checks (grammar: explainers.metrics.checks), each judged in every run of the plan.
+
     Writes event plan.created. Raises ApplicationError for objects of another workspace or bad settings.
     """
     workspace = dataset.workspace if dataset is not None else model.workspace
@@ -230,10 +234,13 @@ def audit_plan_create(
         raise ApplicationError(exc.message, field=exc.field) from exc
     if dataset is None:
         _check_model_only(model, probes or [], multiclass, intersections)
+        if checks:
+            plan_checks_parse(checks=checks, dataset=None, model=model, attributes=[])
         return _create(
             user=user, workspace=workspace, dataset=None, model=model, attributes=[], name=name or model.name,
             metrics=[], statistics=statistics, bands={}, intersections=[], decision_classes=[], outcome_classes=[],
             probes=_check_probes(None, model, probes or [], probe_settings), lineage=lineage, request_id=request_id,
+            checks=[],
         )  # fmt: skip
     if model.workspace_id != workspace.pk:
         raise ApplicationError("The model belongs to another workspace than the dataset.", field="model")
@@ -252,12 +259,13 @@ def audit_plan_create(
     _check_model_fits(dataset, model, multiclass)
     probes, probe_settings = _check_probes(dataset, model, probes or [], probe_settings)
     decision_classes, outcome_classes = _decision_classes(dataset, model) if multiclass else ([], [])
+    stated = plan_checks_parse(checks=checks, dataset=dataset, model=model, attributes=attributes)
     return _create(
         user=user, workspace=workspace, dataset=dataset, model=model, attributes=attributes,
         name=name or f"{model.name} on {dataset.name}", metrics=metrics, statistics=statistics,
         bands=_check_bands(bands or {}),
         intersections=intersections, decision_classes=decision_classes, outcome_classes=outcome_classes,
-        probes=(probes, probe_settings), lineage=lineage, request_id=request_id,
+        probes=(probes, probe_settings), lineage=lineage, request_id=request_id, checks=stated,
     )  # fmt: skip
 
 
@@ -271,7 +279,7 @@ def _check_lineage(workspace, previous: AuditPlan | None, reaudit: bool) -> dict
 
 
 def _create(*, user, workspace, dataset, model, attributes, name, metrics, statistics: PlanSettings, bands,
-            intersections, decision_classes, outcome_classes, probes, lineage, request_id):  # fmt: skip
+            intersections, decision_classes, outcome_classes, probes, lineage, request_id, checks):  # fmt: skip
     probes, probe_settings = probes
     plan = AuditPlan.objects.create(
         workspace=workspace,
@@ -286,6 +294,7 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
         outcome_classes=outcome_classes,
         probes=probes,
         probe_settings=probe_settings,
+        checks=checks,
         **lineage,
         created_by=user,
     )
@@ -304,6 +313,7 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
             "decision_classes": decision_classes,
             "probes": probes,
             "metrics": metrics,
+            **({"checks": [c["text"] for c in checks]} if checks else {}),
             "reaudit_on_new_version": lineage["reaudit_on_new_version"],
             **({"previous": lineage["previous"].pk} if lineage["previous"] else {}),
         },

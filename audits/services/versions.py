@@ -146,5 +146,6 @@ def _successor_create(plan, actor, dataset, model, attributes, request_id) -> Au
         probe_settings=plan.probe_settings or None,
         reaudit_on_new_version=True,
         previous=plan,
+        checks=[c["text"] for c in plan.checks or []],
         request_id=request_id,
     )

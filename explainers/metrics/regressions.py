@@ -7,7 +7,8 @@ Four kinds, each one :class:`Regression`:
 - ``metric_move``: the metric moved away from parity (1 for ratios, 0 for differences) by more than the plan's
   tolerance, and the bootstrap interval of the difference ``m(current) - m(baseline)`` excludes zero;
 - ``probe_failure``: a probe fails now and did not in the baseline (or was not run then);
-- ``group_below_minimum``: a group had at least the minimum size in the baseline and has fewer rows now.
+- ``group_below_minimum``: a group had at least the minimum size in the baseline and has fewer rows now;
+- ``check_failure``: a user-stated check of the plan (explainers.metrics.checks) passed in the baseline and fails now.
 
 The difference interval (design.md section 4, applied to two count tables). The two audits count different rows,
 so their bootstraps are independent: each table gets its own B replicates, drawn exactly as the report's own
@@ -36,7 +37,7 @@ from explainers.metrics.counts import FAV, UNFAV, CountTable
 from explainers.metrics.definitions import METRIC_DEFINITIONS, metric_values
 from explainers.metrics.verdicts import insufficiency_reasons
 
-KINDS = ("verdict_change", "metric_move", "probe_failure", "group_below_minimum")
+KINDS = ("verdict_change", "metric_move", "probe_failure", "group_below_minimum", "check_failure")
 # A worse verdict has a higher rank; insufficient_data and not_computable are not on this scale (see above).
 VERDICT_SEVERITY = {"pass": 0, "inconclusive": 1, "fail": 2}
 UNJUDGED = ("insufficient_data", "not_computable")
@@ -67,11 +68,12 @@ class SliceSnapshot:
 class AuditSnapshot:
     """What a report says that a regression can be read from: its slices and each probe's verdict.
 
-    probes: ``(probe, attribute) -> verdict``.
+    probes: ``(probe, attribute) -> verdict``; checks: ``check text -> verdict``.
     """
 
     slices: tuple[SliceSnapshot, ...] = ()
     probes: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    checks: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -320,5 +322,13 @@ def find_regressions(
         if verdict == "fail" and previous != "fail":
             found.append(
                 Regression(kind="probe_failure", attribute=attribute, metric=probe, before=previous, after=verdict)
+            )
+    for text, verdict in current.checks.items():
+        previous = baseline.checks.get(text)
+        if verdict == "fail" and previous == "pass":
+            found.append(
+                Regression(
+                    kind="check_failure", attribute="user-stated check", metric=text, before=previous, after=verdict
+                )
             )
     return found

@@ -40,6 +40,9 @@ class EngineOutput:
     verdict_error_control: dict | None = None
     probes: list[dict] = field(default_factory=list)
     attributions: list[dict] = field(default_factory=list)
+    # The count table of each attribute for the declared favourable decision (user-stated rate checks read them).
+    tables: dict = field(default_factory=dict)
+    checks: list[dict] = field(default_factory=list)
 
     @property
     def attributes(self) -> list[AttributeResult]:
@@ -99,6 +102,7 @@ def finish(
         score_rates=score_rates(spec),
         comparisons_tested=tested,
         verdict_error_control=family,
+        tables={s.spec.name: counts.tables[slice_key(s.spec.name, "")] for s in slices if s.decision_class == ""},
     )
 
 

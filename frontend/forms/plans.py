@@ -165,6 +165,15 @@ class PlanForm(forms.Form):
         "so many groups do not produce chance fails. Per comparison: each verdict on its own.",
     )  # fmt: skip
 
+    checks = forms.CharField(
+        label="Checks you state (one per line)", required=False, max_length=6000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "selection_rate(sex=female) >= 0.5"}),
+        help_text="Each line is judged in every run with a bootstrap interval: pass, fail or inconclusive. Rates of "
+        "groups (selection_rate, true_positive_rate, false_positive_rate) compare with a number or another group of "
+        "the same attribute; mean_delta / mean_abs_delta(he -> she) or (sex=female -> male) measure a swap. "
+        "The README lists the grammar.",
+    )  # fmt: skip
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["model"].queryset = selectors.model_list(user=user).order_by("-created_at")
@@ -279,4 +288,7 @@ class PlanForm(forms.Form):
             arguments["bands"] = bands
         if data["probes"]:
             arguments["probe_settings"] = self._probe_settings()
+        checks = [line.strip() for line in (data.get("checks") or "").splitlines() if line.strip()]
+        if checks:
+            arguments["checks"] = checks
         return arguments

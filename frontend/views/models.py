@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from audits import selectors
+from audits import selectors, selectors_whatif
 from audits.exceptions import ApplicationError
 from audits.services.models import model_register
 
@@ -51,6 +51,8 @@ def model_detail(request, pk: int):
             "labels": config.get("labels") or config.get("classes") or [],
             "smoke": config.get("smoke"),
             "feature_columns": config.get("feature_columns") or [],
+            "what_if": selectors_whatif.what_if_allowed(user=request.user, model=model)
+            and selectors_whatif.what_if_kind(model) is not None,
             "versions": version_rows(
                 selectors.model_versions(user=request.user, model=model).select_related("created_by")
             ),

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audits import selectors
+from audits import selectors, selectors_whatif
 from audits.choices import EventAction, ExportFormat, ReviewAction, ReviewStatus
 from audits.exceptions import ApplicationError
 from audits.exports import signed_formats
@@ -118,6 +118,7 @@ def report_detail(request, pk: int):
         signature_list=list(report.signatures.all()),
         panel=review_panel_context(request, report),
         baseline_url=_baseline_url(request, report.document),
+        whatif_evidence=selectors_whatif.whatif_evidence_list(user=request.user, report=report),
         **_trail(request, report),
     )
     return render(request, "frontend/reports/detail.html", context)

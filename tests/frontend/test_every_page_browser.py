@@ -25,6 +25,7 @@ from tests.frontend.test_workflow_browser import Pages
 OBJECT_PAGES = {  # pages of one object of the workspace: GET, 404 to an outsider
     "dataset-detail": lambda o: {"pk": o["dataset"].pk},
     "model-detail": lambda o: {"pk": o["model"].pk},
+    "model-what-if": lambda o: {"pk": o["model"].pk},
     "run-detail": lambda o: {"pk": o["run"].pk},
     "run-status": lambda o: {"pk": o["run"].pk},
     "report-detail": lambda o: {"pk": o["report"].pk},
@@ -37,6 +38,7 @@ OBJECT_PAGES = {  # pages of one object of the workspace: GET, 404 to an outside
 OBJECT_DOWNLOADS = {"report-download": lambda o, fmt: {"pk": o["report"].pk, "fmt": fmt}}
 OBJECT_ACTIONS = {  # POST only, on one object of the workspace: 404 to an outsider, nothing changes
     "report-review": lambda o: {"pk": o["report"].pk, "action": "approve"},
+    "model-what-if-evidence": lambda o: {"pk": o["model"].pk},
     "workspace-member-add": lambda o: {"slug": o["workspace"].slug},
     "workspace-member-role": lambda o: {"slug": o["workspace"].slug, "user_id": o["auditor"].pk},
     "workspace-member-remove": lambda o: {"slug": o["workspace"].slug, "user_id": o["auditor"].pk},
@@ -63,7 +65,8 @@ WRITE_CONTROLS = (
     "Upload dataset", "Register model", "New audit", "Run now", "Submit for review", "Approve",
     "New schedule", "Create schedule", "Schedule this plan", "Edit", "Pause", "Resume", "Delete",
 )  # fmt: skip
-WRITERS_ONLY = {"workspace-settings": 403, "schedule-edit": 403}  # a viewer is refused, saying why
+# A viewer is refused, saying why (what-ifs: auditors, reviewers and admins; viewers read saved ones on reports).
+WRITERS_ONLY = {"workspace-settings": 403, "schedule-edit": 403, "model-what-if": 403}
 
 
 def _objects(auditor, reviewer, workspace) -> dict:

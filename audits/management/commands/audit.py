@@ -79,6 +79,12 @@ class Command(BaseCommand):
         parser.add_argument("--max-templates", type=int, default=None, help="discrim-eval: seeded sample")
         parser.add_argument("--text-column", default="", help="column of texts the model reads (text probes)")
         parser.add_argument("--lexicon", action="append", default=[], help="lexicon of the text probe (default gender)")
+        parser.add_argument(
+            "--check",
+            action="append",
+            default=[],
+            help='a user-stated check (repeatable), e.g. "selection_rate(sex=female) >= selection_rate(sex=male)"',
+        )
         parser.add_argument("--outcome", default="", help="column with the true outcomes (optional)")
         parser.add_argument("--favourable", action="append", default=[], help="favourable value of both columns")
         parser.add_argument("--favourable-decision", action="append", default=[])
@@ -206,6 +212,7 @@ class Command(BaseCommand):
                 multiclass=options["multiclass"],
                 probes=options["probe"],
                 probe_settings=_probe_settings(options),
+                checks=options["check"],
             )
             run = self._queue(user, plan)
         except ApplicationError as exc:

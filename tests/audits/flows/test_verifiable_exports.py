@@ -38,7 +38,10 @@ def _block(language: str, marker: str) -> str:
 def _login_line() -> str:
     """The README's login command, with its continuation lines (a trailing backslash)."""
     lines = README.splitlines()
-    (start,) = [i for i, ln in enumerate(lines) if ln.startswith("T=$(curl") and "auth/token/" in ln]
+    # The README shows the same login in several sections; every copy is the same command.
+    starts = [i for i, ln in enumerate(lines) if ln.startswith("T=$(curl") and "auth/token/" in ln]
+    assert starts and len({lines[i] for i in starts}) == 1, "the README's login commands differ"
+    start = starts[0]
     end = start
     while lines[end].endswith("\\"):
         end += 1

@@ -1,5 +1,6 @@
 """`manage.py audit` lands where the demo users look, says where, and the README's command examples work."""
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -101,13 +102,21 @@ def test_every_readme_command_parses_with_the_commands_options():
 
 
 def test_the_readme_cli_example_audits_a_sample_of_compas(compas_path, tmp_path, eager_celery, transactional_db):
-    (example,) = [c for c in _readme_commands() if c[0] == "audit" and VARIABLES["COMPAS"] in c]
+    examples = [c for c in _readme_commands() if c[0] == "audit" and VARIABLES["COMPAS"] in c]
+    assert len(examples) == 2  # the CLI section's, and the one with checks you state
     sample = tmp_path / "compas.csv"
     pd.read_csv(compas_path).sample(600, random_state=0).to_csv(sample, index=False)
-    arguments = [str(sample) if a == VARIABLES["COMPAS"] else a for a in example[1:]]
-    arguments = [str(tmp_path / a) if a == "report.json" else a for a in arguments]
+    for example in examples:
+        arguments = [str(sample) if a == VARIABLES["COMPAS"] else a for a in example[1:]]
+        arguments = [str(tmp_path / a) if a == "report.json" else a for a in arguments]
 
-    call_command("audit", *arguments, "--n-boot", "200")
+        call_command("audit", *arguments, "--n-boot", "200")
 
-    report = (tmp_path / "report.json").read_text()
-    assert '"race"' in report and '"sex"' in report and AuditRun.objects.get().status == "succeeded"
+        report = (tmp_path / "report.json").read_text()
+        assert '"race"' in report and '"sex"' in report
+        checks = json.loads(report).get("checks")
+        assert (checks is not None) == ("--check" in example)
+        assert checks is None or [c["text"] for c in checks["items"]] == [
+            example[i + 1] for i, a in enumerate(example) if a == "--check"
+        ]
+    assert AuditRun.objects.filter(status="succeeded").count() == len(examples)
