@@ -18,6 +18,7 @@ from explainers.pipeline.spec import EngineInput
 
 from .compliance import CROSSWALK, limitations
 from .regressions import REGRESSION_METHOD, regressions_section
+from .score_rank import score_rank_sections
 
 _LIBRARIES = (
     "numpy", "scipy", "pandas", "pyarrow", "fairlearn", "scikit-learn", "torch", "transformers", "django", "celery",
@@ -245,6 +246,7 @@ def build_report_document(
             "timings": timings,
         },
     }
+    document.update(score_rank_sections(plan=plan, spec=spec, output=output, document=document))
     if baseline is not None:
         document["regressions"] = regressions_section(document=document, baseline=baseline, plan=plan)
     return document

@@ -19,10 +19,12 @@ from explainers.audit_settings import (
     SettingsError,
 )
 from explainers.metrics.definitions import METRIC_DEFINITIONS
+from explainers.metrics.ranking import DEFAULT_TOP_K
 from explainers.pipeline.columns import group_labels
 
 from .events import event_record
 from .lexicons import lexicon_resolve
+from .plan_continuous import SCORE_AND_RANK_METRIC_IDS, plan_score_rank_options
 from .workspaces import workspace_require_role
 
 # The metric ids of design.md section 4, in report order.
@@ -32,10 +34,9 @@ METRIC_IDS = tuple(METRIC_DEFINITIONS)
 def _check_bands(bands: dict) -> dict:
     clean = {}
     for metric, band in (bands or {}).items():
-        if metric not in METRIC_IDS:
-            raise ApplicationError(
-                f"Unknown metric '{metric}' in bands; known: {', '.join(METRIC_IDS)}.", field="bands"
-            )
+        if metric not in METRIC_IDS and metric not in SCORE_AND_RANK_METRIC_IDS:
+            known = ", ".join((*METRIC_IDS, *SCORE_AND_RANK_METRIC_IDS))
+            raise ApplicationError(f"Unknown metric '{metric}' in bands; known: {known}.", field="bands")
         try:
             low, high = (float(band[0]), float(band[1]))
         except (TypeError, ValueError, IndexError, KeyError) as exc:
@@ -190,6 +191,10 @@ def audit_plan_create(
     reaudit_on_new_version: bool = False,
     previous: AuditPlan | None = None,
     request_id: str = "",
+    outcome_type: str = "",
+    rank_column: str = "",
+    rank_query_column: str = "",
+    top_k: int = DEFAULT_TOP_K,
 ) -> AuditPlan:
     """Create a plan auditing `model` on `dataset` across `attributes` (all of the dataset's by default).
 
@@ -206,6 +211,10 @@ def audit_plan_create(
 
     `reaudit_on_new_version`: a new version of the model or dataset re-audits the plan (audits.services.versions);
     `previous`: the plan this one succeeds (set by that re-audit; a plan has one successor at most).
+
+    `outcome_type` ("binary" | "continuous"; empty: the dataset's), `rank_column` (1 = top), `rank_query_column`
+    and `top_k` add the continuous-score and ranking metrics (audits.services.plan_continuous). A model without
+    decisions (the dataset's scores) audits only those; the count-table metrics are then not computable.
 
     Writes event plan.created. Raises ApplicationError for objects of another workspace or bad settings.
     """
@@ -247,12 +256,18 @@ def audit_plan_create(
     _check_model_fits(dataset, model, multiclass)
     probes, probe_settings = _check_probes(dataset, model, probes or [], probe_settings)
     decision_classes, outcome_classes = _decision_classes(dataset, model) if multiclass else ([], [])
+    scores_and_ranks = plan_score_rank_options(
+        dataset=dataset, model=model, outcome_type=outcome_type, rank_column=rank_column,
+        rank_query_column=rank_query_column, top_k=top_k,
+    )  # fmt: skip
+    if multiclass and not model.decision_column:
+        raise ApplicationError("One-vs-rest audits need the decisions in a dataset column.", field="multiclass")
     return _create(
         user=user, workspace=workspace, dataset=dataset, model=model, attributes=attributes,
         name=name or f"{model.name} on {dataset.name}", metrics=metrics, statistics=statistics,
         bands=_check_bands(bands or {}),
         intersections=intersections, decision_classes=decision_classes, outcome_classes=outcome_classes,
-        probes=(probes, probe_settings), lineage=lineage, request_id=request_id,
+        probes=(probes, probe_settings), lineage=lineage, request_id=request_id, scores_and_ranks=scores_and_ranks,
     )  # fmt: skip
 
 
@@ -266,8 +281,10 @@ def _check_lineage(workspace, previous: AuditPlan | None, reaudit: bool) -> dict
 
 
 def _create(*, user, workspace, dataset, model, attributes, name, metrics, statistics: PlanSettings, bands,
-            intersections, decision_classes, outcome_classes, probes, lineage, request_id):  # fmt: skip
+            intersections, decision_classes, outcome_classes, probes, lineage, request_id,
+            scores_and_ranks=None):  # fmt: skip
     probes, probe_settings = probes
+    scores_and_ranks = scores_and_ranks or {}
     plan = AuditPlan.objects.create(
         workspace=workspace,
         name=name[:200],
@@ -282,6 +299,7 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
         probes=probes,
         probe_settings=probe_settings,
         **lineage,
+        **scores_and_ranks,
         created_by=user,
     )
     plan.attributes.set(attributes)
@@ -300,6 +318,8 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
             "probes": probes,
             "metrics": metrics,
             "reaudit_on_new_version": lineage["reaudit_on_new_version"],
+            **{k: v for k, v in scores_and_ranks.items() if v and v != "binary" and k != "top_k"},
+            **({"top_k": scores_and_ranks["top_k"]} if scores_and_ranks.get("rank_column") else {}),
             **({"previous": lineage["previous"].pk} if lineage["previous"] else {}),
         },
     )

@@ -146,4 +146,8 @@ def _successor_create(plan, actor, dataset, model, attributes, request_id) -> Au
         reaudit_on_new_version=True,
         previous=plan,
         request_id=request_id,
+        outcome_type=plan.outcome_type if dataset is not None else "",
+        rank_column=plan.rank_column,
+        rank_query_column=plan.rank_query_column,
+        top_k=plan.top_k,
     )

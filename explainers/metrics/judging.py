@@ -55,8 +55,6 @@ class Finding:
     n_group: int
     n_reference: int
     reason: str
-    group_value: float | None = None
-    reference_value: float | None = None
 
 
 def finite_or_none(value) -> float | None:

@@ -4,10 +4,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow.parquet as pq
 
 from explainers.metrics import AttributeResult, MetricConfig, audit_attribute, conventions_side_by_side, holm_adjust
 from explainers.metrics.scores import score_analysis, threshold_optimizer_whatif
 
+from .continuous import continuous_and_ranking
 from .counting import ChunkCounts, score_normalisation, slice_key
 from .score_rates import score_rates
 from .spec import AttributeSpec, EngineInput
@@ -35,6 +37,8 @@ class EngineOutput:
     comparisons_tested: int = 0
     probes: list[dict] = field(default_factory=list)
     attributions: list[dict] = field(default_factory=list)
+    continuous: dict | None = None  # continuous scores and outcomes (pipeline.continuous)
+    ranking: dict | None = None  # exposure and top-k shares of a rank column (pipeline.continuous)
 
     @property
     def attributes(self) -> list[AttributeResult]:
@@ -76,6 +80,7 @@ def finish(
         if progress:
             progress(0.6 + 0.3 * (index + 1) / len(pairs), f"metrics for {attribute.name}{' / ' + cls if cls else ''}")
     tested = _holm_across_audit(slices)
+    continuous, ranking = continuous_and_ranking(spec)
     return EngineOutput(
         slices=slices,
         rows_total=counts.rows,
@@ -84,6 +89,31 @@ def finish(
         score_analysis=_scores(spec, counts, slices),
         score_rates=score_rates(spec),
         comparisons_tested=tested,
+        continuous=continuous,
+        ranking=ranking,
+    )
+
+
+def finish_without_decisions(spec: EngineInput) -> EngineOutput:
+    """A dataset audit with no binary decision (continuous scores or ranks only): no count tables, so no
+    group-rate metric; the report says they are not computable (design.md section 4)."""
+    if not spec.without_decisions:
+        raise ValueError("This audit has binary decisions: count them and call finish.")
+    continuous, ranking = continuous_and_ranking(spec)
+    if continuous is None and ranking is None:
+        raise ValueError(
+            "Nothing to audit: no decision column, and neither a continuous score (outcome type continuous with a "
+            "score column) nor a rank column."
+        )
+    rows = pq.ParquetFile(spec.parquet_path).metadata.num_rows
+    return EngineOutput(
+        slices=[],
+        rows_total=rows,
+        rows_missing_decision_or_outcome=0,
+        rows_missing_attribute={},
+        score_rates=score_rates(spec),
+        continuous=continuous,
+        ranking=ranking,
     )
 
 

@@ -8,6 +8,7 @@ section 4. Typical use::
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -64,7 +65,8 @@ class ContinuousResult:
     has_outcome: bool
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """JSON-ready (lists, not tuples)."""
+        return json.loads(json.dumps(asdict(self)))
 
 
 def _codes(groups) -> tuple[np.ndarray, list[str]]:

@@ -11,6 +11,7 @@ else over rows (positions stay as recorded).
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -79,7 +80,8 @@ class RankingResult:
     alpha: float
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """JSON-ready (lists, not tuples)."""
+        return json.loads(json.dumps(asdict(self)))
 
 
 def _unit_sums(codes, ranks, units, n_units: int, n_groups: int, top_k: int) -> dict[str, np.ndarray]:
