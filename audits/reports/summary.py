@@ -1,6 +1,7 @@
 """A plain-text summary of a report for terminals (the CLI and `make demo`)."""
 
 from .summary_probes import MODEL_PROBE_LINES, attribution_lines
+from .summary_score_rank import score_rank_lines
 
 _SHOWN = ("disparate_impact", "statistical_parity_difference", "equal_opportunity_difference")
 _LABELS = {"disparate_impact": "DI", "statistical_parity_difference": "SPD", "equal_opportunity_difference": "EOD"}
@@ -54,6 +55,7 @@ def report_summary(document: dict, sha256: str = "") -> str:
             lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
             if index == 0:
                 lines.append("  " + "  ".join("-" * width for width in widths))
+    lines.extend(score_rank_lines(document))
     for probe in document.get("probes", []):
         lines.append("")
         if probe["probe"] == "text_counterfactual":
