@@ -1,13 +1,20 @@
 """Continuous-score and ranking audits through the API, end to end (eager tasks): report sections, the schema,
 renderings and exports carry them; an audit without a binary decision says which metrics are not computable."""
 
+import csv
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 from scipy import stats
 
 from audits.exports.findings_csv import findings_csv
 from audits.models import AuditReport
+from audits.renderings.formatting import fmt_interval, fmt_number
+from audits.renderings.html import render_report_html
+from audits.renderings.pdf import render_report_pdf
 from audits.reports.schema import report_errors
 from tests.api_errors import error_attr
 from tests.factories import csv_upload
@@ -49,6 +56,28 @@ def _run(client, form, plan_options, capture):
     return plan.json(), report
 
 
+def _check_renderings(report, section: str, title: str) -> None:
+    """HTML and PDF show the section, every finding's value and interval, and the CSV has one row per finding."""
+    document = report.document
+    html = render_report_html(document, report.sha256)
+    pdf_text = "".join(
+        " ".join((page.extract_text() or "").split())
+        for page in PdfReader(io.BytesIO(render_report_pdf(document, report.sha256))).pages
+    ).replace(" ", "")
+    assert f"<h2>{title}</h2>" in html and title.replace(" ", "") in pdf_text
+    findings = [f for a in document[section]["by_attribute"].values() for f in a["findings"]]
+    assert findings
+    for finding in findings:
+        assert f'<td class="num value">{fmt_number(finding["value"])}</td>' in html
+        if finding["ci_low"] is not None:
+            assert fmt_interval(finding["ci_low"], finding["ci_high"]) in html
+            assert fmt_interval(finding["ci_low"], finding["ci_high"]).replace(" ", "") in pdf_text
+    rows = list(csv.DictReader(io.StringIO(findings_csv(document))))
+    assert sum(row["kind"] == section for row in rows) == len(findings)
+    if document.get("not_computable", {}).get("metrics"):
+        assert "<h2>Not computable</h2>" in html
+
+
 def test_continuous_audit_without_decisions_reports_score_metrics_and_says_what_is_not_computable(
     auditor_client, eager_celery, django_capture_on_commit_callbacks
 ):
@@ -82,8 +111,7 @@ def test_continuous_audit_without_decisions_reports_score_metrics_and_says_what_
     assert {"mae_ratio", "rmse_ratio", "worst_group_mae_ratio", "scoring_rate_impact_ratio"} <= set(findings)
     assert sex["n_boot"] == 200
     assert document["score_rates"]["median"] == pytest.approx(frame["predicted"].median(), abs=1e-12)
-    csv_text = findings_csv(document)
-    assert "continuous,,sex,,female,male,,,mean_difference," in csv_text
+    _check_renderings(report, "continuous", "Continuous scores")
 
 
 def test_continuous_outcome_with_decisions_keeps_selection_metrics_and_marks_label_metrics(
@@ -138,6 +166,7 @@ def test_ranking_audit_by_query_reports_exposure_and_top_k(
     assert finding["value"] == pytest.approx(per_query["female"] / per_query["male"], abs=1e-12)
     assert finding["verdict"] == "fail"
     assert "not_computable" in document and "continuous" not in document
+    _check_renderings(report, "ranking", "Ranking exposure")
 
 
 def test_plan_refuses_a_rank_column_that_is_not_in_the_dataset(auditor_client):
