@@ -28,7 +28,8 @@ def report_summary(document: dict, sha256: str = "") -> str:
     else:
         lines.append(f"Dataset {dataset['name']} ({dataset['rows']} rows, sha256 {dataset['sha256'][:12]}…)")
         favourable = ", ".join(model.get("favourable_decision", []))
-        lines.append(f"Model   {model['name']} (favourable decision: {favourable})")
+        decision = f"favourable decision: {favourable}" if favourable else "no binary decision: scores or ranks"
+        lines.append(f"Model   {model['name']} ({decision})")
     lines.append(
         f"Bootstrap B={plan['n_boot']} seed={plan['seed']} alpha={plan['alpha']}; "
         f"insufficient_data below n={plan['min_group_size']} or {plan['min_denominator']} rows in a denominator"
