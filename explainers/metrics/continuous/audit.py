@@ -20,6 +20,7 @@ from explainers.metrics.judging import Finding, finite_or_none, interval, judge,
 from .definitions import CONTINUOUS_METRICS, resolved_band
 from .weighted import SortedRows, group_statistics
 
+TOP_GROUP_MIN_SHARE = 0.02
 BOOTSTRAP_METHOD = (
     "non-parametric row bootstrap (each replicate resamples the N rows with replacement, drawn as "
     "Multinomial(N, 1/N) row weights); percentile intervals"
@@ -117,7 +118,11 @@ def continuous_audit(groups, scores, outcomes=None, *, attribute: str, config: C
     reference, rule = _reference(config, labels, first["n"][0], first["mean"][0])
     point = group_statistics(rows, ones, reference)
     sr = point["scoring_rate"][0]
-    eligible_sr = np.where(point["n"][0] >= config.min_group_size, sr, np.nan)
+    # The highest scoring rate is taken among groups of the minimum size holding at least 2% of the rows, as the
+    # LL144 rules exclude smaller categories from the impact ratios (6 RCNY § 5-301(d)).
+    n_point = point["n"][0]
+    large = (n_point >= config.min_group_size) & (n_point >= TOP_GROUP_MIN_SHARE * n_point.sum())
+    eligible_sr = np.where(large, sr, np.nan)
     top = int(np.nanargmax(eligible_sr if not np.all(np.isnan(eligible_sr)) else sr))
     replicates = _replicate_metrics(rows, reference, top, config)
     sd = float(np.std(scores))

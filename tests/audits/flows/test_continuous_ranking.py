@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from scipy import stats
 
 from audits.exports.findings_csv import findings_csv
+from audits.exports.ll144 import ll144_summary
 from audits.models import AuditReport
 from audits.renderings.formatting import fmt_interval, fmt_number
 from audits.renderings.html import render_report_html
@@ -112,6 +113,13 @@ def test_continuous_audit_without_decisions_reports_score_metrics_and_says_what_
     assert sex["n_boot"] == 200
     assert document["score_rates"]["median"] == pytest.approx(frame["predicted"].median(), abs=1e-12)
     _check_renderings(report, "continuous", "Continuous scores")
+    # The LL144 summary (scoring rates from explainers/pipeline/score_rates.py) agrees with the continuous section.
+    summary = ll144_summary(document, report.sha256)
+    rates = {(t["attribute"], r["category"]): r["rate"] for t in summary["tables"] for r in t["rows"]}
+    assert {t["rate_kind"] for t in summary["tables"]} == {"scoring_rate"}
+    for name, result in document["continuous"]["by_attribute"].items():
+        for group in result["groups"]:
+            assert rates[(name, group["group"])] == pytest.approx(group["scoring_rate"], abs=1e-12)
 
 
 def test_continuous_outcome_with_decisions_keeps_selection_metrics_and_marks_label_metrics(
