@@ -255,13 +255,13 @@ def audit_plan_create(
     intersections = _check_intersections(intersections, attributes)
     _check_model_fits(dataset, model, multiclass)
     probes, probe_settings = _check_probes(dataset, model, probes or [], probe_settings)
+    if multiclass and model.kind == ModelKind.DATASET_DECISIONS and not model.decision_column:
+        raise ApplicationError("One-vs-rest audits need the decisions in a dataset column.", field="multiclass")
     decision_classes, outcome_classes = _decision_classes(dataset, model) if multiclass else ([], [])
     scores_and_ranks = plan_score_rank_options(
         dataset=dataset, model=model, outcome_type=outcome_type, rank_column=rank_column,
         rank_query_column=rank_query_column, top_k=top_k,
     )  # fmt: skip
-    if multiclass and not model.decision_column:
-        raise ApplicationError("One-vs-rest audits need the decisions in a dataset column.", field="multiclass")
     return _create(
         user=user, workspace=workspace, dataset=dataset, model=model, attributes=attributes,
         name=name or f"{model.name} on {dataset.name}", metrics=metrics, statistics=statistics,
