@@ -165,3 +165,24 @@ def test_without_outcomes_error_metrics_are_absent_and_negative_scores_make_no_r
     metrics = {f.metric for f in result.findings}
     assert not metrics & {"mae_ratio", "rmse_ratio", "worst_group_mae_ratio"}
     assert {f.verdict for f in result.findings if f.metric == "mean_ratio"} == {"not_computable"}
+
+
+def test_intervals_agree_with_fairlearn_metricframe_bootstrap_within_monte_carlo_error():
+    # Two groups with a clear gap: fairlearn's between-groups difference (max - min) and ratio (min / max) are then
+    # mean_r - mean_g and mean_g / mean_r in every replicate, so its bootstrap intervals must match ours.
+    rng = np.random.default_rng(12)
+    group = np.repeat(["a", "b"], [700, 500])
+    score = np.concatenate([rng.gamma(4, 1, 700) + 1.0, rng.gamma(4, 1, 500)])
+    frame = MetricFrame(
+        metrics=lambda y_true, y_pred: np.mean(y_pred), y_true=score, y_pred=score, sensitive_features=group,
+        n_boot=400, ci_quantiles=[0.025, 0.975], random_state=3,
+    )  # fmt: skip
+    result = continuous_audit(
+        group, score, attribute="g", config=ContinuousConfig(n_boot=400, seed=4, reference_group="a")
+    )
+    theirs_difference = sorted(-value for value in frame.difference_ci())
+    theirs_ratio = list(frame.ratio_ci())
+    for metric, (low, high) in (("mean_difference", theirs_difference), ("mean_ratio", theirs_ratio)):
+        ours = _finding(result, metric, "b")
+        width = high - low
+        assert abs(ours.ci_low - low) < 0.15 * width and abs(ours.ci_high - high) < 0.15 * width, (metric, ours)
