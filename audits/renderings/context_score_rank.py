@@ -63,6 +63,21 @@ def _description(section: str, data: dict) -> str:
     )
 
 
+def _contracts(metrics: dict) -> list[dict]:
+    """Each metric's contract as recorded in the report: name, formula, default band and its unit."""
+    return [
+        {
+            "metric": metric,
+            "name": contract["name"],
+            "formula": contract["formula"],
+            "band": f"{contract['default_band'][0]:g} … {contract['default_band'][1]:g}"
+            + (" SD" if contract.get("band_unit", "metric") != "metric" else ""),
+            "computed": contract.get("computed", True),
+        }
+        for metric, contract in metrics.items()
+    ]
+
+
 def score_rank_sections(document: dict) -> list[dict]:
     """One entry per section present: title, description, and per attribute its groups and findings."""
     sections = []
@@ -101,6 +116,7 @@ def score_rank_sections(document: dict) -> list[dict]:
                 "title": _TITLES[section],
                 "description": _description(section, data),
                 "attributes": attributes,
+                "contracts": _contracts(data["metrics"]),
             }
         )
     return sections

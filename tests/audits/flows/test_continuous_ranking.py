@@ -66,6 +66,8 @@ def _check_renderings(report, section: str, title: str) -> None:
         for page in PdfReader(io.BytesIO(render_report_pdf(document, report.sha256))).pages
     ).replace(" ", "")
     assert f"<h2>{title}</h2>" in html and title.replace(" ", "") in pdf_text
+    for metric, contract in document[section]["metrics"].items():  # every metric contract is shown
+        assert f"<td><code>{metric}</code></td><td>{contract['name']}</td>" in html
     findings = [f for a in document[section]["by_attribute"].values() for f in a["findings"]]
     assert findings
     for finding in findings:
