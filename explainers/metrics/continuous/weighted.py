@@ -78,19 +78,26 @@ def group_statistics(rows: SortedRows, weights: np.ndarray, reference: int) -> d
 
 def _distances(rows: SortedRows, weights: np.ndarray, n: np.ndarray, reference: int):
     """KS statistic sup|F_g - F_r| and Wasserstein-1 integral |F_g - F_r| dx of each group's score distribution
-    against the reference's, both read at the distinct scores (scipy.stats.ks_2samp / wasserstein_distance)."""
-    ends = rows.block_ends
-    values = rows.scores[ends]
-    gaps = np.diff(values)
+    against the reference's, both read at the distinct scores (scipy.stats.ks_2samp / wasserstein_distance).
 
-    def cdf(group: int) -> np.ndarray:
-        return np.cumsum(weights * (rows.codes == group)[None, :], axis=1)[:, ends] / n[:, group : group + 1]
+    A group's CDF is the running sum of its own rows' weights, read at each distinct score through the count of the
+    group's rows up to it. Rows are gathered from the transposed weights (one replicate per column), so each
+    gather copies contiguous rows."""
+    ends = np.flatnonzero(rows.block_ends)
+    gaps = np.diff(rows.scores[ends])
+    by_row = np.ascontiguousarray(weights.T)  # (N, b)
+    zero = np.zeros((1, weights.shape[0]))
+
+    def cdf(group: int) -> np.ndarray:  # (distinct scores, b)
+        members = np.flatnonzero(rows.codes == group)
+        running = np.concatenate([zero, np.cumsum(by_row[members], axis=0)])
+        return running[np.searchsorted(members, ends, side="right")] / n[:, group][None, :]
 
     reference_cdf = cdf(reference)
     ks = np.full(n.shape, np.nan)
     w1 = np.full(n.shape, np.nan)
     for group in range(rows.n_groups):
         gap = np.abs(cdf(group) - reference_cdf)
-        ks[:, group] = gap.max(axis=1)
-        w1[:, group] = (gap[:, :-1] * gaps[None, :]).sum(axis=1)
+        ks[:, group] = gap.max(axis=0)
+        w1[:, group] = gaps @ gap[:-1]
     return ks, w1
