@@ -2,7 +2,13 @@
 
 from django.db import models
 
-from explainers.pipeline.spec import MISSING_AS_GROUP, MISSING_DROP_ROWS, MISSING_GROUP_LABEL
+from explainers.pipeline.spec import (
+    MISSING_AS_GROUP,
+    MISSING_DROP_ROWS,
+    MISSING_GROUP_LABEL,
+    OUTCOME_BINARY,
+    OUTCOME_CONTINUOUS,
+)
 
 
 class Role(models.TextChoices):
@@ -194,3 +200,10 @@ class TokenScope(models.TextChoices):
 
     READ = "read", "Read only (integration)"
     FULL = "full", "Full (acts as you)"
+
+
+class OutcomeType(models.TextChoices):
+    # Decisions and outcomes are favourable or not (design.md section 4's count-table metrics).
+    BINARY = OUTCOME_BINARY, "Binary decisions and outcomes"
+    # A continuous score (and outcome): mean gaps, scoring rates, distribution distances, group errors.
+    CONTINUOUS = OUTCOME_CONTINUOUS, "Continuous scores and outcomes"

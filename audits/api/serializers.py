@@ -5,7 +5,7 @@ from dataclasses import fields
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from audits.choices import MissingPolicy, ModelKind, VerdictErrorControl
+from audits.choices import MissingPolicy, ModelKind, OutcomeType, VerdictErrorControl
 from audits.execution.builtins import BUILTINS
 from audits.models import (
     AuditPlan,
@@ -30,6 +30,7 @@ from explainers.audit_settings import (
     DEFAULT_VERDICT_ERROR_CONTROL,
     ProbeSettings,
 )
+from explainers.metrics.ranking import DEFAULT_TOP_K
 
 from .serializers_schedules import VersionSerializer
 
@@ -119,6 +120,18 @@ class DatasetCreateInputSerializer(serializers.Serializer):
         required=False, allow_blank=True, help_text="Model score of the favourable decision (numbers)."
     )
     score_higher_is_favourable = serializers.BooleanField(default=True)
+    outcome_type = serializers.ChoiceField(
+        choices=OutcomeType.choices,
+        default=OutcomeType.BINARY,
+        help_text="continuous: the score column is a continuous score and the outcome column (optional) holds "
+        "numbers; no decision column is needed.",
+    )
+    rank_column = serializers.CharField(
+        required=False, allow_blank=True, help_text="Positions in a ranking, 1 = top (a ranking audit)."
+    )
+    rank_query_column = serializers.CharField(
+        required=False, allow_blank=True, help_text="Query or list id: rows of one ranked list share it."
+    )
     missing_policy = serializers.ChoiceField(choices=MissingPolicy.choices, default=MissingPolicy.DROP_ROWS)
     encoding = serializers.CharField(required=False, allow_blank=True, help_text="Leave empty to detect.")
     delimiter = serializers.CharField(required=False, allow_blank=True, max_length=1)
@@ -258,6 +271,10 @@ class AuditPlanSerializer(serializers.ModelSerializer):
             "probes",
             "probe_settings",
             "checks",
+            "outcome_type",
+            "rank_column",
+            "rank_query_column",
+            "top_k",
             "reaudit_on_new_version",
             "previous",
             "created_at",
@@ -324,6 +341,19 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
         help_text='User-stated checks, e.g. "selection_rate(sex=female) >= selection_rate(sex=male) - 0.05" or '
         '"mean_abs_delta(he -> she) < 0.02" (grammar in the README); each is judged in every run.',
     )
+    outcome_type = serializers.ChoiceField(
+        choices=OutcomeType.choices,
+        required=False,
+        help_text="binary or continuous (the score column as a continuous score, against a numeric outcome); "
+        "the dataset's by default.",
+    )
+    rank_column = serializers.CharField(
+        required=False, allow_blank=True, help_text="Column of positions, 1 = top: adds exposure and top-k metrics."
+    )
+    rank_query_column = serializers.CharField(
+        required=False, allow_blank=True, help_text="Query id column: exposure is averaged per query."
+    )
+    top_k = serializers.IntegerField(default=DEFAULT_TOP_K, help_text="k of the top-k share metric.")
 
 
 class AuditRunSerializer(serializers.ModelSerializer):

@@ -101,6 +101,9 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             text_column=v.get("text_column", ""),
             score_column=v.get("score_column", ""),
             score_higher_is_favourable=v["score_higher_is_favourable"],
+            outcome_type=v["outcome_type"],
+            rank_column=v.get("rank_column", ""),
+            rank_query_column=v.get("rank_query_column", ""),
             missing_policy=v["missing_policy"],
             encoding=v.get("encoding") or None,
             delimiter=v.get("delimiter") or None,
@@ -237,6 +240,10 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             reaudit_on_new_version=v["reaudit_on_new_version"],
             checks=v.get("checks"),
             request_id=request_id(request),
+            outcome_type=v.get("outcome_type", ""),
+            rank_column=v.get("rank_column", ""),
+            rank_query_column=v.get("rank_query_column", ""),
+            top_k=v["top_k"],
         )
         return Response(s.AuditPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 

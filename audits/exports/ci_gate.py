@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 
 from .findings import probe_findings, probe_slice
+from .score_rank_findings import score_rank_findings
 
 FAIL_ON = {"fail": ("fail",), "inconclusive": ("fail", "inconclusive")}
 SKIPPED = ("insufficient_data", "not_computable")
@@ -54,6 +55,25 @@ def _result_case(result: dict) -> GateCase:
     )
 
 
+def _score_rank_case(finding: dict) -> GateCase:
+    if finding["value"] is None:
+        detail = finding.get("reason") or finding["verdict"]
+    else:
+        detail = (
+            f"{finding['metric']} {_number(finding['value'])} [{_number(finding['ci_low'])}, "
+            f"{_number(finding['ci_high'])}], band {_number(finding['band_low'])}..{_number(finding['band_high'])}"
+        )
+    return GateCase(
+        suite=f"{finding['section']}: {finding['attribute']}",
+        name=f"{finding['metric']} {finding['attribute']}={finding['group']} vs {finding['reference_group']}",
+        verdict=finding["verdict"],
+        value=finding["value"],
+        ci_low=finding["ci_low"],
+        ci_high=finding["ci_high"],
+        detail=detail,
+    )
+
+
 def _probe_case(row: dict) -> GateCase:
     interval = f" [{_number(row['ci_low'])}, {_number(row['ci_high'])}]" if row["ci_low"] is not None else ""
     value = "" if row["value"] is None else f" {_number(row['value'])}{interval}"
@@ -69,8 +89,9 @@ def _probe_case(row: dict) -> GateCase:
 
 
 def gate_cases(document: dict) -> list[GateCase]:
-    """One case per group-metric result and per probe slice with a verdict, in report order."""
+    """One case per group-metric result, continuous-score or ranking finding, and probe slice with a verdict."""
     cases = [_result_case(result) for result in document.get("results") or []]
+    cases += [_score_rank_case(finding) for finding in score_rank_findings(document)]
     cases += [_probe_case(row) for row in probe_findings(document) if row["kind"] == "probe" and row["verdict"]]
     return cases
 

@@ -1,4 +1,5 @@
-"""The findings of a report as CSV: one row per metric result, then one per probe slice, pair or attribution summary,
+"""The findings of a report as CSV: one row per metric result, then one per continuous-score or ranking finding
+(kind ``continuous`` / ``ranking``), then one per probe slice, pair or attribution summary,
 then one per user-stated check (kind ``check``: ``metric`` its text, ``value`` its margin, ``before``/``after`` the
 values of its two sides), then one per regression against the plan's last approved report (kind
 ``regression.<kind>``: ``before`` and ``after`` hold the two values or verdicts, ``value`` the difference,
@@ -16,6 +17,7 @@ import csv
 import io
 
 from .findings import probe_findings
+from .score_rank_findings import score_rank_findings
 
 COLUMNS = (
     "kind", "probe", "attribute", "decision_class", "group", "reference_group", "source_group", "target_group",
@@ -123,10 +125,30 @@ def _check_row(item: dict) -> dict:
     return row
 
 
+def _score_rank_row(finding: dict) -> dict:
+    """A continuous-score or ranking finding (kind "continuous" or "ranking")."""
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(
+        kind=finding["section"],
+        attribute=_text(finding["attribute"]),
+        group=_text(finding["group"]),
+        reference_group=_text(finding["reference_group"]),
+        metric=finding["metric"],
+        value=_number(finding["value"]),
+        ci_low=_number(finding["ci_low"]),
+        ci_high=_number(finding["ci_high"]),
+        verdict=finding["verdict"],
+        n=_number(finding["n_group"]),
+        n_reference=_number(finding["n_reference"]),
+    )
+    return row
+
+
 def findings_rows(document: dict) -> list[dict]:
     regressions = (document.get("regressions") or {}).get("items") or []
     return (
         [_metric_row(r) for r in document["results"]]
+        + [_score_rank_row(f) for f in score_rank_findings(document)]
         + [_probe_row(r) for r in probe_findings(document)]
         + [_check_row(item) for item in (document.get("checks") or {}).get("items") or []]
         + [_regression_row(item) for item in regressions]

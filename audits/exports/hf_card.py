@@ -12,6 +12,7 @@ from audits.renderings.formatting import fmt_interval, fmt_number, fmt_p
 
 from .considerations import limitations, risks
 from .findings import headline_findings, is_headline, probe_rows, probe_slice, result_slice
+from .score_rank_findings import score_rank_findings
 
 _TASKS = {
     "dataset_decisions": "tabular-classification",
@@ -59,6 +60,20 @@ def model_index(document: dict) -> list[dict]:
                 "task": {"type": task, "name": "Fairness audit: group metrics"},
                 "dataset": _dataset_entry(document),
                 "metrics": group_metrics,
+            }
+        )
+    scored = [
+        _metric(f"{f['section']}.{f['metric']}", f["value"], f"{f['metric']} {f['attribute']}={f['group']} vs "
+                f"{f['reference_group']}")
+        for f in score_rank_findings(document)
+        if f["value"] is not None
+    ]  # fmt: skip
+    if scored:
+        results.append(
+            {
+                "task": {"type": task, "name": "Fairness audit: continuous scores and rankings"},
+                "dataset": _dataset_entry(document),
+                "metrics": scored,
             }
         )
     for probe in document.get("probes") or []:

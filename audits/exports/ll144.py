@@ -21,7 +21,7 @@ import io
 
 from django.template.loader import render_to_string
 
-from explainers.pipeline.spec import MISSING_GROUP_LABEL
+from explainers.pipeline.spec import INTERSECTION_SEPARATOR, MISSING_GROUP_LABEL
 
 FORMAT = "nyc-ll144-bias-audit-summary"
 RULES = "NYC Local Law 144 of 2021 (Admin. Code § 20-870 ff.); DCWP rules 6 RCNY §§ 5-300 to 5-304"
@@ -124,7 +124,7 @@ def _tables(document: dict, assessed: int) -> list[dict]:
     missing = document["data"].get("rows_dropped_missing_attribute") or {}
     scores = document.get("score_rates") or {}
     tables = []
-    for entry in document["attributes"]:
+    for entry in document["attributes"] or _scored_only(scores):
         if entry["decision_class"]:
             continue  # one-vs-rest classes of a multiclass decision are not the tool's selection
         unknown = int(missing.get(entry["attribute"], 0))
@@ -142,6 +142,8 @@ def _tables(document: dict, assessed: int) -> list[dict]:
                         document=document,
                     )  # fmt: skip
                 )
+        if entry["groups"] is None:  # scores without decisions: there is no selection rate
+            continue
         groups = [(g["group"], g["n"], g["n_selected"]) for g in entry["groups"]]
         tables.append(
             _table(
@@ -153,12 +155,20 @@ def _tables(document: dict, assessed: int) -> list[dict]:
     return sorted(tables, key=lambda t: (kind_order[t["rate_kind"]], order[t["category_type"]], t["attribute"]))
 
 
+def _scored_only(scores: dict) -> list[dict]:
+    """Categories of an audit of scores without decisions (no group results): those of its scoring rates."""
+    return [
+        {"attribute": name, "columns": name.split(INTERSECTION_SEPARATOR), "decision_class": "", "groups": None}
+        for name in (scores.get("by_attribute") or {})
+    ]
+
+
 def ll144_summary(document: dict, sha256: str) -> dict:
     """The summary of results of a bias audit (6 RCNY § 5-303), JSON-ready, from the canonical report.
 
     Raises ValueError for a report without group results (a model-only probe audit has no categories).
     """
-    if not document.get("attributes"):
+    if not document.get("attributes") and not (document.get("score_rates") or {}).get("by_attribute"):
         raise ValueError("the ll144 summary needs a group audit of a dataset; this report has no group results")
     data = document["data"]
     dataset = document["subject"].get("dataset") or {}

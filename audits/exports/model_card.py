@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .considerations import limitations, risks
 from .findings import headline_findings, probe_slice, result_slice
+from .score_rank_findings import score_rank_findings
 
 SCHEMA_VERSION = "0.0.2"
 SCHEMA_FILE = "model_card.v0.0.2.schema.json"
@@ -35,6 +36,12 @@ def _metric(kind: str, value, slice_label: str, low, high) -> dict:
 def performance_metrics(document: dict) -> list[dict]:
     metrics = [
         _metric(r["metric"], r["value"], result_slice(r), r["ci_low"], r["ci_high"]) for r in document["results"]
+    ]
+    metrics += [  # continuous-score and ranking findings, labelled by their section
+        _metric(
+            f"{f['section']}.{f['metric']}", f["value"], f"{f['attribute']}={f['group']}", f["ci_low"], f["ci_high"]
+        )
+        for f in score_rank_findings(document)
     ]
     for row in headline_findings(document):
         metrics.append(

@@ -95,7 +95,9 @@ def _elements(document: dict, sha256: str, report_filename: str, creation) -> tu
             name=dataset["name"],
             description=f"Audit (test) dataset: {dataset['rows']} rows, {dataset['columns']} columns.",
             verifiedUsing=[sha(dataset["sha256"])],
-            dataset_hasSensitivePersonalInformation=spdx3.PresenceType.yes if document["attributes"] else None,
+            # Every dataset audit compares groups of protected attributes (in `attributes`, or only in the
+            # continuous-score and ranking sections of an audit without binary decisions).
+            dataset_hasSensitivePersonalInformation=spdx3.PresenceType.yes,
         )
     else:
         probes = ", ".join(p["probe"] for p in document.get("probes") or []) or "none"

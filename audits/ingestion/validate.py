@@ -21,6 +21,10 @@ class AuditColumns:
     protected: list[tuple[str, str]] = field(default_factory=list)
     text_column: str = ""
     score_column: str = ""
+    # "continuous": the outcome column holds numbers (no favourable value); rank columns are checked when named.
+    outcome_type: str = "binary"
+    rank_column: str = ""
+    rank_query_column: str = ""
 
 
 def _require_column(frame: pd.DataFrame, column: str, field_name: str) -> pd.Series:
@@ -61,23 +65,44 @@ def _check_binary_column(frame, column, favourable, field_name, what) -> dict:
     }
 
 
+def _check_numeric_column(frame, column, field_name, what) -> dict:
+    series = _require_column(frame, column, field_name)
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series) or series.notna().sum() == 0:
+        raise IngestionError(
+            f"The {what} column '{column}' must hold numbers for a continuous audit; values seen: "
+            f"{_describe_values(series)}.",
+            field=field_name,
+        )
+    return {
+        "column": column,
+        "type": "continuous",
+        "min": float(series.min()),
+        "max": float(series.max()),
+        "missing_rows": int(series.isna().sum()),
+    }
+
+
 def validate_audit_columns(frame: pd.DataFrame, columns: AuditColumns) -> dict:
     """Validate the declared roles of columns; return a profile (counts only, no row values).
 
     Raises IngestionError naming the column at fault.
     """
     profile: dict = {"rows": int(len(frame)), "columns": {}, "protected": {}}
-    if not columns.decision_column and not columns.outcome_column and not columns.text_column:
+    if not (columns.decision_column or columns.outcome_column or columns.text_column or columns.score_column
+            or columns.rank_column):  # fmt: skip
         # A text column alone is enough: a text classifier registered later makes the decisions.
         raise IngestionError(
-            "Name the decision column (the model's decisions), an outcome column, or the text column a model reads.",
+            "Name the decision column (the model's decisions), an outcome column, a score or rank column, or the text "
+            "column a model reads.",
             field="decision_column",
         )
     if columns.decision_column:
         profile["decision"] = _check_binary_column(
             frame, columns.decision_column, columns.decision_favourable, "decision_column", "decision"
         )
-    if columns.outcome_column:
+    if columns.outcome_column and columns.outcome_type == "continuous":
+        profile["outcome"] = _check_numeric_column(frame, columns.outcome_column, "outcome_column", "outcome")
+    elif columns.outcome_column:
         profile["outcome"] = _check_binary_column(
             frame, columns.outcome_column, columns.outcome_favourable, "outcome_column", "outcome"
         )
@@ -128,6 +153,16 @@ def validate_audit_columns(frame: pd.DataFrame, columns: AuditColumns) -> dict:
             "max": float(scores.max()),
             "missing_rows": int(scores.isna().sum()),
         }
+    if columns.rank_column:
+        profile["rank"] = _check_numeric_column(frame, columns.rank_column, "rank_column", "rank")
+        if profile["rank"]["min"] < 1:
+            raise IngestionError(
+                f"Rank column '{columns.rank_column}' must hold positions 1, 2, ... (1 = top); its smallest value is "
+                f"{profile['rank']['min']:g}.",
+                field="rank_column",
+            )
+    if columns.rank_query_column:
+        _require_column(frame, columns.rank_query_column, "rank_query_column")
     for name in frame.columns:
         series = frame[name]
         profile["columns"][str(name)] = {"dtype": str(series.dtype), "missing": int(series.isna().sum())}

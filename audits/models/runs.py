@@ -3,7 +3,7 @@ import json
 from django.conf import settings
 from django.db import models
 
-from audits.choices import RunStatus, VerdictErrorControl
+from audits.choices import OutcomeType, RunStatus, VerdictErrorControl
 from explainers.audit_settings import (
     DEFAULT_ALPHA,
     DEFAULT_MIN_DENOMINATOR,
@@ -55,6 +55,13 @@ class AuditPlan(models.Model):
     # User-stated checks (explainers.metrics.checks grammar), parsed and stored as {"text", "parsed"} dicts; copied
     # to successor plans and evaluated in every run.
     checks = models.JSONField(default=list, blank=True)
+    # Continuous scores and rankings (explainers.pipeline.continuous): "continuous" audits the dataset's score column
+    # as a continuous score (against its outcome column when that holds numbers); a rank column (1 = top), with an
+    # optional query id column, adds exposure and top-k share metrics.
+    outcome_type = models.CharField(max_length=20, choices=OutcomeType.choices, default=OutcomeType.BINARY)
+    rank_column = models.CharField(max_length=255, blank=True)
+    rank_query_column = models.CharField(max_length=255, blank=True)
+    top_k = models.PositiveIntegerField(default=10)
     # When a new version of the plan's model or dataset is registered, a successor plan (same settings, the new
     # version, `previous` = this plan) is created and queued (audits.services.versions).
     reaudit_on_new_version = models.BooleanField(default=False)

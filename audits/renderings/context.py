@@ -7,6 +7,7 @@ from audits.reports.words import PROBE_NAMES, regressions_sentence, verdict_word
 
 from .charts import disparate_impact_chart, selection_rate_chart
 from .context_probes import probe_sections
+from .context_score_rank import not_computable, score_rank_sections, score_rank_verdicts
 from .formatting import NOT_AVAILABLE, fmt_interval, fmt_number, fmt_p, fmt_signed
 
 VERDICT_ORDER = ("fail", "inconclusive", "insufficient_data", "not_computable", "pass")
@@ -234,6 +235,9 @@ def report_context(document: dict, sha256: str, *, review: dict | None, signatur
         "scores": _scores(document),
         "score_column": (document.get("score_analysis") or {}).get("score_column", ""),
         "probes": probe_sections(document),
+        "score_rank": score_rank_sections(document),
+        "not_computable": not_computable(document),
+        "score_rank_verdicts": score_rank_verdicts(document),
         "appendix": _appendix(document),
         "review": review,
         "signatures": signatures,

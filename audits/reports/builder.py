@@ -19,6 +19,7 @@ from explainers.pipeline.spec import EngineInput
 from .checks import checks_section
 from .compliance import CROSSWALK, limitations
 from .regressions import REGRESSION_METHOD, regressions_section
+from .score_rank import score_rank_sections
 
 _LIBRARIES = (
     "numpy", "scipy", "pandas", "pyarrow", "fairlearn", "scikit-learn", "torch", "transformers", "django", "celery",
@@ -269,6 +270,7 @@ def build_report_document(
         document["verdict_error_control"] = output.verdict_error_control
     if plan.checks:
         document["checks"] = checks_section(output.checks)
+    document.update(score_rank_sections(plan=plan, spec=spec, output=output, document=document))
     if baseline is not None:
         document["regressions"] = regressions_section(document=document, baseline=baseline, plan=plan)
     return document

@@ -12,6 +12,7 @@ from audits.exports.findings import is_headline, probe_rows
 from audits.renderings.formatting import fmt_number, fmt_p, fmt_signed
 
 from .regression_sentences import regression_sentence
+from .sentences_score_rank import score_rank_attributes, score_rank_counts, score_rank_sentences
 from .words import PROBE_NAMES, VERDICT_WORDS, level_words, regressions_sentence, verdict_word
 
 # Re-exported: every reader of a report's words imports them from here.
@@ -158,6 +159,7 @@ def _probe_sentence(row: dict, probe: dict) -> str:
 def finding_sentences(document: dict) -> list[dict]:
     """Every computed finding as {text, verdict}: group metrics, then each probe's verdict-deciding statistics."""
     out = [{"text": metric_sentence(r), "verdict": r["verdict"]} for r in document["results"] if r["value"] is not None]
+    out += score_rank_sentences(document, f"{100 * (1 - document['plan']['alpha']):g}%")
     for probe in document.get("probes") or []:
         for row in probe_rows(probe):
             if is_headline(row):
@@ -180,7 +182,8 @@ def audited_sentence(document: dict) -> str:
             f"{subject_text} was probed on built-in benchmarks ({', '.join(probes) or 'none'}); "
             "no dataset was involved, so there are no group rates."
         )
-    attributes = list(dict.fromkeys(a["attribute"] for a in document["attributes"]))
+    named = [a["attribute"] for a in document["attributes"]] + score_rank_attributes(document)
+    attributes = list(dict.fromkeys(named))
     rows = (document.get("data") or {}).get("rows_total") or dataset["rows"]
     favourable = ", ".join(model.get("favourable_decision") or [])
     sentence = (
@@ -205,6 +208,9 @@ def verdicts_sentence(document: dict) -> str:
     if summary["verdicts"]:
         total = sum(summary["verdicts"].values())
         parts.append(f"{total} group comparisons: {_counts(summary['verdicts'])}")
+    scored = score_rank_counts(document)
+    if scored:
+        parts.append(f"{sum(scored.values())} continuous-score and ranking comparisons: {_counts(dict(scored))}")
     probe_verdicts = summary.get("probe_verdicts") or {}
     if probe_verdicts:
         total = sum(probe_verdicts.values())

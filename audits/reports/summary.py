@@ -1,6 +1,7 @@
 """A plain-text summary of a report for terminals (the CLI and `make demo`)."""
 
 from .summary_probes import MODEL_PROBE_LINES, attribution_lines
+from .summary_score_rank import score_rank_lines
 
 _SHOWN = ("disparate_impact", "statistical_parity_difference", "equal_opportunity_difference")
 _LABELS = {"disparate_impact": "DI", "statistical_parity_difference": "SPD", "equal_opportunity_difference": "EOD"}
@@ -29,7 +30,8 @@ def report_summary(document: dict, sha256: str = "") -> str:
     else:
         lines.append(f"Dataset {dataset['name']} ({dataset['rows']} rows, sha256 {dataset['sha256'][:12]}…)")
         favourable = ", ".join(model.get("favourable_decision", []))
-        lines.append(f"Model   {model['name']} (favourable decision: {favourable})")
+        decision = f"favourable decision: {favourable}" if favourable else "no binary decision: scores or ranks"
+        lines.append(f"Model   {model['name']} ({decision})")
     lines.append(
         f"Bootstrap B={plan['n_boot']} seed={plan['seed']} alpha={plan['alpha']}; "
         f"insufficient_data below n={plan['min_group_size']} or {plan['min_denominator']} rows in a denominator"
@@ -56,6 +58,7 @@ def report_summary(document: dict, sha256: str = "") -> str:
             lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
             if index == 0:
                 lines.append("  " + "  ".join("-" * width for width in widths))
+    lines.extend(score_rank_lines(document))
     for probe in document.get("probes", []):
         lines.append("")
         if probe["probe"] == "text_counterfactual":

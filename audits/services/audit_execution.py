@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audits.choices import EventAction, ModelKind, RunStatus
+from audits.choices import EventAction, ModelKind, OutcomeType, RunStatus
 from audits.exceptions import ApplicationError
 from audits.execution.artifacts import ArtifactWriter
 from audits.execution.attributions import run_attributions
@@ -22,7 +22,7 @@ from audits.reports.builder import build_report_document
 from audits.selectors import plan_last_approved_report
 from explainers.audit_settings import ProbeSettings
 from explainers.pipeline.counting import ChunkCounts, count_row_groups, merge_chunks, row_group_chunks
-from explainers.pipeline.finish import EngineOutput, finish
+from explainers.pipeline.finish import EngineOutput, finish, finish_without_decisions
 from explainers.pipeline.local import count_chunks
 from explainers.pipeline.spec import INTERSECTION_SEPARATOR, AttributeSpec, EngineInput
 
@@ -75,7 +75,8 @@ def engine_input(plan: AuditPlan) -> EngineInput:
             parquet_path="", decision_column="", decision_favourable=[], outcome_column="", outcome_favourable=[],
             attributes=[], missing_policy="", **common,
         )  # fmt: skip
-    if not model.decision_column and model.kind == ModelKind.DATASET_DECISIONS:
+    scores_only = plan.outcome_type == OutcomeType.CONTINUOUS or bool(plan.rank_column)
+    if not model.decision_column and model.kind == ModelKind.DATASET_DECISIONS and not scores_only:
         raise ApplicationError("This model has no decision column to audit.")
     if model.kind in (ModelKind.HF_CAUSAL_LM, ModelKind.HF_ENCODER):
         raise ApplicationError(f"A {model.get_kind_display()} makes no decisions on a dataset; use a plan without one.")
@@ -86,12 +87,14 @@ def engine_input(plan: AuditPlan) -> EngineInput:
         attributes.append(AttributeSpec(INTERSECTION_SEPARATOR.join(combo), columns))
     score = dataset.profile.get("score") or {}
     text_column = dataset.text_column or model.config.get("text_column", "")
+    continuous = plan.outcome_type == OutcomeType.CONTINUOUS
     return EngineInput(
         parquet_path=dataset.file.path,
         decision_column=model.decision_column,
         decision_favourable=list(model.decision_favourable),
-        outcome_column=dataset.outcome_column,
-        outcome_favourable=list(dataset.outcome_favourable),
+        # A continuous outcome has no favourable value: the count-table metrics then run without labels.
+        outcome_column="" if continuous else dataset.outcome_column,
+        outcome_favourable=[] if continuous else list(dataset.outcome_favourable),
         attributes=attributes,
         missing_policy=dataset.missing_policy,
         decision_classes=list(plan.decision_classes),
@@ -101,6 +104,11 @@ def engine_input(plan: AuditPlan) -> EngineInput:
         score_range=(score["min"], score["max"]) if dataset.score_column and score else None,
         text_column=text_column,
         lexicons=_lexicons(plan),
+        outcome_type=plan.outcome_type,
+        continuous_outcome_column=dataset.outcome_column if continuous else "",
+        rank_column=plan.rank_column,
+        rank_query_column=plan.rank_query_column,
+        top_k=plan.top_k,
         **common,
     )
 
@@ -136,7 +144,7 @@ def audit_run_execute(*, run_id: int, worker: str, task_id: str = "", redelivere
         return None
     try:
         spec = engine_input(run.plan)
-        if spec.model_only:
+        if spec.model_only or spec.without_decisions:
             return _complete(run_id=run_id, spec=spec, counts=None, timings={}, task_id=task_id)
         chunks = row_group_chunks(spec.parquet_path, chunk_row_groups=settings.AUDIT_CHUNK_ROW_GROUPS)
         if len(chunks) > 1 and _fan_out_enabled():
@@ -196,7 +204,11 @@ def audit_run_finish(*, run_id: int, spec: dict, chunks: list[dict], started: fl
 
 def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts | None, timings: dict, task_id: str):
     started = time.perf_counter()
-    if counts is None:  # model-only plan
+    if spec.without_decisions:  # continuous scores or ranks only: no count tables
+        audit_run_progress(run_id=run_id, fraction=0.3, stage="continuous scores and rankings")
+        output = finish_without_decisions(spec)
+        timings["metrics_seconds"] = round(time.perf_counter() - started, 4)
+    elif counts is None:  # model-only plan
         output = EngineOutput(slices=[], rows_total=0, rows_missing_decision_or_outcome=0, rows_missing_attribute={})
     else:
         output = finish(

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from audits.canonical import sha256_hex
-from audits.choices import EventAction, MissingPolicy
+from audits.choices import EventAction, MissingPolicy, OutcomeType
 from audits.exceptions import ApplicationError
 from audits.ingestion import AuditColumns, IngestionError, read_table, validate_audit_columns
 from audits.models import Dataset, ModelArtifact, ProtectedAttribute, Workspace
@@ -17,7 +17,7 @@ from explainers.audit_settings import DEFAULT_MIN_GROUP_SIZE
 from explainers.pipeline.columns import normalise_values
 
 from .events import event_record
-from .models import DecisionColumn, model_register
+from .models import DecisionColumn, model_register, register_dataset_scores
 from .storage import workspace_storage_require
 from .versions import next_version, plan_reaudit_new_version
 from .workspaces import workspace_require_role
@@ -75,16 +75,23 @@ def dataset_create(
     encoding: str | None = None,
     delimiter: str | None = None,
     request_id: str = "",
+    outcome_type: str = OutcomeType.BINARY,
+    rank_column: str = "",
+    rank_query_column: str = "",
 ) -> tuple[Dataset, ModelArtifact | None]:
     """Validate an upload and store it as a Dataset with its ProtectedAttributes.
 
-    When a decision column is named, also registers a ModelArtifact of kind `dataset_decisions`.
+    When a decision column is named, also registers a ModelArtifact of kind `dataset_decisions`; without one, a
+    continuous score (`outcome_type` "continuous": the score and outcome columns hold numbers) or a rank column
+    (1 = top, with an optional query id column) registers the dataset's scores as that model, with no decision.
     A name the workspace already holds makes the upload that name's next version; plans of older versions that
     asked for it are re-audited on it (audits.services.versions.plan_reaudit_new_version).
     Side effects: a Parquet file in storage; events dataset.created (+ model.registered, + the re-audits').
     Raises ApplicationError (400) naming the column or row at fault; nothing is stored on error.
     """
     workspace_require_role(user=user, workspace=workspace)
+    if outcome_type not in OutcomeType.values:
+        raise ApplicationError(f"outcome_type must be one of {', '.join(OutcomeType.values)}.", field="outcome_type")
     if missing_policy not in MissingPolicy.values:
         raise ApplicationError(
             f"missing_policy must be one of {', '.join(MissingPolicy.values)}.", field="missing_policy"
@@ -97,7 +104,15 @@ def dataset_create(
         protected=[(c.strip(), (r or "").strip()) for c, r in protected],
         text_column=text_column.strip(),
         score_column=score_column.strip(),
+        outcome_type=outcome_type,
+        rank_column=rank_column.strip(),
+        rank_query_column=rank_query_column.strip(),
     )
+    if outcome_type == OutcomeType.CONTINUOUS and not columns.score_column:
+        raise ApplicationError(
+            "A continuous audit needs the score column (the model's continuous score or prediction).",
+            field="score_column",
+        )
     parsed = _parse_upload(upload, encoding=encoding, delimiter=delimiter)
     try:
         profile = validate_audit_columns(parsed.frame, columns)
@@ -246,6 +261,8 @@ def _dataset_records_create(
             reaudit=False,  # the dataset and its decisions are one new version: re-audited together below
             request_id=request_id,
         )
+    elif (columns.outcome_type == OutcomeType.CONTINUOUS and columns.score_column) or columns.rank_column:
+        model = register_dataset_scores(user=user, dataset=dataset, request_id=request_id)
     plan_reaudit_new_version(actor=user, dataset=dataset, model=model, request_id=request_id)
     logger.info("dataset %s stored: %s rows, sha256 %s", dataset.pk, dataset.n_rows, sha[:12])
     return dataset, model

@@ -20,11 +20,13 @@ from explainers.audit_settings import (
     SettingsError,
 )
 from explainers.metrics.definitions import METRIC_DEFINITIONS
+from explainers.metrics.ranking import DEFAULT_TOP_K
 from explainers.pipeline.columns import group_labels
 
 from .events import event_record
 from .lexicons import lexicon_resolve
 from .plan_checks import plan_checks_parse
+from .plan_continuous import SCORE_AND_RANK_METRIC_IDS, plan_score_rank_options
 from .workspaces import workspace_require_role
 
 # The metric ids of design.md section 4, in report order.
@@ -34,10 +36,9 @@ METRIC_IDS = tuple(METRIC_DEFINITIONS)
 def _check_bands(bands: dict) -> dict:
     clean = {}
     for metric, band in (bands or {}).items():
-        if metric not in METRIC_IDS:
-            raise ApplicationError(
-                f"Unknown metric '{metric}' in bands; known: {', '.join(METRIC_IDS)}.", field="bands"
-            )
+        if metric not in METRIC_IDS and metric not in SCORE_AND_RANK_METRIC_IDS:
+            known = ", ".join((*METRIC_IDS, *SCORE_AND_RANK_METRIC_IDS))
+            raise ApplicationError(f"Unknown metric '{metric}' in bands; known: {known}.", field="bands")
         try:
             low, high = (float(band[0]), float(band[1]))
         except (TypeError, ValueError, IndexError, KeyError) as exc:
@@ -194,6 +195,10 @@ def audit_plan_create(
     previous: AuditPlan | None = None,
     checks: list[str] | None = None,
     request_id: str = "",
+    outcome_type: str = "",
+    rank_column: str = "",
+    rank_query_column: str = "",
+    top_k: int = DEFAULT_TOP_K,
 ) -> AuditPlan:
     """Create a plan auditing `model` on `dataset` across `attributes` (all of the dataset's by default).
 
@@ -214,6 +219,10 @@ def audit_plan_create(
     `previous`: the plan this one succeeds (set by that re-audit; a plan has one successor at most).
 
     `checks`: user-stated checks (grammar: explainers.metrics.checks), each judged in every run of the plan.
+
+    `outcome_type` ("binary" | "continuous"; empty: the dataset's), `rank_column` (1 = top), `rank_query_column`
+    and `top_k` add the continuous-score and ranking metrics (audits.services.plan_continuous). A model without
+    decisions (the dataset's scores) audits only those; the count-table metrics are then not computable.
 
     Writes event plan.created. Raises ApplicationError for objects of another workspace or bad settings.
     """
@@ -258,14 +267,21 @@ def audit_plan_create(
     intersections = _check_intersections(intersections, attributes)
     _check_model_fits(dataset, model, multiclass)
     probes, probe_settings = _check_probes(dataset, model, probes or [], probe_settings)
+    if multiclass and model.kind == ModelKind.DATASET_DECISIONS and not model.decision_column:
+        raise ApplicationError("One-vs-rest audits need the decisions in a dataset column.", field="multiclass")
     decision_classes, outcome_classes = _decision_classes(dataset, model) if multiclass else ([], [])
     stated = plan_checks_parse(checks=checks, dataset=dataset, model=model, attributes=attributes)
+    scores_and_ranks = plan_score_rank_options(
+        dataset=dataset, model=model, outcome_type=outcome_type, rank_column=rank_column,
+        rank_query_column=rank_query_column, top_k=top_k,
+    )  # fmt: skip
     return _create(
         user=user, workspace=workspace, dataset=dataset, model=model, attributes=attributes,
         name=name or f"{model.name} on {dataset.name}", metrics=metrics, statistics=statistics,
         bands=_check_bands(bands or {}),
         intersections=intersections, decision_classes=decision_classes, outcome_classes=outcome_classes,
         probes=(probes, probe_settings), lineage=lineage, request_id=request_id, checks=stated,
+        scores_and_ranks=scores_and_ranks,
     )  # fmt: skip
 
 
@@ -279,8 +295,10 @@ def _check_lineage(workspace, previous: AuditPlan | None, reaudit: bool) -> dict
 
 
 def _create(*, user, workspace, dataset, model, attributes, name, metrics, statistics: PlanSettings, bands,
-            intersections, decision_classes, outcome_classes, probes, lineage, request_id, checks):  # fmt: skip
+            intersections, decision_classes, outcome_classes, probes, lineage, request_id, checks,
+            scores_and_ranks=None):  # fmt: skip
     probes, probe_settings = probes
+    scores_and_ranks = scores_and_ranks or {}
     plan = AuditPlan.objects.create(
         workspace=workspace,
         name=name[:200],
@@ -296,6 +314,7 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
         probe_settings=probe_settings,
         checks=checks,
         **lineage,
+        **scores_and_ranks,
         created_by=user,
     )
     plan.attributes.set(attributes)
@@ -315,6 +334,8 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
             "metrics": metrics,
             **({"checks": [c["text"] for c in checks]} if checks else {}),
             "reaudit_on_new_version": lineage["reaudit_on_new_version"],
+            **{k: v for k, v in scores_and_ranks.items() if v and v != "binary" and k != "top_k"},
+            **({"top_k": scores_and_ranks["top_k"]} if scores_and_ranks.get("rank_column") else {}),
             **({"previous": lineage["previous"].pk} if lineage["previous"] else {}),
         },
     )

@@ -148,4 +148,8 @@ def _successor_create(plan, actor, dataset, model, attributes, request_id) -> Au
         previous=plan,
         checks=[c["text"] for c in plan.checks or []],
         request_id=request_id,
+        outcome_type=plan.outcome_type if dataset is not None else "",
+        rank_column=plan.rank_column,
+        rank_query_column=plan.rank_query_column,
+        top_k=plan.top_k,
     )

@@ -10,7 +10,9 @@ columns   favourable-value masks and protected-group codes of a column;
 spec      EngineInput and AttributeSpec, what is asked (JSON-ready), and the missing-value policies;
 counting  ChunkCounts, count_row_groups, merge_chunks, row_group_chunks;
 score_rates  the share of each group scoring above the sample's median (a second read of the score column);
-finish    EngineOutput and finish: metrics with intervals, Holm across the audit, score analysis;
+continuous  continuous-score and ranking sections (reads the score, outcome, rank and query columns whole);
+finish    EngineOutput and finish: metrics with intervals, Holm across the audit, score analysis; and
+          finish_without_decisions for audits of scores or ranks only;
 local     count_chunks and compute_group_metrics: the whole path in one process.
 
 A model that makes the decisions is passed in as a runner (the caller loads it), never loaded here.

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow.parquet as pq
 
 from explainers.metrics import AttributeResult, MetricConfig, conventions_side_by_side, holm_adjust
 from explainers.metrics.audit import audit_attribute_with_replicates
@@ -11,6 +12,7 @@ from explainers.metrics.family import FAMILYWISE, FDR, FamilySlice, control_fami
 from explainers.metrics.scores import score_analysis, threshold_optimizer_whatif
 from explainers.metrics.significance import by_adjust
 
+from .continuous import continuous_and_ranking
 from .counting import ChunkCounts, score_normalisation, slice_key
 from .score_rates import score_rates
 from .spec import AttributeSpec, EngineInput
@@ -43,6 +45,8 @@ class EngineOutput:
     # The count table of each attribute for the declared favourable decision (user-stated rate checks read them).
     tables: dict = field(default_factory=dict)
     checks: list[dict] = field(default_factory=list)
+    continuous: dict | None = None  # continuous scores and outcomes (pipeline.continuous)
+    ranking: dict | None = None  # exposure and top-k shares of a rank column (pipeline.continuous)
 
     @property
     def attributes(self) -> list[AttributeResult]:
@@ -93,6 +97,7 @@ def finish(
             progress(0.6 + 0.3 * (index + 1) / len(pairs), f"metrics for {attribute.name}{' / ' + cls if cls else ''}")
     tested = _holm_across_audit(slices)
     family = _control_verdicts(spec, slices, drawn)
+    continuous, ranking = continuous_and_ranking(spec)
     return EngineOutput(
         slices=slices,
         rows_total=counts.rows,
@@ -103,6 +108,31 @@ def finish(
         comparisons_tested=tested,
         verdict_error_control=family,
         tables={s.spec.name: counts.tables[slice_key(s.spec.name, "")] for s in slices if s.decision_class == ""},
+        continuous=continuous,
+        ranking=ranking,
+    )
+
+
+def finish_without_decisions(spec: EngineInput) -> EngineOutput:
+    """A dataset audit with no binary decision (continuous scores or ranks only): no count tables, so no
+    group-rate metric; the report says they are not computable (design.md section 4)."""
+    if not spec.without_decisions:
+        raise ValueError("This audit has binary decisions: count them and call finish.")
+    continuous, ranking = continuous_and_ranking(spec)
+    if continuous is None and ranking is None:
+        raise ValueError(
+            "Nothing to audit: no decision column, and neither a continuous score (outcome type continuous with a "
+            "score column) nor a rank column."
+        )
+    rows = pq.ParquetFile(spec.parquet_path).metadata.num_rows
+    return EngineOutput(
+        slices=[],
+        rows_total=rows,
+        rows_missing_decision_or_outcome=0,
+        rows_missing_attribute={},
+        score_rates=score_rates(spec),
+        continuous=continuous,
+        ranking=ranking,
     )
 
 

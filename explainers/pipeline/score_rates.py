@@ -35,7 +35,7 @@ def _scores_and_keep(spec: EngineInput, frame) -> tuple[np.ndarray, np.ndarray]:
     """Raw scores and the rows the audit keeps (the same rule as counting.count_row_groups)."""
     scores = pd.to_numeric(frame[spec.score_column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     keep = ~np.isnan(scores)
-    if not spec.model_path:
+    if not spec.model_path and spec.decision_column:
         keep &= frame[spec.decision_column].notna().to_numpy()
     if spec.outcome_column:
         keep &= frame[spec.outcome_column].notna().to_numpy()

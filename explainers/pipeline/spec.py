@@ -9,6 +9,10 @@ MISSING_DROP_ROWS = "drop_rows"  # rows with a missing audited value are left ou
 MISSING_AS_GROUP = "as_group"  # a missing protected value becomes its own group, MISSING_GROUP_LABEL
 MISSING_GROUP_LABEL = "(missing)"
 
+# Values of EngineInput.outcome_type (the app's OutcomeType choices use the same strings).
+OUTCOME_BINARY = "binary"
+OUTCOME_CONTINUOUS = "continuous"
+
 
 @dataclass
 class AttributeSpec:
@@ -57,11 +61,25 @@ class EngineInput:
     text_column: str = ""
     # Lexicons of the text probe, resolved by the service: {"name", "source": builtin|workspace, "content"?}.
     lexicons: list[dict] = field(default_factory=list)
+    # Continuous scores and outcomes, rankings (explainers.pipeline.continuous). outcome_type "continuous" audits
+    # score_column as a continuous score, against continuous_outcome_column when one is given (outcome_column is
+    # then empty: the binary metrics have no labels). A plan without a decision column audits only these.
+    outcome_type: str = OUTCOME_BINARY
+    continuous_outcome_column: str = ""
+    rank_column: str = ""
+    rank_query_column: str = ""
+    top_k: int = 10
 
     @property
     def model_only(self) -> bool:
         """A plan without a dataset: only probes of the model on built-in benchmarks, no group metrics."""
         return not self.parquet_path
+
+    @property
+    def without_decisions(self) -> bool:
+        """A dataset plan with no binary decision (scores or ranks only): the count-table metrics are not
+        computable; the continuous and ranking sections are the audit."""
+        return bool(self.parquet_path) and not self.decision_column and not self.model_path
 
     def to_dict(self) -> dict:
         return asdict(self)

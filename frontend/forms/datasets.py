@@ -3,7 +3,7 @@
 from django import forms
 from django.urls import reverse_lazy
 
-from audits.choices import MissingPolicy
+from audits.choices import MissingPolicy, OutcomeType
 from audits.exceptions import ApplicationError
 
 from ._common import _WorkspaceForm, split_values
@@ -15,6 +15,7 @@ class DatasetUploadForm(_WorkspaceForm):
         ("Decisions and outcomes", ("decision_column", "decision_favourable", "outcome_column", "outcome_favourable")),
         ("Protected attributes", ("protected", "reference", "missing_policy")),
         ("Optional: scores and text", ("score_column", "score_higher_is_favourable", "text_column")),
+        ("Optional: continuous scores and rankings", ("outcome_type", "rank_column", "rank_query_column")),
     )
     PREVIEW_AFTER = "File"  # the chosen file's columns and group sizes appear in this section (htmx)
     file = forms.FileField(
@@ -58,6 +59,26 @@ class DatasetUploadForm(_WorkspaceForm):
     missing_policy = forms.ChoiceField(
         label="Missing values", choices=MissingPolicy.choices, initial=MissingPolicy.DROP_ROWS
     )
+    outcome_type = forms.ChoiceField(
+        label="Kind of scores and outcomes",
+        choices=OutcomeType.choices,
+        initial=OutcomeType.BINARY,
+        required=False,
+        help_text="Continuous: the score column is a continuous score (e.g. a predicted salary or a risk score) and "
+        "the outcome column, if any, holds numbers (the true value). No decision column is needed: the audit "
+        "compares group means, scoring rates above the median (NYC LL144), score distributions and group errors.",
+    )
+    rank_column = forms.CharField(
+        label="Rank column",
+        required=False,
+        help_text="Positions in a ranking, 1 = top (e.g. the search position). Audits each group's exposure and "
+        "share of the top k; no decision column is needed.",
+    )
+    rank_query_column = forms.CharField(
+        label="Query column",
+        required=False,
+        help_text="Optional: the id of each ranked list (e.g. the search query); exposure is averaged per list.",
+    )
 
     def clean_reference(self) -> dict[str, str]:
         pairs = {}
@@ -91,4 +112,7 @@ class DatasetUploadForm(_WorkspaceForm):
             "score_higher_is_favourable": data["score_higher_is_favourable"],
             "text_column": data["text_column"],
             "missing_policy": data["missing_policy"],
+            "outcome_type": data["outcome_type"] or OutcomeType.BINARY,
+            "rank_column": data["rank_column"],
+            "rank_query_column": data["rank_query_column"],
         }

@@ -4,10 +4,11 @@ from django import forms
 from django.urls import reverse_lazy
 
 from audits import selectors
-from audits.choices import VerdictErrorControl
+from audits.choices import OutcomeType, VerdictErrorControl
 from audits.constants import ATTRIBUTION_METHODS, BUILTIN_LEXICONS, METRICS, PLAN_DEFAULTS, PROBE_DEFAULTS
 from audits.exceptions import ApplicationError
 from audits.execution.probes import PROBES
+from audits.services.plan_continuous import DEFAULT_TOP_K
 from audits.services.plans import PROBES_BY_KIND
 
 from ._common import DatasetField, show_service_error
@@ -174,6 +175,28 @@ class PlanForm(forms.Form):
         "The README lists the grammar.",
     )  # fmt: skip
 
+    outcome_type = forms.ChoiceField(
+        label="Kind of scores and outcomes",
+        choices=[("", "As declared with the dataset"), *OutcomeType.choices],
+        required=False,
+        help_text="Continuous audits the dataset's score column as a continuous score: difference and ratio of group "
+        "means, scoring rates above the overall median with impact ratios (NYC LL144), Kolmogorov-Smirnov and "
+        "Wasserstein distances, and with a numeric outcome each group's MAE and RMSE. Metrics that need a "
+        "favourable outcome are then reported as not computable.",
+    )
+    rank_column = forms.CharField(
+        label="Rank column",
+        required=False,
+        help_text="Positions, 1 = top: adds each group's exposure (1 / log2(1 + rank)) against the reference group's "
+        "and its share of the top k against its share of all rows. Defaults to the dataset's.",
+    )
+    rank_query_column = forms.CharField(
+        label="Query column",
+        required=False,
+        help_text="The id of each ranked list: exposure is averaged per list and intervals resample whole lists.",
+    )
+    top_k = forms.IntegerField(label="k of the top-k share", initial=DEFAULT_TOP_K, required=False)
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["model"].queryset = selectors.model_list(user=user).order_by("-created_at")
@@ -281,6 +304,12 @@ class PlanForm(forms.Form):
             # An emptied setting keeps the platform's default (the service's own).
             **{name: data[name] for name in STATISTICS if data[name] not in (None, "")},
         }
+        arguments.update(
+            outcome_type=data["outcome_type"] or "",
+            rank_column=data["rank_column"],
+            rank_query_column=data["rank_query_column"],
+            top_k=DEFAULT_TOP_K if data["top_k"] is None else data["top_k"],
+        )
         if data["intersections"]:
             arguments["intersections"] = [choice.split(SEPARATOR) for choice in data["intersections"]]
         bands = self._bands()

@@ -93,7 +93,9 @@ def _exports(report) -> list[tuple[str, str, str, bool]]:
     """(format, label, why it is not offered or "", whether the report's signature names the file): the evidence
     pack needs an approval, LL144 group results."""
     approved = getattr(getattr(report, "review", None), "status", "") == ReviewStatus.APPROVED
-    group_audit = bool(report.document.get("attributes"))
+    document = report.document
+    # Selection rates (group results) or scoring rates (a score audited without decisions) make an LL144 summary.
+    group_audit = bool(document.get("attributes") or (document.get("score_rates") or {}).get("by_attribute"))
     signed = signed_formats(report.document)
     exports = []
     for fmt, label in ExportFormat.choices:
@@ -101,7 +103,7 @@ def _exports(report) -> list[tuple[str, str, str, bool]]:
         if fmt == ExportFormat.EVIDENCE and not approved:
             why = "available once the report is approved"
         elif fmt in LL144_FORMATS and not group_audit:
-            why = "needs group results from a dataset; this report probes a model only"
+            why = "needs selection or scoring rates of groups in a dataset; this report has neither"
         exports.append((fmt, EXPORT_LABELS.get(fmt, label), why, fmt in signed))
     return exports
 

@@ -21,7 +21,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from audits.choices import MissingPolicy, Role, RunStatus
+from audits.choices import MissingPolicy, OutcomeType, Role, RunStatus
 from audits.constants import DEMO_WORKSPACE
 from audits.exceptions import ApplicationError
 from audits.exports.ci_gate import FAIL_ON, gate_cases, gate_failures, gate_json, gate_junit, gate_text
@@ -42,6 +42,7 @@ from explainers.audit_settings import (
     DEFAULT_VERDICT_ERROR_CONTROL,
     VERDICT_ERROR_CONTROLS,
 )
+from explainers.metrics.ranking import DEFAULT_TOP_K
 
 CLI_WORKSPACE = CLI_USER = "cli"
 GATE_FAILED = 3  # exit status when --fail-on finds a verdict at or beyond its level
@@ -99,6 +100,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--score-lower-is-favourable", action="store_true", help="the score is a risk: lower is favourable"
         )
+        parser.add_argument(
+            "--outcome-type",
+            choices=OutcomeType.values,
+            default=None,
+            help="continuous: audit --score-column as a continuous score (mean gaps, LL144 scoring rates, KS and "
+            "Wasserstein distances) and --outcome, if given, as a numeric outcome (group MAE/RMSE); no --decision "
+            "needed",
+        )
+        parser.add_argument("--rank-column", default="", help="ranking audit: column of positions, 1 = top")
+        parser.add_argument("--rank-query-column", default="", help="ranking audit: query or list id column")
+        parser.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help="k of the top-k share (default 10)")
         parser.add_argument("--out", help="write the report JSON here")
         parser.add_argument(
             "--workspace",
@@ -173,8 +185,12 @@ class Command(BaseCommand):
             if not sep:
                 raise CommandError(f"--reference '{item}' must look like COLUMN=GROUP")
             references[column] = group
-        if bool(options["decision"]) == bool(options["model"]):
-            raise CommandError("Give either --decision COLUMN (decisions in the file) or --model (a model to run).")
+        scores_only = options["outcome_type"] == OutcomeType.CONTINUOUS or bool(options["rank_column"])
+        if options["decision"] and options["model"] or not (options["decision"] or options["model"] or scores_only):
+            raise CommandError(
+                "Give either --decision COLUMN (decisions in the file) or --model (a model to run), or audit scores "
+                "alone with --outcome-type continuous --score-column COLUMN or a ranking with --rank-column COLUMN."
+            )
         user, workspace = self._actor(options["user"], options["workspace"])
         try:
             with path.open("rb") as handle:
@@ -194,6 +210,9 @@ class Command(BaseCommand):
                     missing_policy=options["missing_policy"],
                     encoding=options["encoding"],
                     delimiter=options["delimiter"],
+                    outcome_type=options["outcome_type"] or OutcomeType.BINARY,
+                    rank_column=options["rank_column"],
+                    rank_query_column=options["rank_query_column"],
                 )
             if options["model"]:
                 model = self._model(options, user, workspace, dataset)
@@ -213,6 +232,10 @@ class Command(BaseCommand):
                 probes=options["probe"],
                 probe_settings=_probe_settings(options),
                 checks=options["check"],
+                outcome_type=options["outcome_type"] or "",
+                rank_column=options["rank_column"],
+                rank_query_column=options["rank_query_column"],
+                top_k=options["top_k"],
             )
             run = self._queue(user, plan)
         except ApplicationError as exc:
