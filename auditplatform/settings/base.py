@@ -130,6 +130,10 @@ AUDIT_MODEL_MAX_BYTES = env.int("AUDIT_MODEL_MAX_BYTES", default=500 * 1024 * 10
 AUDIT_MODEL_MAX_EXPANDED_BYTES = env.int("AUDIT_MODEL_MAX_EXPANDED_BYTES", default=2 * 1024 * 1024 * 1024)
 # Folders on the server that may be registered by path (e.g. a shared model store); nothing else is.
 AUDIT_MODEL_PATH_ROOTS = env.list("AUDIT_MODEL_PATH_ROOTS", default=[])
+# Registration loads and smoke-tests a transformers folder in a child process capped to this address space
+# (RLIMIT_AS; torch alone reserves ~0.7 GB), for at most AUDIT_MODEL_LOAD_TIMEOUT_S seconds.
+AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES = env.int("AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES", default=8 * 1024**3)
+AUDIT_MODEL_LOAD_TIMEOUT_S = env.int("AUDIT_MODEL_LOAD_TIMEOUT_S", default=300)
 # Models the platform builds or converts itself (demo classifier, GGUF conversions).
 AUDIT_BUILTIN_MODELS_DIR = Path(env("AUDIT_BUILTIN_MODELS_DIR", default=str(BASE_DIR / "var" / "models")))
 # Audits that run transformers models go to this Celery queue; CPU workers consume it too unless told not to.

@@ -7,7 +7,6 @@ stored: a model that fails gets a clear error and leaves nothing behind.
 """
 
 import logging
-import math
 import tempfile
 import uuid
 from pathlib import Path
@@ -26,6 +25,7 @@ from audits.ingestion.reader import IngestionError
 from audits.models import Dataset, ModelArtifact, Workspace
 from explainers.builtin.profanity import ProfanityRunner
 from explainers.runners.hf_files import ModelFileError, inspect_hf_directory
+from explainers.runners.isolated import IsolatedLoadError, smoke_in_child
 
 from ..events import event_record
 from ..storage import workspace_storage_require
@@ -47,26 +47,37 @@ def _smoke_frame(dataset: Dataset | None, text_column: str):
     return table.slice(0, SMOKE_ROWS).to_pandas()
 
 
+_ROLES = {ModelKind.HF_CLASSIFIER: "classifier", ModelKind.HF_CAUSAL_LM: "causal_lm", ModelKind.HF_ENCODER: "encoder"}
+
+
 def _load_and_smoke(kind: str, path: Path, sha: str, favourable: str, text_column: str, dataset):
-    """Load through the same code the workers use, and predict a little; ApplicationError if anything fails."""
+    """Load and predict a little; (labels, smoke, package description); ApplicationError if anything fails.
+
+    A transformers folder loads in a child process under AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES of address space
+    (explainers.runners.isolated): the web process never imports torch nor commits the folder's memory. The
+    built-in text model ships with the platform and loads here, through the code the workers use."""
+    if kind == ModelKind.BUILTIN_TEXT:
+        try:
+            runner = model_runner(kind, str(path), sha, favourable, text_column)
+            return runner.labels, runner.smoke(_smoke_frame(dataset, text_column), n=SMOKE_ROWS), runner.describe()
+        except ValueError as exc:
+            field = "favourable" if "favourable" in str(exc) else "file"
+            raise ApplicationError(f"The model could not be used: {exc}", field=field) from exc
+    texts = list(SMOKE_TEXTS)
+    if kind == ModelKind.HF_CLASSIFIER:
+        frame = _smoke_frame(dataset, text_column)
+        texts = [None if pd.isna(v) else str(v) for v in frame[text_column].tolist()]
     try:
-        runner = model_runner(kind, str(path), sha, favourable, text_column)
-        if kind in (ModelKind.HF_CLASSIFIER, ModelKind.BUILTIN_TEXT):
-            return runner, runner.smoke(_smoke_frame(dataset, text_column), n=SMOKE_ROWS)
-        if kind == ModelKind.HF_CAUSAL_LM:
-            logprobs = runner.sequence_logprob(SMOKE_TEXTS)
-            if not all(math.isfinite(v) for v in logprobs):
-                raise ValueError("the model gave non-finite log-probabilities")
-            return runner, {"rows": len(SMOKE_TEXTS), "mean_logprob": float(sum(logprobs) / len(logprobs))}
-        vectors = runner.embed(SMOKE_TEXTS)
-        return runner, {"rows": len(SMOKE_TEXTS), "dimension": int(vectors.shape[1])}
-    except ApplicationError:
-        raise
-    except ValueError as exc:
-        field = "favourable" if "favourable" in str(exc) else "file"
-        raise ApplicationError(f"The model could not be used: {exc}", field=field) from exc
-    except Exception as exc:  # transformers raises many types (OSError, KeyError, RuntimeError) for a bad folder
-        raise ApplicationError(f"The model could not be loaded: {type(exc).__name__}: {exc}", field="file") from exc
+        done = smoke_in_child(
+            role=_ROLES[kind], path=str(path), favourable=favourable, text_column=text_column, texts=texts,
+            max_address_bytes=settings.AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES,
+            timeout_s=settings.AUDIT_MODEL_LOAD_TIMEOUT_S, limit_name="AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES",
+        )  # fmt: skip
+    except IsolatedLoadError as exc:
+        raise ApplicationError(exc.message, field=exc.field) from exc
+    if done.sha256 != sha:  # the folder changed between the inspection here and the load there
+        raise ApplicationError("The model folder changed while it was being registered; upload it again.")
+    return done.labels, done.smoke, None
 
 
 def _inspect(path: Path, kind: str):
@@ -175,11 +186,12 @@ def register_folder(
             labels = ", ".join(directory.labels or ()) if directory else "not_offensive, offensive"
             message = f"Name the favourable class of this classifier (labels: {labels})."
             raise ApplicationError(message, field="favourable")
-        runner, smoke = _load_and_smoke(resolved_kind, path, sha, favourable, text_column, dataset)
+        labels, smoke, package = _load_and_smoke(resolved_kind, path, sha, favourable, text_column, dataset)
         model = _store(
             user=user, workspace=workspace, kind=resolved_kind, path=path, sha=sha, directory=directory, record=record,
-            runner=runner, smoke=smoke, favourable=favourable if classifier else "", text_column=text_column,
-            dataset=dataset, name=name or builtin or (server_path and Path(server_path).name) or _upload_stem(upload),
+            labels=labels, package=package, smoke=smoke, favourable=favourable if classifier else "",
+            text_column=text_column, dataset=dataset,
+            name=name or builtin or (server_path and Path(server_path).name) or _upload_stem(upload),
             request_id=request_id,
         )  # fmt: skip
     except BaseException:
@@ -195,9 +207,9 @@ def _upload_stem(upload) -> str:
 
 
 @transaction.atomic
-def _store(*, user, workspace, kind, path, sha, directory, record, runner, smoke, favourable, text_column, dataset,
-           name, request_id) -> ModelArtifact:  # fmt: skip
-    labels = list(getattr(runner, "labels", None) or (directory.labels if directory else None) or [])
+def _store(*, user, workspace, kind, path, sha, directory, record, labels, package, smoke, favourable, text_column,
+           dataset, name, request_id) -> ModelArtifact:  # fmt: skip
+    labels = list(labels or (directory.labels if directory else None) or [])
     config = {
         "architecture": directory.architecture if directory else "sklearn (alt-profanity-check)",
         "labels": labels,
@@ -210,8 +222,8 @@ def _store(*, user, workspace, kind, path, sha, directory, record, runner, smoke
         "smoke": smoke,
         "smoke_dataset": dataset.pk if dataset else None,
     }
-    if record and record.kind == ModelKind.BUILTIN_TEXT:
-        config["package"] = runner.describe()
+    if package is not None:
+        config["package"] = package
     name = str(name)[:200]
     model = ModelArtifact.objects.create(
         workspace=workspace,
