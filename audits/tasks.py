@@ -1,14 +1,17 @@
 """Celery tasks: thin shells that load an id and call one service."""
 
 import socket
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from audits.choices import DeliveryStatus
 from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
 from audits.services.audit_runs import audit_runs_sweep
 from audits.services.checkpoints import trail_checkpoint_create
+from audits.services.dataset_ingest import dataset_ingest, dataset_ingest_sweep
 from audits.services.schedules import schedule_fire
 from audits.services.webhook_delivery import webhook_deliveries_sweep, webhook_delivery_attempt
 
@@ -44,6 +47,23 @@ def audit_run_finish_task(self, chunks: list[dict], run_id: int, spec: dict, sta
 def audit_runs_sweep_task() -> dict:
     """Periodic: requeue runs whose heartbeat stopped; fail those that used up their attempts."""
     return audit_runs_sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def dataset_ingest_task(dataset_id: int) -> str | None:
+    """Parse, validate and profile a deferred upload (dataset_ingest): the dataset becomes ready or refused.
+    A redelivered message finds it decided and does nothing."""
+    dataset = dataset_ingest(dataset_id=dataset_id)
+    return dataset.status if dataset is not None else None
+
+
+@shared_task(acks_late=True)
+def dataset_ingest_sweep_task() -> list[int]:
+    """Periodic: send again the validation of uploads left `validating` (their message was lost)."""
+    stalled = dataset_ingest_sweep(older_than=timedelta(seconds=settings.AUDIT_INGEST_SWEEP_AFTER_SECONDS))
+    for dataset_id in stalled:
+        dataset_ingest_task.delay(dataset_id)
+    return stalled
 
 
 @shared_task(acks_late=True)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("datasets/upload/", views.dataset_upload, name="dataset-upload"),
     path("datasets/upload/preview/", views.dataset_upload_preview, name="dataset-upload-preview"),
     path("datasets/<int:pk>/", views.dataset_detail, name="dataset-detail"),
+    path("datasets/<int:pk>/status/", views.dataset_status, name="dataset-status"),
     path("models/", views.model_list, name="model-list"),
     path("models/register/", views.model_register_page, name="model-register"),
     path("models/<int:pk>/", views.model_detail, name="model-detail"),

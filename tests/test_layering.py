@@ -36,6 +36,7 @@ FUNCTION_LOCAL_IMPORTS_ALLOWED = {
     # Django's way to register system checks: imported when the app is ready, not when settings load.
     ("audits.apps", "audits.checks"),
     ("audits.services.webhooks", "audits.tasks"),
+    ("audits.services.datasets", "audits.tasks"),
 }
 
 

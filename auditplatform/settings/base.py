@@ -124,6 +124,11 @@ AUDIT_UPLOAD_MAX_CELLS = env.int("AUDIT_UPLOAD_MAX_CELLS", default=50_000_000)
 # Storage a workspace's datasets and uploaded models may occupy in all (0: no quota); an upload past it is refused.
 AUDIT_WORKSPACE_QUOTA_BYTES = env.int("AUDIT_WORKSPACE_QUOTA_BYTES", default=20 * 1024**3)
 AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES", default=2 * 1024**3)
+# Uploads above this size are never parsed by the web process: checked by their head or metadata, stored, and
+# validated and profiled by a worker (the dataset is `validating`, then `ready` or `refused`).
+AUDIT_INGEST_INLINE_MAX_BYTES = env.int("AUDIT_INGEST_INLINE_MAX_BYTES", default=5 * 1024 * 1024)
+# A dataset `validating` for longer than this has lost its task message: the sweeper sends it again.
+AUDIT_INGEST_SWEEP_AFTER_SECONDS = env.int("AUDIT_INGEST_SWEEP_AFTER_SECONDS", default=600)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 AUDIT_MODEL_MAX_BYTES = env.int("AUDIT_MODEL_MAX_BYTES", default=500 * 1024 * 1024)
 # A zipped model folder may expand to at most this many bytes (zip bombs are refused before extraction).
@@ -274,6 +279,7 @@ CELERY_BEAT_SCHEDULE = {
     # Sign the trail's head after report views (compliance events are checkpointed as they commit).
     "checkpoint-the-trail": {"task": "audits.tasks.trail_checkpoint_task", "schedule": 60.0},
     "sweep-stalled-webhook-deliveries": {"task": "audits.tasks.webhook_deliveries_sweep_task", "schedule": 60.0},
+    "sweep-stalled-dataset-validations": {"task": "audits.tasks.dataset_ingest_sweep_task", "schedule": 120.0},
 }
 # Beat reads its schedule from the database (django-celery-beat): the entries above are copied there at start,
 # and every audit schedule (audits.models.AuditSchedule) keeps one PeriodicTask in step.

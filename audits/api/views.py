@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audits import selectors
+from audits.choices import IngestStatus
 from audits.exceptions import ApplicationError
 from audits.services.audit_runs import audit_run_create
 from audits.services.datasets import dataset_create
@@ -77,7 +78,13 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.dataset_list(user=self.request.user).prefetch_related("protected_attributes")
 
-    @extend_schema(request=s.DatasetCreateInputSerializer, responses={201: s.DatasetSerializer})
+    @extend_schema(
+        request=s.DatasetCreateInputSerializer,
+        responses={201: s.DatasetSerializer, 202: s.DatasetSerializer},
+        description="201 with the stored dataset; 202 with status `validating` for a file above "
+        "AUDIT_INGEST_INLINE_MAX_BYTES, which a worker validates and profiles: poll the dataset until its status is "
+        "`ready` (its decisions model is then `decisions_model`) or `refused` (`status_reason` says why).",
+    )
     def create(self, request, *args, **kwargs):
         data = request.data
         if hasattr(data, "getlist"):  # multipart: repeated keys are lists
@@ -106,7 +113,8 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         body = s.DatasetSerializer(dataset, context={"request": request}).data
         body["model"] = s.ModelArtifactSerializer(model).data if model else None
-        return Response(body, status=status.HTTP_201_CREATED)
+        deferred = dataset.status == IngestStatus.VALIDATING
+        return Response(body, status=status.HTTP_202_ACCEPTED if deferred else status.HTTP_201_CREATED)
 
 
 _LIST_FIELDS = {"favourable", "favourable_decision", "favourable_outcome", "protected", "reference"}

@@ -3,7 +3,7 @@
 import pyarrow.parquet as pq
 from django.db import transaction
 
-from audits.choices import EventAction, ModelKind
+from audits.choices import EventAction, IngestStatus, ModelKind
 from audits.exceptions import ApplicationError
 from audits.execution.probes import DATASET_PROBES, PROBES
 from audits.models import AuditPlan, Dataset, ModelArtifact, ProtectedAttribute
@@ -27,6 +27,20 @@ from .workspaces import workspace_require_role
 
 # The metric ids of design.md section 4, in report order.
 METRIC_IDS = tuple(METRIC_DEFINITIONS)
+
+
+def dataset_require_ready(dataset: Dataset, field: str = "dataset") -> None:
+    """ApplicationError (400) unless `dataset` has been validated (a large upload is checked by a worker first)."""
+    if dataset.status == IngestStatus.VALIDATING:
+        raise ApplicationError(
+            f"Dataset '{dataset.name}' v{dataset.version} is still being validated; audit it once it is ready.",
+            field=field,
+        )
+    if dataset.status != IngestStatus.READY:
+        raise ApplicationError(
+            f"Dataset '{dataset.name}' v{dataset.version} was refused ({dataset.status_reason}); it cannot be audited.",
+            field=field,
+        )
 
 
 def _check_bands(bands: dict) -> dict:
@@ -207,10 +221,13 @@ def audit_plan_create(
     `reaudit_on_new_version`: a new version of the model or dataset re-audits the plan (audits.services.versions);
     `previous`: the plan this one succeeds (set by that re-audit; a plan has one successor at most).
 
-    Writes event plan.created. Raises ApplicationError for objects of another workspace or bad settings.
+    Writes event plan.created. Raises ApplicationError for objects of another workspace, a dataset that is not
+    ready (still validating, or refused) or bad settings.
     """
     workspace = dataset.workspace if dataset is not None else model.workspace
     workspace_require_role(user=user, workspace=workspace)
+    if dataset is not None:
+        dataset_require_ready(dataset)
     lineage = _check_lineage(workspace, previous, reaudit_on_new_version)
     try:
         statistics = PlanSettings(
