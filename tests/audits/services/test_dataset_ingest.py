@@ -113,9 +113,7 @@ def test_a_nul_byte_past_the_head_of_a_large_csv_is_refused_by_the_worker(audito
     assert refused.status == "refused" and "NUL byte" in refused.status_reason
 
 
-def test_what_the_head_or_metadata_shows_is_refused_in_the_request_and_nothing_is_stored(
-    auditor, workspace, settings
-):
+def test_what_the_head_or_metadata_shows_is_refused_in_the_request_and_nothing_is_stored(auditor, workspace, settings):
     settings.AUDIT_UPLOAD_MAX_CELLS = 1_000_000
     zeros = pa.table({f"c{i}": pa.array([0] * 200_000, type=pa.int8()) for i in range(23)})  # a small file
     buffer = io.BytesIO()
@@ -128,9 +126,7 @@ def test_what_the_head_or_metadata_shows_is_refused_in_the_request_and_nothing_i
             user=auditor, workspace=workspace, upload=SimpleUploadedFile("z.parquet", buffer.getvalue()), **FIELDS
         )
     with pytest.raises(ApplicationError, match="delimiter must be one ASCII character"):
-        dataset_create(
-            user=auditor, workspace=workspace, upload=csv_upload(credit_frame()), delimiter="é", **FIELDS
-        )
+        dataset_create(user=auditor, workspace=workspace, upload=csv_upload(credit_frame()), delimiter="é", **FIELDS)
     with pytest.raises(ApplicationError, match="ZIP archive"):
         dataset_create(
             user=auditor, workspace=workspace, upload=SimpleUploadedFile("x.csv", b"PK\x03\x04" + header), **FIELDS
