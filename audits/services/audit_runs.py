@@ -12,8 +12,8 @@ from audits.choices import GPU_MODEL_KINDS, EventAction, RunStatus
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, AuditRun
 
+from .dataset_status import dataset_require_ready
 from .events import event_record
-from .plans import dataset_require_ready
 from .webhook_events import webhook_run_failed
 from .workspaces import workspace_require_role
 

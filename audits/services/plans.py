@@ -3,7 +3,7 @@
 import pyarrow.parquet as pq
 from django.db import transaction
 
-from audits.choices import EventAction, IngestStatus, ModelKind
+from audits.choices import EventAction, ModelKind
 from audits.exceptions import ApplicationError
 from audits.execution.probes import DATASET_PROBES, PROBES
 from audits.models import AuditPlan, Dataset, ModelArtifact, ProtectedAttribute
@@ -21,26 +21,13 @@ from explainers.audit_settings import (
 from explainers.metrics.definitions import METRIC_DEFINITIONS
 from explainers.pipeline.columns import group_labels
 
+from .dataset_status import dataset_require_ready
 from .events import event_record
 from .lexicons import lexicon_resolve
 from .workspaces import workspace_require_role
 
 # The metric ids of design.md section 4, in report order.
 METRIC_IDS = tuple(METRIC_DEFINITIONS)
-
-
-def dataset_require_ready(dataset: Dataset, field: str = "dataset") -> None:
-    """ApplicationError (400) unless `dataset` has been validated (a large upload is checked by a worker first)."""
-    if dataset.status == IngestStatus.VALIDATING:
-        raise ApplicationError(
-            f"Dataset '{dataset.name}' v{dataset.version} is still being validated; audit it once it is ready.",
-            field=field,
-        )
-    if dataset.status != IngestStatus.READY:
-        raise ApplicationError(
-            f"Dataset '{dataset.name}' v{dataset.version} was refused ({dataset.status_reason}); it cannot be audited.",
-            field=field,
-        )
 
 
 def _check_bands(bands: dict) -> dict:

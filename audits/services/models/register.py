@@ -16,6 +16,7 @@ from audits.ingestion.model_folders import is_model_folder_zip
 from audits.models import Dataset, ModelArtifact, Workspace
 from explainers.pipeline.columns import normalise_values
 
+from ..dataset_status import dataset_require_ready
 from ..versions import plan_reaudit_new_version
 from ..workspaces import workspace_require_role
 from ._decisions import register_dataset_decisions
@@ -92,11 +93,14 @@ def model_register(
     new dataset version and its decisions together).
     Side effects: the file or folder in storage (runnable models); the record and its event model.registered in
     one transaction (loading and smoke-testing a model happen before it, so no transaction waits on them).
-    Raises ApplicationError (400, nothing stored, no event) naming the input at fault, or PermissionDeniedError
+    Raises ApplicationError (400, nothing stored, no event) naming the input at fault (a dataset not `ready` among
+    them), or PermissionDeniedError
     when the actor may not register models in the workspace.
     """
     workspace = _workspace(workspace, dataset)
     workspace_require_role(user=actor, workspace=workspace)
+    if dataset is not None:
+        dataset_require_ready(dataset)
     values = normalise_values(favourable)
     if isinstance(source, DecisionColumn):
         if dataset is None:

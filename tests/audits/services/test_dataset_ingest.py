@@ -192,3 +192,13 @@ def test_the_preview_of_a_large_parquet_file_reads_its_first_batch(auditor, work
     )
 
     assert preview["format"] == "parquet" and preview["rows"] == 3_000 and preview["sample"] is True
+
+
+def test_a_model_cannot_be_registered_on_a_dataset_still_validating(auditor, workspace):
+    from audits.services.models import DecisionColumn, model_register
+
+    dataset, _ = dataset_create(user=auditor, workspace=workspace, upload=csv_upload(credit_frame()), **FIELDS)
+
+    with pytest.raises(ApplicationError, match="still being validated"):
+        model_register(actor=auditor, source=DecisionColumn("decision"), dataset=dataset, favourable=["approve"])
+    assert not ModelArtifact.objects.exists()
