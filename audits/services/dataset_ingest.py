@@ -32,7 +32,8 @@ def dataset_ingest(*, dataset_id: int) -> Dataset | None:
 
     Side effects: ready -> the Parquet file, protected attributes, events dataset.created (+ model.registered, +
     re-audits), the uploaded file removed; refused -> status_reason, the uploaded file removed, event
-    dataset.refused. Raises nothing for a bad file (it is refused); other errors propagate for the task to log."""
+    dataset.refused. Raises nothing for a bad file (it is refused, also when a parser fails with MemoryError,
+    ValueError or OSError); other errors propagate for the task to log, and the sweeper sends it again."""
     dataset = Dataset.objects.select_related("workspace", "created_by").filter(pk=dataset_id).first()
     if dataset is None or dataset.status != IngestStatus.VALIDATING:
         return None
@@ -66,6 +67,11 @@ def dataset_ingest(*, dataset_id: int) -> Dataset | None:
         return _refuse(dataset.pk, exc.message, raw_name)
     except ApplicationError as exc:
         return _refuse(dataset.pk, exc.message, raw_name)
+    except (MemoryError, ValueError, OSError) as exc:  # a file the checks let through but the parsers choke on
+        # Only the type is logged: a parser's message may quote the file's values (protected groups among them).
+        logger.warning("dataset %s could not be processed: %s", dataset.pk, type(exc).__name__)
+        return _refuse(dataset.pk, f"The file could not be processed ({type(exc).__name__}). Re-save it as UTF-8 "
+                       "CSV or Parquet, or upload a sample.", raw_name)  # fmt: skip
     transaction.on_commit(lambda: default_storage.delete(raw_name))
     logger.info("dataset %s validated by the worker: %s rows", dataset.pk, dataset.n_rows)
     return dataset

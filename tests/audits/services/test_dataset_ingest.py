@@ -202,3 +202,13 @@ def test_a_model_cannot_be_registered_on_a_dataset_still_validating(auditor, wor
     with pytest.raises(ApplicationError, match="still being validated"):
         model_register(actor=auditor, source=DecisionColumn("decision"), dataset=dataset, favourable=["approve"])
     assert not ModelArtifact.objects.exists()
+
+
+def test_an_upload_whose_stored_file_is_gone_is_refused_saying_it_could_not_be_processed(auditor, workspace):
+    dataset, _ = dataset_create(user=auditor, workspace=workspace, upload=csv_upload(credit_frame()), **FIELDS)
+    Path(dataset.file.path).unlink()  # removed behind the platform's back before the worker reads it
+
+    refused = dataset_ingest(dataset_id=dataset.pk)
+
+    assert refused.status == "refused" and "could not be processed (FileNotFoundError)" in refused.status_reason
+    assert AuditEvent.objects.filter(action="dataset.refused", object_id=str(dataset.pk)).exists()
