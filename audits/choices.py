@@ -100,6 +100,7 @@ class EventAction(models.TextChoices):
     TOKEN_REVOKED = "token.revoked", "API token revoked"
     DATASET_CREATED = "dataset.created", "Dataset uploaded"
     DATASET_REFUSED = "dataset.refused", "Dataset upload refused"
+    MODEL_REFUSED = "model.refused", "Model registration refused"
     MODEL_REGISTERED = "model.registered", "Model registered"
     LEXICON_CREATED = "lexicon.created", "Lexicon created"
     PLAN_CREATED = "plan.created", "Plan created"

@@ -12,6 +12,7 @@ from audits.services.audit_execution import audit_chunk_count, audit_run_execute
 from audits.services.audit_runs import audit_runs_sweep
 from audits.services.checkpoints import trail_checkpoint_create
 from audits.services.dataset_ingest import dataset_ingest, dataset_ingest_sweep
+from audits.services.models import model_register_complete, model_register_sweep
 from audits.services.schedules import schedule_fire
 from audits.services.webhook_delivery import webhook_deliveries_sweep, webhook_delivery_attempt
 
@@ -57,13 +58,24 @@ def dataset_ingest_task(dataset_id: int) -> str | None:
     return dataset.status if dataset is not None else None
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def model_register_complete_task(model_id: int) -> str | None:
+    """Load and smoke-test a deferred model upload in a capped child process (model_register_complete): the model
+    becomes ready or refused. A redelivered message finds it decided and does nothing."""
+    model = model_register_complete(model_id=model_id)
+    return model.status if model is not None else None
+
+
 @shared_task(acks_late=True)
-def dataset_ingest_sweep_task() -> list[int]:
-    """Periodic: send again the validation of uploads left `validating` (their message was lost)."""
-    stalled = dataset_ingest_sweep(older_than=timedelta(seconds=settings.AUDIT_INGEST_SWEEP_AFTER_SECONDS))
-    for dataset_id in stalled:
+def dataset_ingest_sweep_task() -> dict:
+    """Periodic: send again the validation of dataset and model uploads left `validating` (their message was lost)."""
+    bound = timedelta(seconds=settings.AUDIT_INGEST_SWEEP_AFTER_SECONDS)
+    datasets, models = dataset_ingest_sweep(older_than=bound), model_register_sweep(older_than=bound)
+    for dataset_id in datasets:
         dataset_ingest_task.delay(dataset_id)
-    return stalled
+    for model_id in models:
+        model_register_complete_task.delay(model_id)
+    return {"datasets": datasets, "models": models}
 
 
 @shared_task(acks_late=True)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("models/", views.model_list, name="model-list"),
     path("models/register/", views.model_register_page, name="model-register"),
     path("models/<int:pk>/", views.model_detail, name="model-detail"),
+    path("models/<int:pk>/status/", views.model_status, name="model-status"),
     path("audits/new/", views.plan_new, name="plan-new"),
     path("runs/", views.run_list, name="run-list"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),

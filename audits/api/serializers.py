@@ -157,6 +157,9 @@ class DatasetCreateInputSerializer(serializers.Serializer):
 class ModelArtifactSerializer(serializers.ModelSerializer):
     workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     versions = serializers.SerializerMethodField(help_text="Every version of this name, newest first.")
+    status_reason = serializers.CharField(
+        read_only=True, help_text="Why the registration was refused (status `refused`); empty otherwise."
+    )
 
     @extend_schema_field(VersionSerializer(many=True))
     def get_versions(self, model) -> list[dict]:
@@ -170,6 +173,8 @@ class ModelArtifactSerializer(serializers.ModelSerializer):
             "name",
             "version",
             "versions",
+            "status",
+            "status_reason",
             "kind",
             "dataset",
             "decision_column",

@@ -129,7 +129,13 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(request=s.ModelCreateInputSerializer, responses={201: s.ModelArtifactSerializer})
+    @extend_schema(
+        request=s.ModelCreateInputSerializer,
+        responses={201: s.ModelArtifactSerializer, 202: s.ModelArtifactSerializer},
+        description="201 with the registered model; 202 with status `validating` for an uploaded folder above "
+        "AUDIT_INGEST_INLINE_MAX_BYTES, which a worker loads and smoke-tests: poll the model until its status is "
+        "`ready` or `refused` (`status_reason` says why).",
+    )
     def create(self, request, *args, **kwargs):
         """Register decisions in a dataset column, an uploaded model, a server folder or a built-in model."""
         data = request.data
@@ -160,7 +166,11 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
             kind=v.get("kind", ""),
             request_id=request_id(request),
         )
-        return Response(s.ModelArtifactSerializer(model).data, status=status.HTTP_201_CREATED)
+        deferred = model.status == IngestStatus.VALIDATING
+        return Response(
+            s.ModelArtifactSerializer(model).data,
+            status=status.HTTP_202_ACCEPTED if deferred else status.HTTP_201_CREATED,
+        )
 
 
 @document_pagination_errors(*LIMIT_OFFSET)

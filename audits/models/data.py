@@ -88,6 +88,12 @@ class ModelArtifact(models.Model):
     sha256 = models.CharField(max_length=64)
     config = models.JSONField(default=dict, blank=True)
     framework_versions = models.JSONField(default=dict, blank=True)
+    # An uploaded folder above AUDIT_INGEST_INLINE_MAX_BYTES is `validating` until a worker has loaded and smoke-
+    # tested it (in a capped child process): then `ready`, or `refused` with the reason. Only ready models are run.
+    status = models.CharField(max_length=20, choices=IngestStatus.choices, default=IngestStatus.READY, db_index=True)
+    status_reason = models.TextField(blank=True)
+    # What the registrant asked for (favourable class, text column, smoke dataset), kept for the worker.
+    ingest_request = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -97,6 +103,10 @@ class ModelArtifact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == IngestStatus.READY
 
 
 class WorkspaceLexicon(models.Model):

@@ -12,8 +12,8 @@ from audits.choices import GPU_MODEL_KINDS, EventAction, RunStatus
 from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, AuditRun
 
-from .dataset_status import dataset_require_ready
 from .events import event_record
+from .ingest_status import dataset_require_ready, model_require_ready
 from .webhook_events import webhook_run_failed
 from .workspaces import workspace_require_role
 
@@ -54,6 +54,7 @@ def audit_run_create(*, user, plan: AuditPlan, request_id: str = "", trigger: di
     workspace_require_role(user=user, workspace=plan.workspace)
     if plan.dataset is not None:
         dataset_require_ready(plan.dataset)
+    model_require_ready(plan.model)
     run = AuditRun.objects.create(workspace=plan.workspace, plan=plan, requested_by=user, stage="queued")
     event_record(
         action=EventAction.RUN_QUEUED,

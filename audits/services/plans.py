@@ -21,8 +21,8 @@ from explainers.audit_settings import (
 from explainers.metrics.definitions import METRIC_DEFINITIONS
 from explainers.pipeline.columns import group_labels
 
-from .dataset_status import dataset_require_ready
 from .events import event_record
+from .ingest_status import dataset_require_ready, model_require_ready
 from .lexicons import lexicon_resolve
 from .workspaces import workspace_require_role
 
@@ -215,6 +215,7 @@ def audit_plan_create(
     workspace_require_role(user=user, workspace=workspace)
     if dataset is not None:
         dataset_require_ready(dataset)
+    model_require_ready(model)
     lineage = _check_lineage(workspace, previous, reaudit_on_new_version)
     try:
         statistics = PlanSettings(

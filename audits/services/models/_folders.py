@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
 
-from audits.choices import EventAction, ModelKind
+from audits.choices import EventAction, IngestStatus, ModelKind
 from audits.exceptions import ApplicationError
 from audits.execution.builtins import builtin_model, builtin_path
 from audits.execution.model_runner import model_runner
@@ -37,12 +37,15 @@ HF_KINDS = {"classifier": ModelKind.HF_CLASSIFIER, "causal_lm": ModelKind.HF_CAU
 SMOKE_ROWS = 20
 
 
-def _smoke_frame(dataset: Dataset | None, text_column: str):
-
-    if dataset is None:
-        return pd.DataFrame({text_column: SMOKE_TEXTS})
+def _smoke_columns_check(dataset: Dataset, text_column: str) -> None:
     if text_column not in {c["name"] for c in dataset.schema}:
         raise ApplicationError(f"Dataset '{dataset.name}' has no column '{text_column}'.", field="text_column")
+
+
+def _smoke_frame(dataset: Dataset | None, text_column: str):
+    if dataset is None:
+        return pd.DataFrame({text_column: SMOKE_TEXTS})
+    _smoke_columns_check(dataset, text_column)
     table = pq.ParquetFile(dataset.file.path).read_row_group(0, columns=[text_column])
     return table.slice(0, SMOKE_ROWS).to_pandas()
 
@@ -186,19 +189,27 @@ def register_folder(
             labels = ", ".join(directory.labels or ()) if directory else "not_offensive, offensive"
             message = f"Name the favourable class of this classifier (labels: {labels})."
             raise ApplicationError(message, field="favourable")
-        labels, smoke, package = _load_and_smoke(resolved_kind, path, sha, favourable, text_column, dataset)
+        # An uploaded folder above AUDIT_INGEST_INLINE_MAX_BYTES is loaded and smoke-tested by a worker.
+        inline = settings.AUDIT_INGEST_INLINE_MAX_BYTES
+        deferred = created is not None and sum(f["bytes"] for f in directory.files) > inline
+        if deferred:
+            labels, smoke, package = None, None, None
+            if resolved_kind == ModelKind.HF_CLASSIFIER and dataset is not None:
+                _smoke_columns_check(dataset, text_column)
+        else:
+            labels, smoke, package = _load_and_smoke(resolved_kind, path, sha, favourable, text_column, dataset)
         model = _store(
             user=user, workspace=workspace, kind=resolved_kind, path=path, sha=sha, directory=directory, record=record,
             labels=labels, package=package, smoke=smoke, favourable=favourable if classifier else "",
             text_column=text_column, dataset=dataset,
             name=name or builtin or (server_path and Path(server_path).name) or _upload_stem(upload),
-            request_id=request_id,
+            request_id=request_id, deferred=deferred,
         )  # fmt: skip
     except BaseException:
         if created is not None and not ModelArtifact.objects.filter(path=str(created)).exists():
             remove_tree(created)
         raise
-    logger.info("model %s registered: %s, sha256 %s", model.pk, resolved_kind, sha[:12])
+    logger.info("model %s %s: %s, sha256 %s", model.pk, model.status, resolved_kind, sha[:12])
     return model
 
 
@@ -208,7 +219,9 @@ def _upload_stem(upload) -> str:
 
 @transaction.atomic
 def _store(*, user, workspace, kind, path, sha, directory, record, labels, package, smoke, favourable, text_column,
-           dataset, name, request_id) -> ModelArtifact:  # fmt: skip
+           dataset, name, request_id, deferred=False) -> ModelArtifact:  # fmt: skip
+    """The record (ready, with event model.registered and the re-audits), or for a `deferred` upload the record
+    `validating`, its worker task enqueued after commit and no event yet (audits.services.models._deferred)."""
     labels = list(labels or (directory.labels if directory else None) or [])
     config = {
         "architecture": directory.architecture if directory else "sklearn (alt-profanity-check)",
@@ -236,17 +249,40 @@ def _store(*, user, workspace, kind, path, sha, directory, record, labels, packa
         config=config,
         framework_versions=framework_versions("torch", "transformers", "tokenizers", "safetensors", "scikit-learn"),
         created_by=user,
-    )
+        status=IngestStatus.VALIDATING if deferred else IngestStatus.READY,
+        ingest_request={
+            "favourable": favourable, "text_column": text_column, "dataset": dataset.pk if dataset else None,
+            "request_id": request_id,
+        } if deferred else {},
+    )  # fmt: skip
+    if deferred:
+        transaction.on_commit(lambda: _enqueue_smoke(model.pk))
+        return model
+    model_registered_record(model=model, actor=user, request_id=request_id)
+    return model
+
+
+def _enqueue_smoke(model_id: int) -> None:
+    from audits.tasks import model_register_complete_task  # tasks import the services: imported when enqueuing
+
+    try:
+        model_register_complete_task.delay(model_id)
+    except Exception:  # the broker is down: the record stays `validating`; the sweeper resends it
+        logger.warning("model %s: the smoke-test task could not be sent; the sweeper resends it", model_id)
+
+
+def model_registered_record(*, model: ModelArtifact, actor, request_id: str) -> None:
+    """Event model.registered and the re-audits of the plans of older versions, for a model now ready."""
+    config = model.config
     event_record(
         action=EventAction.MODEL_REGISTERED,
         obj=model,
-        actor=user,
-        workspace=workspace,
+        actor=actor,
+        workspace=model.workspace,
         request_id=request_id,
         after={
-            "kind": kind, "sha256": sha, "architecture": config["architecture"], "builtin": config["builtin"],
-            "version": model.version,
+            "kind": model.kind, "sha256": model.sha256, "architecture": config["architecture"],
+            "builtin": config["builtin"], "version": model.version,
         },
     )  # fmt: skip
-    plan_reaudit_new_version(actor=user, model=model, request_id=request_id)
-    return model
+    plan_reaudit_new_version(actor=actor, model=model, request_id=request_id)

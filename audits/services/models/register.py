@@ -16,7 +16,7 @@ from audits.ingestion.model_folders import is_model_folder_zip
 from audits.models import Dataset, ModelArtifact, Workspace
 from explainers.pipeline.columns import normalise_values
 
-from ..dataset_status import dataset_require_ready
+from ..ingest_status import dataset_require_ready
 from ..versions import plan_reaudit_new_version
 from ..workspaces import workspace_require_role
 from ._decisions import register_dataset_decisions
