@@ -235,6 +235,7 @@ SPECTACULAR_SETTINGS = {
         "ScheduleKindEnum": "audits.choices.ScheduleKind",
         "RunStatusEnum": "audits.choices.RunStatus.choices",
         "ReviewStatusEnum": "audits.choices.ReviewStatus.choices",
+        "IngestStatusEnum": "audits.choices.IngestStatus.choices",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
