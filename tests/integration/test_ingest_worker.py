@@ -63,3 +63,25 @@ def test_a_cells_bomb_goes_from_validating_to_refused_with_the_reason_on_the_wor
     dataset = Dataset.objects.get(pk=body["id"])
     assert dataset.file.name == "" and not AuditEvent.objects.filter(action="dataset.created").exists()
     assert AuditEvent.objects.get(action="dataset.refused").object_id == str(dataset.pk)
+
+
+def test_a_large_model_upload_goes_from_validating_to_ready_on_the_worker(
+    celery_workers, auditor_client, settings, tmp_path
+):
+    from tests.audits.flows.test_hf_models_flow import _register, _zip_folder
+    from tests.explainers.runners.hf_fixtures import make_text_classifier
+
+    settings.AUDIT_INGEST_INLINE_MAX_BYTES = 1_000  # the tiny classifier's folder is "large" for this web process
+    celery_workers(1)
+
+    response = _register(auditor_client, _zip_folder(make_text_classifier(tmp_path / "clf")), favourable=["positive"])
+
+    assert response.status_code == 202 and response.json()["status"] == "validating", response.content
+    model_id = response.json()["id"]
+    deadline = time.monotonic() + 180
+    while (body := auditor_client.get(f"/api/v1/models/{model_id}/").json())["status"] == "validating":
+        assert time.monotonic() < deadline, body
+        time.sleep(0.5)
+    assert body["status"] == "ready", body["status_reason"]
+    assert body["config"]["labels"] == ["negative", "positive"] and body["config"]["smoke"]["rows"] > 0
+    assert AuditEvent.objects.filter(action="model.registered", object_id=str(model_id)).count() == 1
