@@ -135,23 +135,30 @@ def _load_and_smoke(request: dict) -> dict:
     raise ValueError(f"unknown model role '{role}'")
 
 
+# How running out of address space shows besides MemoryError: a shared library or weight file that cannot be mapped,
+# an allocator that gives up.
+_MEMORY_FAULTS = ("Cannot allocate memory", "failed to map segment", "bad_alloc", "can't allocate memory")
+
+
+def _memory_fault(error: BaseException) -> bool:
+    return isinstance(error, MemoryError) or any(text in str(error) for text in _MEMORY_FAULTS)
+
+
 def _child_main() -> int:
     request = json.loads(sys.stdin.read())
     _limit_address_space(request["max_address_bytes"])
+    limit = f"{request['max_address_bytes'] / 2**30:.1f} GiB"
+    memory = {"ok": False, "error": f"the model needs more than {limit} of memory to load ({request['limit_name']})"}
     try:
-        try:
-            result = {"ok": True, **_load_and_smoke(request)}
-        except ModelFileError as exc:
-            result = {"ok": False, "error": f"The model could not be loaded: {exc}", "field": "file"}
-        except ValueError as exc:
-            field = "favourable" if "favourable" in str(exc) else "file"
-            result = {"ok": False, "error": f"The model could not be used: {exc}", "field": field}
-    except MemoryError:
-        limit = request["max_address_bytes"] / 2**30
-        message = f"the model needs more than {limit:.1f} GiB of memory to load ({request['limit_name']})"
-        result = {"ok": False, "error": message, "field": "file"}
+        result = {"ok": True, **_load_and_smoke(request)}
+    except ModelFileError as exc:
+        result = memory if _memory_fault(exc) else {"ok": False, "error": f"The model could not be loaded: {exc}"}
+    except ValueError as exc:
+        field = "favourable" if "favourable" in str(exc) else "file"
+        result = {"ok": False, "error": f"The model could not be used: {exc}", "field": field}
     except Exception as exc:  # transformers raises many types (OSError, KeyError, RuntimeError) for a bad folder
-        result = {"ok": False, "error": f"The model could not be loaded: {type(exc).__name__}: {exc}", "field": "file"}
+        message = f"The model could not be loaded: {type(exc).__name__}: {exc}"
+        result = memory if _memory_fault(exc) else {"ok": False, "error": message}  # MemoryError among them
     sys.stdout.write("\n" + RESULT_MARKER + json.dumps(result, default=float) + "\n")
     sys.stdout.flush()
     return 0
