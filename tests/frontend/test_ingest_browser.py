@@ -66,3 +66,39 @@ def test_a_large_upload_shows_validating_then_ready_or_refused_as_the_worker_dec
     assert "Ready" in table and "Refused" in table and "decison" in table
     pages.check("ingest-05-list-decided")
     assert pages.problems == {}
+
+
+def test_a_large_model_upload_shows_validating_then_ready_as_the_worker_tests_it(
+    live_server, celery_workers, auditor, workspace, browser_page, tmp_path, settings
+):
+    from tests.audits.flows.test_hf_models_flow import _zip_folder
+    from tests.explainers.runners.hf_fixtures import make_text_classifier
+
+    settings.AUDIT_INGEST_INLINE_MAX_BYTES = 1_000  # the tiny classifier's folder is "large" here
+    archive = tmp_path / "tiny-classifier.zip"
+    archive.write_bytes(_zip_folder(make_text_classifier(tmp_path / "clf")).read())
+    page, base = browser_page, live_server.url
+    pages = Pages(page)
+    log_in(page, base, "alice-auditor", "pw-alice")
+
+    page.goto(f"{base}/models/register/")
+    page.wait_for_load_state("load")
+    page.set_input_files("#id_file", str(archive))
+    page.fill("#id_name", "Tiny classifier")
+    page.fill("#id_favourable", "positive")
+    page.click("button:has-text('Register model')")
+    page.wait_for_selector("h1:has-text('Model: Tiny classifier')")
+    status = page.inner_text(".model-status")
+    assert "Validating" in status and "a worker is loading it" in status  # no worker yet
+    assert not page.query_selector("a:has-text('New audit of this model')")
+    pages.check("ingest-06-model-validating")
+
+    celery_workers(1)  # the worker loads and tests it; the page polls and reloads itself
+    page.wait_for_selector("a:has-text('New audit of this model')", timeout=120_000)
+    assert not page.query_selector(".model-status")
+    assert "negative, positive" in page.inner_text("main")
+    pages.check("ingest-07-model-ready")
+    page.click("nav >> text=Models")
+    assert "Ready" in page.inner_text("table")
+    pages.check("ingest-08-model-list")
+    assert pages.problems == {}
