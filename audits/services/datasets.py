@@ -86,6 +86,7 @@ def dataset_create(
     encoding: str | None = None,
     delimiter: str | None = None,
     request_id: str = "",
+    inline: bool = False,
 ) -> tuple[Dataset, ModelArtifact | None]:
     """Validate an upload and store it as a Dataset with its ProtectedAttributes.
 
@@ -98,7 +99,8 @@ def dataset_create(
     A file above AUDIT_INGEST_INLINE_MAX_BYTES is never parsed here: what its head or metadata can refuse is refused
     at once (400), then it is stored as uploaded and returned `validating` (model None); a worker parses, validates
     and profiles it (audits.services.dataset_ingest), and the record becomes `ready` with the side effects above, or
-    `refused` with the reason and event dataset.refused.
+    `refused` with the reason and event dataset.refused. `inline=True` (the CLI, which is no web process) validates
+    here whatever the size.
     """
     workspace_require_role(user=user, workspace=workspace)
     if missing_policy not in MissingPolicy.values:
@@ -120,7 +122,7 @@ def dataset_create(
         "source_filename": getattr(upload, "name", "") or "", "score_higher_is_favourable": score_higher_is_favourable,
         "request_id": request_id,
     }  # fmt: skip
-    if _upload_size(upload) > settings.AUDIT_INGEST_INLINE_MAX_BYTES:
+    if not inline and _upload_size(upload) > settings.AUDIT_INGEST_INLINE_MAX_BYTES:
         return _dataset_defer(upload=upload, encoding=encoding, delimiter=delimiter, **arguments), None
     parsed = _parse_upload(upload, encoding=encoding, delimiter=delimiter)
     return dataset_store_parsed(parsed=parsed, **arguments)

@@ -179,6 +179,7 @@ class Command(BaseCommand):
                     missing_policy=options["missing_policy"],
                     encoding=options["encoding"],
                     delimiter=options["delimiter"],
+                    inline=True,  # no web process here: validated now, whatever the size
                 )
             if options["model"]:
                 model = self._model(options, user, workspace, dataset)
@@ -273,6 +274,7 @@ class Command(BaseCommand):
             "dataset": dataset,
             "favourable": [options["favourable_class"]],
             "text_column": options["text_column"],
+            "inline": True,  # no web process here: loaded and tested now, whatever the size
         }
         if reference.startswith("builtin:"):
             return model_register(**common, source=ModelBuiltin(reference.removeprefix("builtin:")))

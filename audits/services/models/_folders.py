@@ -166,6 +166,7 @@ def register_folder(
     dataset: Dataset | None = None,
     name: str = "",
     request_id: str = "",
+    inline: bool = False,
 ) -> ModelArtifact:
     """Register a transformers folder (upload, allowed server path) or a built-in model, after a smoke test.
 
@@ -190,8 +191,8 @@ def register_folder(
             message = f"Name the favourable class of this classifier (labels: {labels})."
             raise ApplicationError(message, field="favourable")
         # An uploaded folder above AUDIT_INGEST_INLINE_MAX_BYTES is loaded and smoke-tested by a worker.
-        inline = settings.AUDIT_INGEST_INLINE_MAX_BYTES
-        deferred = created is not None and sum(f["bytes"] for f in directory.files) > inline
+        limit = settings.AUDIT_INGEST_INLINE_MAX_BYTES
+        deferred = not inline and created is not None and sum(f["bytes"] for f in directory.files) > limit
         if deferred:
             labels, smoke, package = None, None, None
             if resolved_kind == ModelKind.HF_CLASSIFIER and dataset is not None:

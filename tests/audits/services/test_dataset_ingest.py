@@ -212,3 +212,11 @@ def test_an_upload_whose_stored_file_is_gone_is_refused_saying_it_could_not_be_p
 
     assert refused.status == "refused" and "could not be processed (FileNotFoundError)" in refused.status_reason
     assert AuditEvent.objects.filter(action="dataset.refused", object_id=str(dataset.pk)).exists()
+
+
+def test_the_cli_validates_a_large_file_at_once(auditor, workspace):
+    dataset, model = dataset_create(
+        user=auditor, workspace=workspace, upload=csv_upload(credit_frame()), inline=True, **FIELDS
+    )
+
+    assert dataset.status == "ready" and dataset.n_rows == 600 and model is not None
