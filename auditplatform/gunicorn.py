@@ -9,8 +9,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Synchronous workers: a request holds one worker. Two by default (the size of a small host); WEB_CONCURRENCY
 # raises it. Reads are cheap; uploads are bounded by AUDIT_UPLOAD_MAX_BYTES.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# An upload at the size limit is parsed and profiled in the request (about 30 s for 200 MB on 2 cores): the
-# default 30 s would kill it half way. Two minutes, then the worker is replaced and the client gets 502.
+# Uploads above AUDIT_INGEST_INLINE_MAX_BYTES are validated by a Celery worker, not here, but a 200 MB upload still
+# streams to storage and the smaller ones are parsed in the request: two minutes (not gunicorn's 30 s), then the
+# worker is replaced and the client gets 502.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5

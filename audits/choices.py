@@ -29,6 +29,14 @@ class ModelKind(models.TextChoices):
     BUILTIN_TEXT = "builtin_text", "Built-in text classifier (installed package)"
 
 
+class IngestStatus(models.TextChoices):
+    """Where an upload stands: a large file is validated and profiled by a worker (audits.services.dataset_ingest)."""
+
+    VALIDATING = "validating", "Validating"
+    READY = "ready", "Ready"
+    REFUSED = "refused", "Refused"
+
+
 # Kinds whose inference runs on torch: their audits go to the gpu queue (CPU workers consume it too).
 GPU_MODEL_KINDS = (ModelKind.HF_CLASSIFIER, ModelKind.HF_CAUSAL_LM, ModelKind.HF_ENCODER)
 
@@ -104,6 +112,8 @@ class EventAction(models.TextChoices):
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
     DATASET_CREATED = "dataset.created", "Dataset uploaded"
+    DATASET_REFUSED = "dataset.refused", "Dataset upload refused"
+    MODEL_REFUSED = "model.refused", "Model registration refused"
     MODEL_REGISTERED = "model.registered", "Model registered"
     LEXICON_CREATED = "lexicon.created", "Lexicon created"
     PLAN_CREATED = "plan.created", "Plan created"

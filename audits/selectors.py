@@ -299,7 +299,8 @@ def _uploaded_folder(model: ModelArtifact) -> bool:
 
 def workspace_storage_used(*, workspace: Workspace) -> int:
     """Bytes the workspace's stored datasets and models occupy."""
-    used = sum(_size(name) for name in Dataset.objects.filter(workspace=workspace).values_list("file", flat=True))
+    files = Dataset.objects.filter(workspace=workspace).exclude(file="").values_list("file", flat=True)
+    used = sum(_size(name) for name in files)  # a refused upload's file is removed: it has none
     for model in ModelArtifact.objects.filter(workspace=workspace).only("file", "path", "config"):
         if model.file:
             used += _size(model.file.name)

@@ -1,8 +1,10 @@
 """Celery tasks: thin shells that load an id and call one service."""
 
 import socket
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from audits.choices import DeliveryStatus
@@ -10,6 +12,8 @@ from audits.constants import WHATIF_SOFT_TIME_LIMIT, WHATIF_TIME_LIMIT
 from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
 from audits.services.audit_runs import audit_runs_sweep
 from audits.services.checkpoints import trail_checkpoint_create
+from audits.services.dataset_ingest import dataset_ingest, dataset_ingest_sweep
+from audits.services.models import model_register_complete, model_register_sweep
 from audits.services.schedules import schedule_fire
 from audits.services.webhook_delivery import webhook_deliveries_sweep, webhook_delivery_attempt
 from audits.services.whatif import what_if_compute
@@ -46,6 +50,34 @@ def audit_run_finish_task(self, chunks: list[dict], run_id: int, spec: dict, sta
 def audit_runs_sweep_task() -> dict:
     """Periodic: requeue runs whose heartbeat stopped; fail those that used up their attempts."""
     return audit_runs_sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def dataset_ingest_task(dataset_id: int) -> str | None:
+    """Parse, validate and profile a deferred upload (dataset_ingest): the dataset becomes ready or refused.
+    A redelivered message finds it decided and does nothing."""
+    dataset = dataset_ingest(dataset_id=dataset_id)
+    return dataset.status if dataset is not None else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def model_register_complete_task(model_id: int) -> str | None:
+    """Load and smoke-test a deferred model upload in a capped child process (model_register_complete): the model
+    becomes ready or refused. A redelivered message finds it decided and does nothing."""
+    model = model_register_complete(model_id=model_id)
+    return model.status if model is not None else None
+
+
+@shared_task(acks_late=True)
+def dataset_ingest_sweep_task() -> dict:
+    """Periodic: send again the validation of dataset and model uploads left `validating` (their message was lost)."""
+    bound = timedelta(seconds=settings.AUDIT_INGEST_SWEEP_AFTER_SECONDS)
+    datasets, models = dataset_ingest_sweep(older_than=bound), model_register_sweep(older_than=bound)
+    for dataset_id in datasets:
+        dataset_ingest_task.delay(dataset_id)
+    for model_id in models:
+        model_register_complete_task.delay(model_id)
+    return {"datasets": datasets, "models": models}
 
 
 @shared_task(acks_late=True)

@@ -37,6 +37,8 @@ FUNCTION_LOCAL_IMPORTS_ALLOWED = {
     ("audits.apps", "audits.checks"),
     ("audits.services.webhooks", "audits.tasks"),
     ("audits.services.whatif", "audits.tasks"),
+    ("audits.services.datasets", "audits.tasks"),
+    ("audits.services.models._folders", "audits.tasks"),
 }
 
 

@@ -124,12 +124,21 @@ AUDIT_UPLOAD_MAX_CELLS = env.int("AUDIT_UPLOAD_MAX_CELLS", default=50_000_000)
 # Storage a workspace's datasets and uploaded models may occupy in all (0: no quota); an upload past it is refused.
 AUDIT_WORKSPACE_QUOTA_BYTES = env.int("AUDIT_WORKSPACE_QUOTA_BYTES", default=20 * 1024**3)
 AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES", default=2 * 1024**3)
+# Uploads above this size are never parsed by the web process: checked by their head or metadata, stored, and
+# validated and profiled by a worker (the dataset is `validating`, then `ready` or `refused`).
+AUDIT_INGEST_INLINE_MAX_BYTES = env.int("AUDIT_INGEST_INLINE_MAX_BYTES", default=5 * 1024 * 1024)
+# A dataset `validating` for longer than this has lost its task message: the sweeper sends it again.
+AUDIT_INGEST_SWEEP_AFTER_SECONDS = env.int("AUDIT_INGEST_SWEEP_AFTER_SECONDS", default=600)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 AUDIT_MODEL_MAX_BYTES = env.int("AUDIT_MODEL_MAX_BYTES", default=500 * 1024 * 1024)
 # A zipped model folder may expand to at most this many bytes (zip bombs are refused before extraction).
 AUDIT_MODEL_MAX_EXPANDED_BYTES = env.int("AUDIT_MODEL_MAX_EXPANDED_BYTES", default=2 * 1024 * 1024 * 1024)
 # Folders on the server that may be registered by path (e.g. a shared model store); nothing else is.
 AUDIT_MODEL_PATH_ROOTS = env.list("AUDIT_MODEL_PATH_ROOTS", default=[])
+# Registration loads and smoke-tests a transformers folder in a child process capped to this address space
+# (RLIMIT_AS; torch alone reserves ~0.7 GB), for at most AUDIT_MODEL_LOAD_TIMEOUT_S seconds.
+AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES = env.int("AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES", default=8 * 1024**3)
+AUDIT_MODEL_LOAD_TIMEOUT_S = env.int("AUDIT_MODEL_LOAD_TIMEOUT_S", default=300)
 # Models the platform builds or converts itself (demo classifier, GGUF conversions).
 AUDIT_BUILTIN_MODELS_DIR = Path(env("AUDIT_BUILTIN_MODELS_DIR", default=str(BASE_DIR / "var" / "models")))
 # Audits that run transformers models go to this Celery queue; CPU workers consume it too unless told not to.
@@ -226,6 +235,7 @@ SPECTACULAR_SETTINGS = {
         "ScheduleKindEnum": "audits.choices.ScheduleKind",
         "RunStatusEnum": "audits.choices.RunStatus.choices",
         "ReviewStatusEnum": "audits.choices.ReviewStatus.choices",
+        "IngestStatusEnum": "audits.choices.IngestStatus.choices",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -270,6 +280,7 @@ CELERY_BEAT_SCHEDULE = {
     # Sign the trail's head after report views (compliance events are checkpointed as they commit).
     "checkpoint-the-trail": {"task": "audits.tasks.trail_checkpoint_task", "schedule": 60.0},
     "sweep-stalled-webhook-deliveries": {"task": "audits.tasks.webhook_deliveries_sweep_task", "schedule": 60.0},
+    "sweep-stalled-dataset-validations": {"task": "audits.tasks.dataset_ingest_sweep_task", "schedule": 120.0},
 }
 # Beat reads its schedule from the database (django-celery-beat): the entries above are copied there at start,
 # and every audit schedule (audits.models.AuditSchedule) keeps one PeriodicTask in step.

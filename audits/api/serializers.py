@@ -66,10 +66,20 @@ class DatasetSerializer(serializers.ModelSerializer):
     protected_attributes = ProtectedAttributeSerializer(many=True, read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     versions = serializers.SerializerMethodField(help_text="Every version of this name, newest first.")
+    status_reason = serializers.CharField(
+        read_only=True, help_text="Why the upload was refused (status `refused`); empty otherwise."
+    )
+    decisions_model = serializers.SerializerMethodField(
+        help_text="Id of the model registered from the declared decision column, once the dataset is ready."
+    )
 
     @extend_schema_field(VersionSerializer(many=True))
     def get_versions(self, dataset) -> list[dict]:
         return _versions(dataset)
+
+    def get_decisions_model(self, dataset) -> int | None:
+        found = ModelArtifact.objects.filter(dataset=dataset, kind=ModelKind.DATASET_DECISIONS).order_by("id")
+        return found.values_list("pk", flat=True).first()
 
     class Meta:
         model = Dataset
@@ -79,6 +89,9 @@ class DatasetSerializer(serializers.ModelSerializer):
             "name",
             "version",
             "versions",
+            "status",
+            "status_reason",
+            "decisions_model",
             "sha256",
             "source_sha256",
             "source_filename",
@@ -158,6 +171,9 @@ class DatasetCreateInputSerializer(serializers.Serializer):
 class ModelArtifactSerializer(serializers.ModelSerializer):
     workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     versions = serializers.SerializerMethodField(help_text="Every version of this name, newest first.")
+    status_reason = serializers.CharField(
+        read_only=True, help_text="Why the registration was refused (status `refused`); empty otherwise."
+    )
 
     @extend_schema_field(VersionSerializer(many=True))
     def get_versions(self, model) -> list[dict]:
@@ -171,6 +187,8 @@ class ModelArtifactSerializer(serializers.ModelSerializer):
             "name",
             "version",
             "versions",
+            "status",
+            "status_reason",
             "kind",
             "dataset",
             "decision_column",

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audits import selectors
+from audits.choices import IngestStatus
 from audits.exceptions import ApplicationError
 from audits.services.audit_runs import audit_run_create
 from audits.services.datasets import dataset_create
@@ -79,7 +80,13 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.dataset_list(user=self.request.user).prefetch_related("protected_attributes")
 
-    @extend_schema(request=s.DatasetCreateInputSerializer, responses={201: s.DatasetSerializer})
+    @extend_schema(
+        request=s.DatasetCreateInputSerializer,
+        responses={201: s.DatasetSerializer, 202: s.DatasetSerializer},
+        description="201 with the stored dataset; 202 with status `validating` for a file above "
+        "AUDIT_INGEST_INLINE_MAX_BYTES, which a worker validates and profiles: poll the dataset until its status is "
+        "`ready` (its decisions model is then `decisions_model`) or `refused` (`status_reason` says why).",
+    )
     def create(self, request, *args, **kwargs):
         data = request.data
         if hasattr(data, "getlist"):  # multipart: repeated keys are lists
@@ -111,7 +118,8 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         body = s.DatasetSerializer(dataset, context={"request": request}).data
         body["model"] = s.ModelArtifactSerializer(model).data if model else None
-        return Response(body, status=status.HTTP_201_CREATED)
+        deferred = dataset.status == IngestStatus.VALIDATING
+        return Response(body, status=status.HTTP_202_ACCEPTED if deferred else status.HTTP_201_CREATED)
 
 
 _LIST_FIELDS = {"favourable", "favourable_decision", "favourable_outcome", "protected", "reference"}
@@ -162,7 +170,13 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         }
         return Response(body, status=status.HTTP_200_OK if result is not None else status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=s.ModelCreateInputSerializer, responses={201: s.ModelArtifactSerializer})
+    @extend_schema(
+        request=s.ModelCreateInputSerializer,
+        responses={201: s.ModelArtifactSerializer, 202: s.ModelArtifactSerializer},
+        description="201 with the registered model; 202 with status `validating` for an uploaded folder above "
+        "AUDIT_INGEST_INLINE_MAX_BYTES, which a worker loads and smoke-tests: poll the model until its status is "
+        "`ready` or `refused` (`status_reason` says why).",
+    )
     def create(self, request, *args, **kwargs):
         """Register decisions in a dataset column, an uploaded model, a server folder or a built-in model."""
         data = request.data
@@ -193,7 +207,11 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
             kind=v.get("kind", ""),
             request_id=request_id(request),
         )
-        return Response(s.ModelArtifactSerializer(model).data, status=status.HTTP_201_CREATED)
+        deferred = model.status == IngestStatus.VALIDATING
+        return Response(
+            s.ModelArtifactSerializer(model).data,
+            status=status.HTTP_202_ACCEPTED if deferred else status.HTTP_201_CREATED,
+        )
 
 
 @document_pagination_errors(*LIMIT_OFFSET)

@@ -112,8 +112,25 @@ def read_table(
 def _read_parquet(
     data: bytes, *, max_rows: int, max_columns: int, max_cells: int | None, max_uncompressed_bytes: int | None
 ) -> pd.DataFrame:
+    parquet = _parquet_checked(
+        io.BytesIO(data),
+        max_rows=max_rows,
+        max_columns=max_columns,
+        max_cells=max_cells,
+        max_uncompressed_bytes=max_uncompressed_bytes,
+    )
     try:
-        parquet = pq.ParquetFile(io.BytesIO(data))
+        return parquet.read().to_pandas()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise IngestionError(f"The Parquet file could not be read: {exc}") from exc
+
+
+def _parquet_checked(
+    source, *, max_rows: int, max_columns: int, max_cells: int | None, max_uncompressed_bytes: int | None
+) -> pq.ParquetFile:
+    """The Parquet file opened by its footer (no column data read), its shape and size checked from metadata."""
+    try:
+        parquet = pq.ParquetFile(source)
     except (pa.ArrowException, OSError) as exc:
         raise IngestionError(f"The file starts like Parquet but cannot be read as Parquet: {exc}") from exc
     meta = parquet.metadata
@@ -128,10 +145,58 @@ def _read_parquet(
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise IngestionError(f"Parquet columns must have unique names; repeated: {', '.join(duplicates)}.")
+    return parquet
+
+
+HEAD_BYTES = 65_536  # what check_table_head reads of a CSV file
+
+
+def check_table_head(
+    source,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_rows: int,
+    max_columns: int,
+    max_cells: int | None = None,
+    max_uncompressed_bytes: int | None = None,
+) -> str:
+    """The checks of read_table that need only a file's head (CSV: binary signatures, encoding, delimiter, header)
+    or its footer metadata (Parquet: rows, columns, cells, uncompressed size, column names); the format found.
+
+    For a file too large to parse in a web request: what is refused here is refused at once; the rest (every row)
+    is checked by read_table in a worker. `source` is a seekable binary file; it is left at its start.
+    Raises IngestionError naming the fault."""
+    source.seek(0)
+    head = source.read(HEAD_BYTES)
+    source.seek(0)
+    if not head.strip():
+        raise IngestionError("The file is empty.")
+    if head[:4] == b"PAR1":
+        _parquet_checked(
+            source,
+            max_rows=max_rows,
+            max_columns=max_columns,
+            max_cells=max_cells,
+            max_uncompressed_bytes=max_uncompressed_bytes,
+        )
+        source.seek(0)
+        return "parquet"
+    if delimiter:
+        _check_delimiter(delimiter)
+    whole_lines = head[: head.rfind(b"\n") + 1] or head  # never cut a character in two
+    text, _ = _decode(whole_lines, encoding)
+    if "\x00" in text:
+        raise IngestionError(
+            "The file contains binary data (a NUL byte), so it is not a CSV text file. "
+            "Export the data as CSV (UTF-8) or Parquet."
+        )
     try:
-        return parquet.read().to_pandas()
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise IngestionError(f"The Parquet file could not be read: {exc}") from exc
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter or _sniff_delimiter(text)), [])
+    except csv.Error as exc:
+        raise IngestionError(f"The header row could not be parsed ({exc}). Check the delimiter and quoting.") from exc
+    _check_shape(0, len(header), max_rows=max_rows, max_columns=max_columns)
+    return "csv"
 
 
 def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:

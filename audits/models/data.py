@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.db import models
 
-from audits.choices import MissingPolicy, ModelKind
+from audits.choices import IngestStatus, MissingPolicy, ModelKind
 
 from .workspaces import Workspace
 
 
 class Dataset(models.Model):
-    """An uploaded table, validated and stored as Parquet with its sha256, schema and profile."""
+    """An uploaded table, validated and stored as Parquet with its sha256, schema and profile (once `ready`)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="datasets")
     name = models.CharField(max_length=200)
@@ -32,6 +32,12 @@ class Dataset(models.Model):
     score_column = models.CharField(max_length=255, blank=True)
     score_higher_is_favourable = models.BooleanField(default=True)
     missing_policy = models.CharField(max_length=20, choices=MissingPolicy.choices, default=MissingPolicy.DROP_ROWS)
+    # A file above AUDIT_INGEST_INLINE_MAX_BYTES is stored as uploaded and `validating` until a worker has parsed and
+    # profiled it: then `ready`, or `refused` with the reason (its file removed). Only ready datasets are audited.
+    status = models.CharField(max_length=20, choices=IngestStatus.choices, default=IngestStatus.READY, db_index=True)
+    status_reason = models.TextField(blank=True)
+    # What the uploader declared (column roles, encoding, delimiter), kept for the worker while validating.
+    ingest_request = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -41,6 +47,10 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == IngestStatus.READY
 
 
 class ProtectedAttribute(models.Model):
@@ -78,6 +88,12 @@ class ModelArtifact(models.Model):
     sha256 = models.CharField(max_length=64)
     config = models.JSONField(default=dict, blank=True)
     framework_versions = models.JSONField(default=dict, blank=True)
+    # An uploaded folder above AUDIT_INGEST_INLINE_MAX_BYTES is `validating` until a worker has loaded and smoke-
+    # tested it (in a capped child process): then `ready`, or `refused` with the reason. Only ready models are run.
+    status = models.CharField(max_length=20, choices=IngestStatus.choices, default=IngestStatus.READY, db_index=True)
+    status_reason = models.TextField(blank=True)
+    # What the registrant asked for (favourable class, text column, smoke dataset), kept for the worker.
+    ingest_request = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -87,6 +103,10 @@ class ModelArtifact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == IngestStatus.READY
 
 
 class WorkspaceLexicon(models.Model):

@@ -13,6 +13,7 @@ from audits.exceptions import ApplicationError
 from audits.models import AuditPlan, AuditRun
 
 from .events import event_record
+from .ingest_status import dataset_require_ready, model_require_ready
 from .webhook_events import webhook_run_failed
 from .workspaces import workspace_require_role
 
@@ -51,6 +52,9 @@ def audit_run_create(*, user, plan: AuditPlan, request_id: str = "", trigger: di
 
     `trigger` says what started the run when no person did (a schedule, a new version); the event records it."""
     workspace_require_role(user=user, workspace=plan.workspace)
+    if plan.dataset is not None:
+        dataset_require_ready(plan.dataset)
+    model_require_ready(plan.model)
     run = AuditRun.objects.create(workspace=plan.workspace, plan=plan, requested_by=user, stage="queued")
     event_record(
         action=EventAction.RUN_QUEUED,

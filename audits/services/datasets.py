@@ -1,17 +1,28 @@
 """Dataset ingestion: validate, store as Parquet with sha256, register protected attributes and the model."""
 
+import hashlib
 import io
 import logging
+import uuid
+from dataclasses import asdict
 
+import pyarrow.parquet as pq
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
 from audits.canonical import sha256_hex
-from audits.choices import EventAction, MissingPolicy, OutcomeType
+from audits.choices import EventAction, IngestStatus, MissingPolicy, OutcomeType
 from audits.exceptions import ApplicationError
-from audits.ingestion import AuditColumns, IngestionError, read_table, validate_audit_columns
+from audits.ingestion import (
+    AuditColumns,
+    IngestionError,
+    ParsedTable,
+    check_table_head,
+    read_table,
+    validate_audit_columns,
+)
 from audits.models import Dataset, ModelArtifact, ProtectedAttribute, Workspace
 from explainers.audit_settings import DEFAULT_MIN_GROUP_SIZE
 from explainers.pipeline.columns import normalise_values
@@ -78,6 +89,7 @@ def dataset_create(
     outcome_type: str = OutcomeType.BINARY,
     rank_column: str = "",
     rank_query_column: str = "",
+    inline: bool = False,
 ) -> tuple[Dataset, ModelArtifact | None]:
     """Validate an upload and store it as a Dataset with its ProtectedAttributes.
 
@@ -88,6 +100,12 @@ def dataset_create(
     asked for it are re-audited on it (audits.services.versions.plan_reaudit_new_version).
     Side effects: a Parquet file in storage; events dataset.created (+ model.registered, + the re-audits').
     Raises ApplicationError (400) naming the column or row at fault; nothing is stored on error.
+
+    A file above AUDIT_INGEST_INLINE_MAX_BYTES is never parsed here: what its head or metadata can refuse is refused
+    at once (400), then it is stored as uploaded and returned `validating` (model None); a worker parses, validates
+    and profiles it (audits.services.dataset_ingest), and the record becomes `ready` with the side effects above, or
+    `refused` with the reason and event dataset.refused. `inline=True` (the CLI, which is no web process) validates
+    here whatever the size.
     """
     workspace_require_role(user=user, workspace=workspace)
     if outcome_type not in OutcomeType.values:
@@ -113,7 +131,21 @@ def dataset_create(
             "A continuous audit needs the score column (the model's continuous score or prediction).",
             field="score_column",
         )
+    name = name or getattr(upload, "name", "") or "dataset"
+    arguments = {
+        "user": user, "workspace": workspace, "name": name, "columns": columns, "missing_policy": missing_policy,
+        "source_filename": getattr(upload, "name", "") or "", "score_higher_is_favourable": score_higher_is_favourable,
+        "request_id": request_id,
+    }  # fmt: skip
+    if not inline and _upload_size(upload) > settings.AUDIT_INGEST_INLINE_MAX_BYTES:
+        return _dataset_defer(upload=upload, encoding=encoding, delimiter=delimiter, **arguments), None
     parsed = _parse_upload(upload, encoding=encoding, delimiter=delimiter)
+    return dataset_store_parsed(parsed=parsed, **arguments)
+
+
+def dataset_store_parsed(*, parsed, columns, workspace, dataset=None, **arguments):
+    """Validate the declared columns on a parsed table, store it as Parquet and write (or complete: `dataset`) its
+    records; (dataset, decisions model or None). ApplicationError naming the fault; nothing new kept on error."""
     try:
         profile = validate_audit_columns(parsed.frame, columns)
     except IngestionError as exc:
@@ -125,28 +157,90 @@ def dataset_create(
     parsed.frame.to_parquet(buffer, index=False, engine="pyarrow", row_group_size=settings.AUDIT_PARQUET_ROW_GROUP_ROWS)
     payload = buffer.getvalue()
     sha = sha256_hex(payload)
-    workspace_storage_require(workspace=workspace, adding=len(payload))
+    # A deferred upload's own file is already counted; its Parquet file replaces it.
+    replaced = dataset.file.size if dataset is not None and dataset.file else 0
+    workspace_storage_require(workspace=workspace, adding=max(len(payload) - replaced, 0))
     stored_name = default_storage.save(f"datasets/{workspace.pk}/{sha}.parquet", ContentFile(payload))
     try:
         return _dataset_records_create(
-            user=user,
-            workspace=workspace,
-            name=name or getattr(upload, "name", "") or "dataset",
-            stored_name=stored_name,
-            sha=sha,
-            parsed=parsed,
-            profile=profile,
-            columns=columns,
-            missing_policy=missing_policy,
-            source_filename=getattr(upload, "name", "") or "",
-            score_higher_is_favourable=score_higher_is_favourable,
-            request_id=request_id,
-        )
+            workspace=workspace, stored_name=stored_name, sha=sha, parsed=parsed, profile=profile, columns=columns,
+            dataset=dataset, **arguments,
+        )  # fmt: skip
     except BaseException:
         default_storage.delete(stored_name)  # never leave a file without its record
         raise
 
 
+def _upload_size(upload) -> int:
+    size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, io.SEEK_END)
+        size = upload.tell()
+        upload.seek(0)
+    return int(size)
+
+
+def _dataset_defer(*, user, workspace, name, upload, columns, encoding, delimiter, missing_policy, source_filename,
+                   score_higher_is_favourable, request_id) -> Dataset:  # fmt: skip
+    """A file above AUDIT_INGEST_INLINE_MAX_BYTES: checked here by its head or metadata only (check_table_head),
+    streamed to storage as uploaded, recorded as `validating`; dataset_ingest_task parses and profiles it.
+
+    Side effects: the uploaded file in storage, the record, the task enqueued after commit. No event yet: the
+    trail records dataset.created or dataset.refused when the worker has decided. Raises ApplicationError (400)
+    naming the limit or fault; nothing is stored then."""
+    size = _upload_size(upload)
+    if size > settings.AUDIT_UPLOAD_MAX_BYTES:
+        _read_upload(upload)  # raises the size refusal
+    source = getattr(upload, "file", upload)
+    try:
+        source_format = check_table_head(
+            source, encoding=encoding, delimiter=delimiter, max_rows=settings.AUDIT_UPLOAD_MAX_ROWS,
+            max_columns=settings.AUDIT_UPLOAD_MAX_COLUMNS, max_cells=settings.AUDIT_UPLOAD_MAX_CELLS,
+            max_uncompressed_bytes=settings.AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES,
+        )  # fmt: skip
+    except IngestionError as exc:
+        raise ApplicationError(exc.message, field=exc.field) from exc
+    workspace_storage_require(workspace=workspace, adding=size)
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b""):
+        digest.update(chunk)
+    upload.seek(0)
+    stored_name = default_storage.save(f"datasets/{workspace.pk}/incoming-{uuid.uuid4().hex}.{source_format}", upload)
+    try:
+        with transaction.atomic():
+            dataset = Dataset.objects.create(
+                workspace=workspace, name=name[:200],
+                version=next_version(model_class=Dataset, workspace=workspace, name=name[:200]),
+                file=stored_name, sha256="", source_sha256=digest.hexdigest(), source_filename=source_filename[:255],
+                source_format=source_format, n_rows=0, n_columns=0, missing_policy=missing_policy,
+                outcome_column=columns.outcome_column, outcome_favourable=columns.outcome_favourable,
+                text_column=columns.text_column, score_column=columns.score_column,
+                score_higher_is_favourable=score_higher_is_favourable, status=IngestStatus.VALIDATING,
+                ingest_request={
+                    "columns": asdict(columns), "encoding": encoding or "", "delimiter": delimiter or "",
+                    "request_id": request_id,
+                },
+                created_by=user,
+            )  # fmt: skip
+            transaction.on_commit(lambda: _enqueue_ingest(dataset.pk))
+    except BaseException:
+        default_storage.delete(stored_name)
+        raise
+    logger.info("dataset %s queued for validation: %s bytes", dataset.pk, size)
+    return dataset
+
+
+def _enqueue_ingest(dataset_id: int) -> None:
+    from audits.tasks import dataset_ingest_task  # tasks import the services: imported when enqueuing
+
+    try:
+        dataset_ingest_task.delay(dataset_id)
+    except Exception:  # the broker is down: the record stays `validating`; dataset_ingest_sweep_task resends it
+        logger.warning("dataset %s: the validation task could not be sent; the sweeper resends it", dataset_id)
+
+
+PREVIEW_SAMPLE_ROWS = 50_000  # rows of a large Parquet file the upload form's preview reads
 PREVIEW_MAX_GROUPS = 20  # a column with more distinct values is shown by its count only (not a group column)
 
 
@@ -161,7 +255,11 @@ def dataset_preview(
     dataset_create would refuse, PermissionDeniedError / NotFoundError when the user may not upload here.
     """
     workspace_require_role(user=user, workspace=workspace)
-    parsed = _parse_upload(upload, encoding=encoding, delimiter=delimiter)
+    sample = _upload_size(upload) > settings.AUDIT_INGEST_INLINE_MAX_BYTES
+    if sample:
+        parsed = _parse_sample(upload, encoding=encoding, delimiter=delimiter)
+    else:
+        parsed = _parse_upload(upload, encoding=encoding, delimiter=delimiter)
     frame, minimum = parsed.frame, DEFAULT_MIN_GROUP_SIZE
     columns = []
     for name in frame.columns:
@@ -186,7 +284,36 @@ def dataset_preview(
         "min_group_size": minimum,
         "columns": columns,
         "renamed_columns": parsed.renamed_columns,
+        "sample": sample,
     }
+
+
+def _parse_sample(upload, *, encoding: str | None, delimiter: str | None) -> ParsedTable:
+    """The first rows of a file too large to parse here (at most AUDIT_INGEST_INLINE_MAX_BYTES of a CSV file's
+    whole lines, or the first PREVIEW_SAMPLE_ROWS of a Parquet file), after the checks of its head or metadata."""
+    source = getattr(upload, "file", upload)
+    limits = {
+        "max_rows": settings.AUDIT_UPLOAD_MAX_ROWS, "max_columns": settings.AUDIT_UPLOAD_MAX_COLUMNS,
+        "max_cells": settings.AUDIT_UPLOAD_MAX_CELLS,
+    }  # fmt: skip
+    try:
+        found = check_table_head(
+            source, encoding=encoding, delimiter=delimiter,
+            max_uncompressed_bytes=settings.AUDIT_UPLOAD_MAX_UNCOMPRESSED_BYTES, **limits,
+        )  # fmt: skip
+        if found == "parquet":
+            batch = next(pq.ParquetFile(source).iter_batches(batch_size=PREVIEW_SAMPLE_ROWS), None)
+            frame = batch.to_pandas() if batch is not None else None
+            source.seek(0)
+            if frame is None or frame.empty:
+                raise IngestionError("The Parquet file holds no rows.")
+            return ParsedTable(frame=frame, source_format="parquet", source_sha256="")
+        head = source.read(settings.AUDIT_INGEST_INLINE_MAX_BYTES)
+        source.seek(0)
+        head = head[: head.rfind(b"\n") + 1] or head
+        return read_table(head, encoding=encoding, delimiter=delimiter, max_bytes=len(head), **limits)
+    except IngestionError as exc:
+        raise ApplicationError(exc.message, field=exc.field) from exc
 
 
 @transaction.atomic
@@ -204,31 +331,43 @@ def _dataset_records_create(
     source_filename,
     score_higher_is_favourable,
     request_id,
+    dataset=None,
 ):
     frame = parsed.frame
-    dataset = Dataset.objects.create(
-        workspace=workspace,
-        name=name[:200],
-        version=next_version(model_class=Dataset, workspace=workspace, name=name[:200]),
-        file=stored_name,
-        sha256=sha,
-        source_sha256=parsed.source_sha256,
-        source_filename=source_filename[:255],
-        source_format=parsed.source_format,
-        source_encoding=parsed.encoding,
-        source_delimiter=parsed.delimiter,
-        n_rows=len(frame),
-        n_columns=len(frame.columns),
-        schema=[{"name": str(c), "dtype": str(frame[c].dtype)} for c in frame.columns],
-        profile=profile,
-        outcome_column=columns.outcome_column,
-        outcome_favourable=columns.outcome_favourable,
-        text_column=columns.text_column,
-        score_column=columns.score_column,
-        score_higher_is_favourable=score_higher_is_favourable,
-        missing_policy=missing_policy,
-        created_by=user,
-    )
+    fields = {
+        "file": stored_name,
+        "sha256": sha,
+        "source_sha256": parsed.source_sha256,
+        "source_format": parsed.source_format,
+        "source_encoding": parsed.encoding,
+        "source_delimiter": parsed.delimiter,
+        "n_rows": len(frame),
+        "n_columns": len(frame.columns),
+        "schema": [{"name": str(c), "dtype": str(frame[c].dtype)} for c in frame.columns],
+        "profile": profile,
+        "status": IngestStatus.READY,
+        "status_reason": "",
+    }
+    if dataset is None:
+        dataset = Dataset.objects.create(
+            workspace=workspace,
+            name=name[:200],
+            version=next_version(model_class=Dataset, workspace=workspace, name=name[:200]),
+            source_filename=source_filename[:255],
+            outcome_column=columns.outcome_column,
+            outcome_favourable=columns.outcome_favourable,
+            text_column=columns.text_column,
+            score_column=columns.score_column,
+            score_higher_is_favourable=score_higher_is_favourable,
+            missing_policy=missing_policy,
+            created_by=user,
+            **fields,
+        )
+    else:  # a deferred upload, validated by the worker: its record becomes ready
+        for key, value in fields.items():
+            setattr(dataset, key, value)
+        dataset.ingest_request = {}
+        dataset.save(update_fields=[*fields, "ingest_request"])
     for column, reference in columns.protected:
         ProtectedAttribute.objects.create(
             dataset=dataset,

@@ -24,6 +24,7 @@ from explainers.metrics.ranking import DEFAULT_TOP_K
 from explainers.pipeline.columns import group_labels
 
 from .events import event_record
+from .ingest_status import dataset_require_ready, model_require_ready
 from .lexicons import lexicon_resolve
 from .plan_checks import plan_checks_parse
 from .plan_continuous import SCORE_AND_RANK_METRIC_IDS, plan_score_rank_options
@@ -224,10 +225,14 @@ def audit_plan_create(
     and `top_k` add the continuous-score and ranking metrics (audits.services.plan_continuous). A model without
     decisions (the dataset's scores) audits only those; the count-table metrics are then not computable.
 
-    Writes event plan.created. Raises ApplicationError for objects of another workspace or bad settings.
+    Writes event plan.created. Raises ApplicationError for objects of another workspace, a dataset that is not
+    ready (still validating, or refused) or bad settings.
     """
     workspace = dataset.workspace if dataset is not None else model.workspace
     workspace_require_role(user=user, workspace=workspace)
+    if dataset is not None:
+        dataset_require_ready(dataset)
+    model_require_ready(model)
     lineage = _check_lineage(workspace, previous, reaudit_on_new_version)
     try:
         statistics = PlanSettings(

@@ -210,8 +210,9 @@ def check_weights_fit_config(path: Path, auto_class) -> None:
 
 
 def _refuse_incomplete_load(report: dict) -> None:
-    """The loader's own report: any weight it had to leave at random (missing) or could not fit (mismatched)
-    makes the model's audits meaningless, so the model is refused, naming the first few."""
+    """The loader's own report: any weight it had to leave at random (missing) or could not fit (mismatched) makes
+    the model's audits meaningless, and a stored tensor the architecture has no place for (unexpected) means the
+    files are not this config's model; either way the model is refused, naming the first few."""
     missing = list(report.get("missing_keys") or [])
     mismatched = [
         str(item[0]) if isinstance(item, (tuple, list)) else str(item) for item in report.get("mismatched_keys") or []
@@ -222,4 +223,11 @@ def _refuse_incomplete_load(report: dict) -> None:
             f"{len(names)} weight(s) are missing from the files or do not fit the config ({', '.join(names[:5])}"
             f"{', ...' if len(names) > 5 else ''}); the loader would fill them at random. Save the complete model "
             "with save_pretrained."
+        )
+    unexpected = sorted(str(name) for name in report.get("unexpected_keys") or [])
+    if unexpected:
+        raise ModelFileError(
+            f"{len(unexpected)} unexpected weight(s) in the files that the config's model has no place for "
+            f"({', '.join(unexpected[:5])}{', ...' if len(unexpected) > 5 else ''}): the files do not belong to this "
+            "config. Save the model with save_pretrained, or remove the extra tensors."
         )

@@ -3,9 +3,10 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from audits import selectors
+from audits.choices import IngestStatus
 from audits.constants import PLAN_DEFAULTS
 from audits.exceptions import ApplicationError
 from audits.services.datasets import dataset_create, dataset_preview
@@ -94,3 +95,14 @@ def dataset_detail(request, pk: int):
             ),
         },
     )
+
+
+@login_required
+def dataset_status(request, pk: int):
+    """The status block of a dataset a worker validates (htmx partial, polled while `validating`). On the dataset's
+    page (`?detail=1`) a decided status reloads the page, which then shows the profile or the reason."""
+    dataset = get_scoped(selectors.dataset_list(user=request.user), pk, "Dataset")
+    detail = request.GET.get("detail") == "1"
+    if detail and dataset.status != IngestStatus.VALIDATING and request.htmx:
+        return HttpResponseClientRefresh()
+    return render(request, "frontend/datasets/_status.html", {"dataset": dataset, "detail": detail})

@@ -2,8 +2,10 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseClientRefresh
 
 from audits import selectors, selectors_whatif
+from audits.choices import IngestStatus
 from audits.exceptions import ApplicationError
 from audits.services.models import model_register
 
@@ -58,3 +60,14 @@ def model_detail(request, pk: int):
             ),
         },
     )
+
+
+@login_required
+def model_status(request, pk: int):
+    """The status block of a model a worker loads and tests (htmx partial, polled while `validating`). On the model's
+    page (`?detail=1`) a decided status reloads the page."""
+    model = get_scoped(selectors.model_list(user=request.user), pk, "Model")
+    detail = request.GET.get("detail") == "1"
+    if detail and model.status != IngestStatus.VALIDATING and request.htmx:
+        return HttpResponseClientRefresh()
+    return render(request, "frontend/models/_status.html", {"model": model, "detail": detail})

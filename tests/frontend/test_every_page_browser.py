@@ -28,6 +28,8 @@ OBJECT_PAGES = {  # pages of one object of the workspace: GET, 404 to an outside
     "model-what-if": lambda o: {"pk": o["model"].pk},
     "run-detail": lambda o: {"pk": o["run"].pk},
     "run-status": lambda o: {"pk": o["run"].pk},
+    "dataset-status": lambda o: {"pk": o["dataset"].pk},
+    "model-status": lambda o: {"pk": o["model"].pk},
     "report-detail": lambda o: {"pk": o["report"].pk},
     "workspace-settings": lambda o: {"slug": o["workspace"].slug},
     "schedule-edit": lambda o: {"pk": o["schedule"].pk},
@@ -116,6 +118,8 @@ def _page_urls(objects) -> dict[str, str]:
     urls = {name: reverse(f"frontend:{name}") for name in PAGES}
     urls |= {name: reverse(f"frontend:{name}", kwargs=kwargs(objects)) for name, kwargs in OBJECT_PAGES.items()}
     del urls["run-status"]  # the run page's polled fragment
+    del urls["dataset-status"]  # the dataset page's polled fragment
+    del urls["model-status"]  # the model page's polled fragment
     del urls["webhook-deliveries"]  # the webhook page's polled fragment
     urls["report-detail:crows-pairs"] = reverse("frontend:report-detail", kwargs={"pk": objects["crows_pairs"].pk})
     urls["report-detail:weat"] = reverse("frontend:report-detail", kwargs={"pk": objects["weat"].pk})

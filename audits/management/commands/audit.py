@@ -213,6 +213,7 @@ class Command(BaseCommand):
                     outcome_type=options["outcome_type"] or OutcomeType.BINARY,
                     rank_column=options["rank_column"],
                     rank_query_column=options["rank_query_column"],
+                    inline=True,  # no web process here: validated now, whatever the size
                 )
             if options["model"]:
                 model = self._model(options, user, workspace, dataset)
@@ -313,6 +314,7 @@ class Command(BaseCommand):
             "dataset": dataset,
             "favourable": [options["favourable_class"]],
             "text_column": options["text_column"],
+            "inline": True,  # no web process here: loaded and tested now, whatever the size
         }
         if reference.startswith("builtin:"):
             return model_register(**common, source=ModelBuiltin(reference.removeprefix("builtin:")))

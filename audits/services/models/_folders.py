@@ -7,7 +7,6 @@ stored: a model that fails gets a clear error and leaves nothing behind.
 """
 
 import logging
-import math
 import tempfile
 import uuid
 from pathlib import Path
@@ -17,7 +16,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
 
-from audits.choices import EventAction, ModelKind
+from audits.choices import EventAction, IngestStatus, ModelKind
 from audits.exceptions import ApplicationError
 from audits.execution.builtins import builtin_model, builtin_path
 from audits.execution.model_runner import model_runner
@@ -26,6 +25,7 @@ from audits.ingestion.reader import IngestionError
 from audits.models import Dataset, ModelArtifact, Workspace
 from explainers.builtin.profanity import ProfanityRunner
 from explainers.runners.hf_files import ModelFileError, inspect_hf_directory
+from explainers.runners.isolated import IsolatedLoadError, smoke_in_child
 
 from ..events import event_record
 from ..storage import workspace_storage_require
@@ -37,36 +37,50 @@ HF_KINDS = {"classifier": ModelKind.HF_CLASSIFIER, "causal_lm": ModelKind.HF_CAU
 SMOKE_ROWS = 20
 
 
-def _smoke_frame(dataset: Dataset | None, text_column: str):
-
-    if dataset is None:
-        return pd.DataFrame({text_column: SMOKE_TEXTS})
+def _smoke_columns_check(dataset: Dataset, text_column: str) -> None:
     if text_column not in {c["name"] for c in dataset.schema}:
         raise ApplicationError(f"Dataset '{dataset.name}' has no column '{text_column}'.", field="text_column")
+
+
+def _smoke_frame(dataset: Dataset | None, text_column: str):
+    if dataset is None:
+        return pd.DataFrame({text_column: SMOKE_TEXTS})
+    _smoke_columns_check(dataset, text_column)
     table = pq.ParquetFile(dataset.file.path).read_row_group(0, columns=[text_column])
     return table.slice(0, SMOKE_ROWS).to_pandas()
 
 
+_ROLES = {ModelKind.HF_CLASSIFIER: "classifier", ModelKind.HF_CAUSAL_LM: "causal_lm", ModelKind.HF_ENCODER: "encoder"}
+
+
 def _load_and_smoke(kind: str, path: Path, sha: str, favourable: str, text_column: str, dataset):
-    """Load through the same code the workers use, and predict a little; ApplicationError if anything fails."""
+    """Load and predict a little; (labels, smoke, package description); ApplicationError if anything fails.
+
+    A transformers folder loads in a child process under AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES of address space
+    (explainers.runners.isolated): the web process never imports torch nor commits the folder's memory. The
+    built-in text model ships with the platform and loads here, through the code the workers use."""
+    if kind == ModelKind.BUILTIN_TEXT:
+        try:
+            runner = model_runner(kind, str(path), sha, favourable, text_column)
+            return runner.labels, runner.smoke(_smoke_frame(dataset, text_column), n=SMOKE_ROWS), runner.describe()
+        except ValueError as exc:
+            field = "favourable" if "favourable" in str(exc) else "file"
+            raise ApplicationError(f"The model could not be used: {exc}", field=field) from exc
+    texts = list(SMOKE_TEXTS)
+    if kind == ModelKind.HF_CLASSIFIER:
+        frame = _smoke_frame(dataset, text_column)
+        texts = [None if pd.isna(v) else str(v) for v in frame[text_column].tolist()]
     try:
-        runner = model_runner(kind, str(path), sha, favourable, text_column)
-        if kind in (ModelKind.HF_CLASSIFIER, ModelKind.BUILTIN_TEXT):
-            return runner, runner.smoke(_smoke_frame(dataset, text_column), n=SMOKE_ROWS)
-        if kind == ModelKind.HF_CAUSAL_LM:
-            logprobs = runner.sequence_logprob(SMOKE_TEXTS)
-            if not all(math.isfinite(v) for v in logprobs):
-                raise ValueError("the model gave non-finite log-probabilities")
-            return runner, {"rows": len(SMOKE_TEXTS), "mean_logprob": float(sum(logprobs) / len(logprobs))}
-        vectors = runner.embed(SMOKE_TEXTS)
-        return runner, {"rows": len(SMOKE_TEXTS), "dimension": int(vectors.shape[1])}
-    except ApplicationError:
-        raise
-    except ValueError as exc:
-        field = "favourable" if "favourable" in str(exc) else "file"
-        raise ApplicationError(f"The model could not be used: {exc}", field=field) from exc
-    except Exception as exc:  # transformers raises many types (OSError, KeyError, RuntimeError) for a bad folder
-        raise ApplicationError(f"The model could not be loaded: {type(exc).__name__}: {exc}", field="file") from exc
+        done = smoke_in_child(
+            role=_ROLES[kind], path=str(path), favourable=favourable, text_column=text_column, texts=texts,
+            max_address_bytes=settings.AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES,
+            timeout_s=settings.AUDIT_MODEL_LOAD_TIMEOUT_S, limit_name="AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES",
+        )  # fmt: skip
+    except IsolatedLoadError as exc:
+        raise ApplicationError(exc.message, field=exc.field) from exc
+    if done.sha256 != sha:  # the folder changed between the inspection here and the load there
+        raise ApplicationError("The model folder changed while it was being registered; upload it again.")
+    return done.labels, done.smoke, None
 
 
 def _inspect(path: Path, kind: str):
@@ -152,6 +166,7 @@ def register_folder(
     dataset: Dataset | None = None,
     name: str = "",
     request_id: str = "",
+    inline: bool = False,
 ) -> ModelArtifact:
     """Register a transformers folder (upload, allowed server path) or a built-in model, after a smoke test.
 
@@ -175,18 +190,27 @@ def register_folder(
             labels = ", ".join(directory.labels or ()) if directory else "not_offensive, offensive"
             message = f"Name the favourable class of this classifier (labels: {labels})."
             raise ApplicationError(message, field="favourable")
-        runner, smoke = _load_and_smoke(resolved_kind, path, sha, favourable, text_column, dataset)
+        # An uploaded folder above AUDIT_INGEST_INLINE_MAX_BYTES is loaded and smoke-tested by a worker.
+        limit = settings.AUDIT_INGEST_INLINE_MAX_BYTES
+        deferred = not inline and created is not None and sum(f["bytes"] for f in directory.files) > limit
+        if deferred:
+            labels, smoke, package = None, None, None
+            if resolved_kind == ModelKind.HF_CLASSIFIER and dataset is not None:
+                _smoke_columns_check(dataset, text_column)
+        else:
+            labels, smoke, package = _load_and_smoke(resolved_kind, path, sha, favourable, text_column, dataset)
         model = _store(
             user=user, workspace=workspace, kind=resolved_kind, path=path, sha=sha, directory=directory, record=record,
-            runner=runner, smoke=smoke, favourable=favourable if classifier else "", text_column=text_column,
-            dataset=dataset, name=name or builtin or (server_path and Path(server_path).name) or _upload_stem(upload),
-            request_id=request_id,
+            labels=labels, package=package, smoke=smoke, favourable=favourable if classifier else "",
+            text_column=text_column, dataset=dataset,
+            name=name or builtin or (server_path and Path(server_path).name) or _upload_stem(upload),
+            request_id=request_id, deferred=deferred,
         )  # fmt: skip
     except BaseException:
         if created is not None and not ModelArtifact.objects.filter(path=str(created)).exists():
             remove_tree(created)
         raise
-    logger.info("model %s registered: %s, sha256 %s", model.pk, resolved_kind, sha[:12])
+    logger.info("model %s %s: %s, sha256 %s", model.pk, model.status, resolved_kind, sha[:12])
     return model
 
 
@@ -195,9 +219,11 @@ def _upload_stem(upload) -> str:
 
 
 @transaction.atomic
-def _store(*, user, workspace, kind, path, sha, directory, record, runner, smoke, favourable, text_column, dataset,
-           name, request_id) -> ModelArtifact:  # fmt: skip
-    labels = list(getattr(runner, "labels", None) or (directory.labels if directory else None) or [])
+def _store(*, user, workspace, kind, path, sha, directory, record, labels, package, smoke, favourable, text_column,
+           dataset, name, request_id, deferred=False) -> ModelArtifact:  # fmt: skip
+    """The record (ready, with event model.registered and the re-audits), or for a `deferred` upload the record
+    `validating`, its worker task enqueued after commit and no event yet (audits.services.models._deferred)."""
+    labels = list(labels or (directory.labels if directory else None) or [])
     config = {
         "architecture": directory.architecture if directory else "sklearn (alt-profanity-check)",
         "labels": labels,
@@ -210,8 +236,8 @@ def _store(*, user, workspace, kind, path, sha, directory, record, runner, smoke
         "smoke": smoke,
         "smoke_dataset": dataset.pk if dataset else None,
     }
-    if record and record.kind == ModelKind.BUILTIN_TEXT:
-        config["package"] = runner.describe()
+    if package is not None:
+        config["package"] = package
     name = str(name)[:200]
     model = ModelArtifact.objects.create(
         workspace=workspace,
@@ -224,17 +250,40 @@ def _store(*, user, workspace, kind, path, sha, directory, record, runner, smoke
         config=config,
         framework_versions=framework_versions("torch", "transformers", "tokenizers", "safetensors", "scikit-learn"),
         created_by=user,
-    )
+        status=IngestStatus.VALIDATING if deferred else IngestStatus.READY,
+        ingest_request={
+            "favourable": favourable, "text_column": text_column, "dataset": dataset.pk if dataset else None,
+            "request_id": request_id,
+        } if deferred else {},
+    )  # fmt: skip
+    if deferred:
+        transaction.on_commit(lambda: _enqueue_smoke(model.pk))
+        return model
+    model_registered_record(model=model, actor=user, request_id=request_id)
+    return model
+
+
+def _enqueue_smoke(model_id: int) -> None:
+    from audits.tasks import model_register_complete_task  # tasks import the services: imported when enqueuing
+
+    try:
+        model_register_complete_task.delay(model_id)
+    except Exception:  # the broker is down: the record stays `validating`; the sweeper resends it
+        logger.warning("model %s: the smoke-test task could not be sent; the sweeper resends it", model_id)
+
+
+def model_registered_record(*, model: ModelArtifact, actor, request_id: str) -> None:
+    """Event model.registered and the re-audits of the plans of older versions, for a model now ready."""
+    config = model.config
     event_record(
         action=EventAction.MODEL_REGISTERED,
         obj=model,
-        actor=user,
-        workspace=workspace,
+        actor=actor,
+        workspace=model.workspace,
         request_id=request_id,
         after={
-            "kind": kind, "sha256": sha, "architecture": config["architecture"], "builtin": config["builtin"],
-            "version": model.version,
+            "kind": model.kind, "sha256": model.sha256, "architecture": config["architecture"],
+            "builtin": config["builtin"], "version": model.version,
         },
     )  # fmt: skip
-    plan_reaudit_new_version(actor=user, model=model, request_id=request_id)
-    return model
+    plan_reaudit_new_version(actor=actor, model=model, request_id=request_id)

@@ -16,6 +16,7 @@ from audits.ingestion.model_folders import is_model_folder_zip
 from audits.models import Dataset, ModelArtifact, Workspace
 from explainers.pipeline.columns import normalise_values
 
+from ..ingest_status import dataset_require_ready
 from ..versions import plan_reaudit_new_version
 from ..workspaces import workspace_require_role
 from ._decisions import register_dataset_decisions
@@ -76,6 +77,7 @@ def model_register(
     kind: str = "",
     reaudit: bool = True,
     request_id: str = "",
+    inline: bool = False,
 ) -> ModelArtifact:
     """Register a model in `workspace` (default: the dataset's) from `source`; the dataset smoke-tests it.
 
@@ -90,13 +92,18 @@ def model_register(
     A name the workspace already holds makes the model that name's next version; plans of older versions that asked
     for it are re-audited on it (audits.services.versions), unless `reaudit` is False (dataset_create does it for a
     new dataset version and its decisions together).
+    An uploaded transformers folder above AUDIT_INGEST_INLINE_MAX_BYTES is returned `validating` and loaded by a
+    worker (audits.services.models._deferred), unless `inline` (the CLI, which is no web process).
     Side effects: the file or folder in storage (runnable models); the record and its event model.registered in
     one transaction (loading and smoke-testing a model happen before it, so no transaction waits on them).
-    Raises ApplicationError (400, nothing stored, no event) naming the input at fault, or PermissionDeniedError
+    Raises ApplicationError (400, nothing stored, no event) naming the input at fault (a dataset not `ready` among
+    them), or PermissionDeniedError
     when the actor may not register models in the workspace.
     """
     workspace = _workspace(workspace, dataset)
     workspace_require_role(user=actor, workspace=workspace)
+    if dataset is not None:
+        dataset_require_ready(dataset)
     values = normalise_values(favourable)
     if isinstance(source, DecisionColumn):
         if dataset is None:
@@ -131,4 +138,6 @@ def model_register(
         where = {"builtin": source.name}
     else:
         raise ApplicationError(f"Unknown model source {type(source).__name__}.", field="file")
-    return register_folder(**common, **where, kind=kind, favourable_class=favourable_class, text_column=text_column)
+    return register_folder(
+        **common, **where, kind=kind, favourable_class=favourable_class, text_column=text_column, inline=inline
+    )

@@ -243,3 +243,39 @@ def test_a_csv_over_the_cell_budget_is_refused_before_it_is_parsed(auditor_clien
 
     assert response.status_code == 400
     assert "AUDIT_UPLOAD_MAX_CELLS" in response.content.decode()
+
+
+def test_a_large_upload_answers_202_validating_and_a_plan_on_it_is_refused_until_it_is_ready(auditor_client, settings):
+    small = auditor_client.post(URL, upload_form(csv_upload(credit_frame(n=100))), format="multipart")
+    assert small.status_code == 201 and small.json()["status"] == "ready"
+    assert small.json()["decisions_model"] == small.json()["model"]["id"]
+    settings.AUDIT_INGEST_INLINE_MAX_BYTES = 4_000
+
+    response = auditor_client.post(URL, upload_form(csv_upload(credit_frame()), name="large"), format="multipart")
+
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["status"], body["status_reason"], body["model"], body["decisions_model"]) == (
+        "validating",
+        "",
+        None,
+        None,
+    )
+    assert auditor_client.get(f"{URL}{body['id']}/").json()["status"] == "validating"
+    plan = auditor_client.post(
+        "/api/v1/plans/", {"dataset": body["id"], "model": small.json()["model"]["id"]}, format="json"
+    )
+    assert plan.status_code == 400 and error_attr(plan) == "dataset"
+    assert "is still being validated" in error_detail(plan)
+
+
+def test_a_large_upload_that_its_head_already_refuses_answers_400_at_once(auditor_client, settings, _media_root):
+    settings.AUDIT_INGEST_INLINE_MAX_BYTES = 4_000
+    before = _record_counts()
+
+    response = auditor_client.post(
+        URL, upload_form(csv_upload(credit_frame()), encoding="punycode"), format="multipart"
+    )
+
+    assert response.status_code == 400 and error_attr(response) == "encoding"
+    assert _record_counts() == before and _stored_files(_media_root) == []

@@ -281,3 +281,48 @@ def test_an_uploaded_folder_past_the_workspace_quota_is_refused_and_removed(audi
     assert not ModelArtifact.objects.filter(name="too-big").exists()
     models_root = Path(settings.MEDIA_ROOT) / "models"
     assert not any(files for _, _, files in os.walk(models_root))  # the extracted folder is gone
+
+
+def test_a_model_with_an_unexpected_weight_is_refused_naming_it(auditor_client, text_dataset, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    folder = make_text_classifier(tmp_path / "extra")
+    weights = load_file(str(folder / "model.safetensors"))
+    save_file({**weights, "smuggled.weight": torch.zeros(8, 8)}, str(folder / "model.safetensors"))
+
+    response = _register(auditor_client, _zip_folder(folder), favourable=["positive"], name="extra")
+
+    assert response.status_code == 400, response.content
+    text = response.content.decode()
+    assert "unexpected weight" in text and "smuggled.weight" in text
+    assert not ModelArtifact.objects.filter(name="extra").exists()
+
+
+def test_the_config_bomb_is_refused_with_the_web_process_resident_memory_bounded(auditor_client, tmp_path):
+    """Measured as resident memory (/proc/self/status VmRSS) of this process, which serves the request: the folder is
+    loaded in a child process only."""
+
+    def rss_mb() -> float:
+        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmRSS:"))
+        return int(line.split()[1]) / 1024
+
+    before = rss_mb()
+    response = _register(auditor_client, _zip_folder(_config_bomb(tmp_path / "bomb")), favourable=["positive"])
+    grown = rss_mb() - before
+
+    assert response.status_code == 400, response.content
+    assert "config.json declares a model of" in response.content.decode()
+    assert grown < 300, f"the web process grew by {grown:.0f} MB"
+
+
+def test_a_model_that_does_not_load_within_the_address_space_limit_is_refused_naming_the_limit(
+    auditor_client, text_dataset, tmp_path, settings
+):
+    settings.AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES = 200 * 1024**2  # below what torch alone reserves
+    folder = make_text_classifier(tmp_path / "clf")
+
+    response = _register(auditor_client, _zip_folder(folder), favourable=["positive"], name="capped")
+
+    assert response.status_code == 400, response.content
+    assert "AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES" in response.content.decode()
+    assert not ModelArtifact.objects.filter(name="capped").exists()

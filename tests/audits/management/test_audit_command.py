@@ -57,6 +57,15 @@ def test_without_the_demo_the_cli_audits_in_its_own_workspace(credit_csv, eager_
     assert "Acting as user 'cli' in workspace 'cli'" in capsys.readouterr().out
 
 
+def test_the_cli_audits_a_file_above_the_web_inline_limit_at_once(credit_csv, eager_celery, transactional_db, settings):
+    settings.AUDIT_INGEST_INLINE_MAX_BYTES = 1_000  # a web upload of this file would be validated by a worker
+
+    _audit(credit_csv)
+
+    run = AuditRun.objects.get()
+    assert run.status == "succeeded" and run.plan.dataset.status == "ready"
+
+
 def test_an_explicit_workspace_wins_over_the_demo(credit_csv, eager_celery, transactional_db, capsys):
     call_command("seed_demo", "--password", "pw-for-tests")
 
