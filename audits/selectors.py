@@ -22,6 +22,7 @@ from audits.models import (
     Membership,
     ModelArtifact,
     ProtectedAttribute,
+    ReportAccess,
     ReportReview,
     WebhookDelivery,
     WebhookEndpoint,
@@ -231,6 +232,11 @@ def report_trail(*, user, report: AuditReport) -> QuerySet[AuditEvent]:
     """The trail of one report: events about the report, its review and its run, oldest first (the user's
     workspaces only, so a report outside them has an empty trail)."""
     return audit_event_list(user=user).filter(report_trail_filter(report)).select_related("actor").order_by("id")
+
+
+def report_access_count(*, user, report: AuditReport) -> int:
+    """How many times the report was opened (its access-log rows; 0 for a report outside the user's workspaces)."""
+    return ReportAccess.objects.filter(report=report, workspace__in=workspace_list(user=user)).count()
 
 
 def report_comparable_list(*, user, report: AuditReport) -> QuerySet[AuditReport]:

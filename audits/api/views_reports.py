@@ -57,9 +57,9 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
         return g.AuditReportListSerializer if self.action == "list" else s.AuditReportSerializer
 
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        report_record_view(user=request.user, report=self.get_object(), via="api", request_id=request_id(request))
-        return response
+        report = self.get_object()  # once: the view is recorded for the report served
+        report_record_view(user=request.user, report=report, via="api", request_id=request_id(request))
+        return Response(self.get_serializer(report).data)
 
     @extend_schema(responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT)})
     @action(detail=True, methods=["get"])

@@ -85,8 +85,9 @@ def _baseline_url(request, document: dict) -> str:
 
 def _trail(request, report) -> dict:
     events = list(selectors.report_trail(user=request.user, report=report))
-    shown = [e for e in events if e.action != EventAction.REPORT_VIEWED]
-    return {"trail": shown[-TRAIL_SHOWN:], "views": len(events) - len(shown)}
+    shown = [e for e in events if e.action != EventAction.REPORT_VIEWED]  # views recorded before the access log
+    views = len(events) - len(shown) + selectors.report_access_count(user=request.user, report=report)
+    return {"trail": shown[-TRAIL_SHOWN:], "views": views}
 
 
 def _exports(report) -> list[tuple[str, str, str, bool]]:
