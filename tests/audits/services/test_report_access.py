@@ -240,3 +240,16 @@ def test_the_report_page_counts_the_views(report, auditor):
 
 def test_the_access_lock_is_not_the_chain_lock():
     assert report_access._ACCESS_LOCK_KEY != events._CHAIN_LOCK_KEY
+
+
+def test_the_trail_page_shows_a_folded_batch_in_words(report, auditor):
+    report_record_view(user=auditor, report=report, via="web")
+    report_record_view(user=auditor, report=report, via="api")
+    event = report_views_fold()[0]
+    client = Client()
+    client.force_login(auditor)
+
+    page = client.get("/trail/?action=report.views_recorded").content.decode()
+
+    assert "Report views recorded" in page and "2 openings of 1 report" in page
+    assert f"access-log ids {event.after['from'] + 1}–{event.after['to']}" in page
