@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from audits.api.exceptions import not_found
 from audits.observability.prometheus import metrics_view
 
 urlpatterns = [
@@ -14,3 +15,6 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("", include("frontend.urls")),
 ]
+
+# Under /api/ a path no route matches answers the API's JSON 404, not an HTML page.
+handler404 = not_found

@@ -125,6 +125,8 @@ class EventAction(models.TextChoices):
     RUN_ARTIFACT_DOWNLOADED = "run.artifact_downloaded", "Run artifact downloaded"
     REPORT_CREATED = "report.created", "Report created"
     REPORT_VIEWED = "report.viewed", "Report viewed"
+    # A batch of the access log (ReportAccess rows, one per opening) folded into the chain: range, count, sha256.
+    REPORT_VIEWS_RECORDED = "report.views_recorded", "Report views recorded"
     REPORT_EXPORTED = "report.exported", "Report exported"
     REPORT_SIGNED = "report.signed", "Report signed"
     REPORT_APPROVAL_SIGNED = "report.approval_signed", "Approval signed"

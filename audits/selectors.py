@@ -22,6 +22,7 @@ from audits.models import (
     Membership,
     ModelArtifact,
     ProtectedAttribute,
+    ReportAccess,
     ReportReview,
     WebhookDelivery,
     WebhookEndpoint,
@@ -216,21 +217,32 @@ def previous_approved_report(*, report: AuditReport) -> AuditReport | None:
     return plan_last_approved_report(plan=report.run.plan, before=report)
 
 
-def report_trail_filter(report: AuditReport) -> Q:
-    """Events about the report, its review and its run."""
+_UNKNOWN = object()
+
+
+def report_trail_filter(report: AuditReport, *, review_id=_UNKNOWN) -> Q:
+    """Events about the report, its review and its run (`review_id`: the report's review, or None for none, when
+    the caller has it already)."""
     about = Q(object_type=EventObjectType.REPORT, object_id=str(report.pk)) | Q(
         object_type=EventObjectType.RUN, object_id=str(report.run_id)
     )
-    review_id = ReportReview.objects.filter(report=report).values_list("pk", flat=True).first()
+    if review_id is _UNKNOWN:
+        review_id = ReportReview.objects.filter(report=report).values_list("pk", flat=True).first()
     if review_id is not None:
         about |= Q(object_type=EventObjectType.REVIEW, object_id=str(review_id))
     return about
 
 
-def report_trail(*, user, report: AuditReport) -> QuerySet[AuditEvent]:
+def report_trail(*, user, report: AuditReport, review_id=_UNKNOWN) -> QuerySet[AuditEvent]:
     """The trail of one report: events about the report, its review and its run, oldest first (the user's
     workspaces only, so a report outside them has an empty trail)."""
-    return audit_event_list(user=user).filter(report_trail_filter(report)).select_related("actor").order_by("id")
+    about = report_trail_filter(report, review_id=review_id)
+    return audit_event_list(user=user).filter(about).select_related("actor").order_by("id")
+
+
+def report_access_count(*, user, report: AuditReport) -> int:
+    """How many times the report was opened (its access-log rows; 0 for a report outside the user's workspaces)."""
+    return ReportAccess.objects.filter(report=report, workspace__in=workspace_list(user=user)).count()
 
 
 def report_comparable_list(*, user, report: AuditReport) -> QuerySet[AuditReport]:

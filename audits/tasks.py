@@ -11,9 +11,10 @@ from audits.choices import DeliveryStatus
 from audits.constants import WHATIF_SOFT_TIME_LIMIT, WHATIF_TIME_LIMIT
 from audits.services.audit_execution import audit_chunk_count, audit_run_execute, audit_run_finish
 from audits.services.audit_runs import audit_runs_sweep
-from audits.services.checkpoints import trail_checkpoint_create
+from audits.services.checkpoints import checkpoint_latest, trail_checkpoint_create
 from audits.services.dataset_ingest import dataset_ingest, dataset_ingest_sweep
 from audits.services.models import model_register_complete, model_register_sweep
+from audits.services.report_access import report_views_fold
 from audits.services.schedules import schedule_fire
 from audits.services.webhook_delivery import webhook_deliveries_sweep, webhook_delivery_attempt
 from audits.services.whatif import what_if_compute
@@ -80,11 +81,15 @@ def dataset_ingest_sweep_task() -> dict:
     return {"datasets": datasets, "models": models}
 
 
-@shared_task(acks_late=True)
-def trail_checkpoint_task() -> int | None:
-    """Periodic: sign the trail's head if events came after the last checkpoint (report views, which do not get
-    one each; compliance events are checkpointed as they commit). Returns the new checkpoint's id, or None."""
+@shared_task(bind=True, acks_late=True)
+def trail_checkpoint_task(self) -> int | None:
+    """Periodic: fold the access log's new rows (report views) into the trail, one report.views_recorded event per
+    workspace (each checkpointed as it commits), then sign the head if events came after the last checkpoint.
+    Returns the id of the checkpoint that now names the head, or None when nothing new was recorded."""
+    folded = report_views_fold(task_id=self.request.id or "")
     checkpoint = trail_checkpoint_create()
+    if checkpoint is None and folded:
+        checkpoint = checkpoint_latest()
     return checkpoint.pk if checkpoint is not None else None
 
 

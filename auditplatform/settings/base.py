@@ -248,7 +248,11 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        # List items' errors (`attr` "events.0") and whole-request refusals (`attr` null) as the API answers them.
+        "audits.api.schema_errors.postprocess_error_attrs",
+    ],
 }
 
 # Celery: the broker URL comes from the environment. Tasks are acknowledged after they finish
@@ -277,7 +281,7 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-stalled-audit-runs": {"task": "audits.tasks.audit_runs_sweep_task", "schedule": 60.0},
-    # Sign the trail's head after report views (compliance events are checkpointed as they commit).
+    # Fold the report access log into the trail (one event per workspace and batch) and sign the head.
     "checkpoint-the-trail": {"task": "audits.tasks.trail_checkpoint_task", "schedule": 60.0},
     "sweep-stalled-webhook-deliveries": {"task": "audits.tasks.webhook_deliveries_sweep_task", "schedule": 60.0},
     "sweep-stalled-dataset-validations": {"task": "audits.tasks.dataset_ingest_sweep_task", "schedule": 120.0},

@@ -7,6 +7,8 @@ Service errors keep their message and their `field` (as `attr`) and status: Appl
 PermissionDeniedError 403 and NotFoundError 404; a write refused by an append-only record is a 409.
 """
 
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, status
 
@@ -47,3 +49,12 @@ class ApiExceptionHandler(ExceptionHandler):
         if isinstance(exc, ImmutableRecordError):
             return Conflict(str(exc))
         return super().convert_known_exceptions(exc)
+
+
+def not_found(request, exception=None):
+    """The site's 404 (handler404): under /api/ the API's JSON error (a path no route matches, e.g. an id that is
+    not a whole number), elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        error = {"code": "not_found", "detail": "Not found.", "attr": None}
+        return JsonResponse({"type": "client_error", "errors": [error]}, status=404)
+    return page_not_found(request, exception)

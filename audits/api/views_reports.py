@@ -25,6 +25,8 @@ from .pagination import IdCursorPagination
 from .schema_errors import CURSOR, LIMIT_OFFSET, document_pagination_errors
 from .views import request_id
 
+LIST_COLUMNS = ("id", "workspace_id", "run_id", "schema_version", "sha256", "created_at")
+
 
 def _export_response(request, report, fmt: str) -> HttpResponse:
     exported = report_export(actor=request.user, report=report, fmt=fmt, via="api", request_id=request_id(request))
@@ -49,17 +51,22 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         reports = selectors.audit_report_list(user=self.request.user).select_related("run", "workspace")
         if self.action == "list":
-            # The list never shows the document: leave its text (up to megabytes a report) in the database.
-            reports = reports.select_related("run__plan", "verdicts", "review").defer("canonical_json")
+            # The list never shows the document: leave its text (up to megabytes a report) in the database, and load
+            # only the columns it shows (not the plans' and runs' JSON settings, parsed for nothing otherwise).
+            reports = reports.select_related("run__plan", "verdicts", "review").only(
+                *LIST_COLUMNS, "workspace__slug", "run__id", "run__plan__id", "run__plan__model_id",
+                "run__plan__dataset_id", "verdicts__report_id", "verdicts__counts", "review__report_id",
+                "review__status",
+            )  # fmt: skip
         return reports
 
     def get_serializer_class(self):
         return g.AuditReportListSerializer if self.action == "list" else s.AuditReportSerializer
 
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        report_record_view(user=request.user, report=self.get_object(), via="api", request_id=request_id(request))
-        return response
+        report = self.get_object()  # once: the view is recorded for the report served
+        report_record_view(user=request.user, report=report, via="api", request_id=request_id(request))
+        return Response(self.get_serializer(report).data)
 
     @extend_schema(responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT)})
     @action(detail=True, methods=["get"])

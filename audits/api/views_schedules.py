@@ -14,10 +14,12 @@ from audits.services.schedules import (
     schedule_update,
 )
 
+from .schema_errors import LIMIT_OFFSET, document_pagination_errors
 from .serializers_schedules import AuditScheduleInputSerializer, AuditScheduleSerializer
 from .views import _scoped, request_id
 
 
+@document_pagination_errors(*LIMIT_OFFSET)
 class AuditScheduleViewSet(viewsets.ModelViewSet):
     """Plans re-audited on a cron rule or every N seconds, in an IANA time zone, fired by celery beat.
 

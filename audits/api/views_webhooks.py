@@ -14,9 +14,11 @@ from audits.services.webhooks import (
 )
 
 from . import serializers_webhooks as s
+from .schema_errors import LIMIT_OFFSET, document_pagination_errors
 from .views import _workspace, request_id
 
 
+@document_pagination_errors(*LIMIT_OFFSET, actions=["list", "deliveries"])
 class WebhookEndpointViewSet(
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

@@ -5,7 +5,7 @@ from .review import ReportRendering, ReportReview, ReportSignature, ReviewEntry
 from .runs import AuditPlan, AuditReport, AuditRun, ReportVerdictCounts
 from .schedules import AuditSchedule
 from .tokens import ApiTokenScope
-from .trail import AuditEvent, TrailCheckpoint
+from .trail import AuditEvent, ReportAccess, TrailCheckpoint
 from .webhooks import WebhookDelivery, WebhookEndpoint
 from .whatif import WhatIfEvidence
 from .workspaces import Membership, Workspace
@@ -21,6 +21,7 @@ __all__ = [
     "Membership",
     "ModelArtifact",
     "ProtectedAttribute",
+    "ReportAccess",
     "ReportRendering",
     "ReportReview",
     "ReportSignature",

@@ -31,6 +31,8 @@ class AuditEvent(AppendOnlyModel):
 
     class Meta:
         ordering = ["id"]
+        # A report's trail (its page) and an object's history look events up by object, not by scanning the trail.
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audits_event_object_idx")]
 
     def __str__(self) -> str:
         return (
@@ -57,3 +59,29 @@ class TrailCheckpoint(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"checkpoint {self.pk}: event {self.event_id} ({self.event_count} events)"
+
+
+class ReportAccess(AppendOnlyModel):
+    """One opening of a report (page, API detail): the access log, kept outside the hash chain so that reads do not
+    queue on the chain's lock (design.md section 7). Append-only (ORM and PostgreSQL triggers). The periodic task
+    folds the rows into the chain in batches (services.report_access): one report.views_recorded event per workspace
+    and batch states the batch's id range, row count and sha256 of its rows, so verify_trail detects a folded row
+    that was changed, removed or added."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="+")
+    report = models.ForeignKey("audits.AuditReport", on_delete=models.PROTECT, related_name="accesses")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=255)
+    via = models.CharField(max_length=20)  # "web" or "api"
+    request_id = models.CharField(max_length=100, blank=True)
+    sha256 = models.CharField(max_length=64)  # the report's, as opened
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["report", "id"], name="audits_access_report_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} opened report {self.report_id} ({self.via})"

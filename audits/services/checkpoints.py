@@ -9,8 +9,9 @@ kept elsewhere catches even a database rolled back as a whole (checkpoints inclu
 
 Every compliance event is checkpointed in its own transaction (event_record calls checkpoint_after_event under
 the chain's lock), so an event and the checkpoint naming it commit together and a compliance event with no
-checkpoint after it is itself evidence of tampering. Report views, the one high-volume event, get none of their
-own: the periodic task (audits.tasks.trail_checkpoint_task) signs the head after them.
+checkpoint after it is itself evidence of tampering. Report views are not chain events: they go to the access log
+(services.report_access), which the periodic task (audits.tasks.trail_checkpoint_task) folds into the chain in
+batches; report.viewed events written before the access log existed get no checkpoint of their own.
 """
 
 import logging

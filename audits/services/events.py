@@ -69,6 +69,14 @@ def event_hash(event: AuditEvent) -> str:
     return sha256_hex(event.prev_hash + canonical_dumps(event_payload(event)))
 
 
+def chain_lock() -> None:
+    """Take the chain's lock until the end of the current transaction (PostgreSQL; SQLite's write lock elsewhere).
+    Re-entrant: event_record takes it again for each event."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+
+
 @transaction.atomic
 def event_record(
     *,
@@ -96,9 +104,7 @@ def event_record(
     object_type = OBJECT_TYPES.get(obj.__class__)
     if object_type is None:
         raise ValueError(f"the trail names no object of type {obj.__class__.__name__}")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+    chain_lock()
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     event = AuditEvent(
         workspace=workspace,

@@ -12,7 +12,7 @@ from audits.reports.verdict_counts import verdict_counts
 from audits.reports.words import regression_counts
 
 from .events import event_record
-from .workspaces import READ_ROLES, workspace_require_role
+from .report_access import report_access_record
 
 
 @transaction.atomic
@@ -64,17 +64,9 @@ def report_create(*, run: AuditRun, document: dict, task_id: str = "") -> AuditR
     return report
 
 
-@transaction.atomic
 def report_record_view(*, user, report: AuditReport, via: str, request_id: str = "") -> None:
-    """Record that `user` opened `report` (event report.viewed). Exports are recorded by report_export.
+    """Record that `user` opened `report`: one row of the access log, written without the chain's lock and folded
+    into the trail in batches by the periodic task (services.report_access). Exports are recorded by report_export.
 
     Raises NotFoundError for a user outside the report's workspace."""
-    workspace_require_role(user=user, workspace=report.workspace, roles=READ_ROLES)
-    event_record(
-        action=EventAction.REPORT_VIEWED,
-        obj=report,
-        actor=user,
-        workspace=report.workspace,
-        request_id=request_id,
-        after={"sha256": report.sha256, "via": via},
-    )
+    report_access_record(user=user, report=report, via=via, request_id=request_id)

@@ -17,6 +17,7 @@ from .checkpoints import (
     checkpoint_row_claim,
 )
 from .events import event_hash
+from .report_access import access_log_check
 from .signatures import signature_verify
 from .trail_checks import TrailIndex, trail_cross_check
 
@@ -100,7 +101,8 @@ def trail_verify(*, batch_size: int = 2000, checkpoint_envelope: str | bytes | d
     verify and be reached with its hash and count; every compliance event must be covered by the latest
     checkpoint (report views excepted: the periodic task signs after them); every ReportSignature must verify
     (signatures_checked counts those that did before the first failure); and reports, reviews and memberships
-    must agree with the trail (services.trail_checks). Reads only; writes nothing. Raises ImproperlyConfigured
+    must agree with the trail (services.trail_checks), and the access log's folded batches with their
+    report.views_recorded events (services.report_access). Reads only; writes nothing. Raises ImproperlyConfigured
     when signatures or checkpoints exist but no signing key is configured."""
     claims, summary = _claims(checkpoint_envelope)
     watched = {c.claim.event_id for c in claims if c.claim is not None}
@@ -139,7 +141,7 @@ def trail_verify(*, batch_size: int = 2000, checkpoint_envelope: str | bytes | d
         if reason is not None:
             return TrailVerification(False, checked, None, reason, signatures, signature.pk, checkpoint=summary)
         signatures += 1
-    found = trail_cross_check(index)
+    found = trail_cross_check(index) or access_log_check(index.folds)
     if found is not None:
         return TrailVerification(False, checked, None, found[1], signatures, broken_object=found[0], checkpoint=summary)
     return TrailVerification(True, checked, signatures_checked=signatures, checkpoint=summary)

@@ -48,6 +48,7 @@ class TrailIndex:
     # membership -> (event, workspace, username, role); username and role None once removed
     memberships: dict[int, tuple[int, int | None, str | None, str | None]] = field(default_factory=dict)
     at: dict[int, tuple[str, int]] = field(default_factory=dict)  # watched event -> (hash, events up to it)
+    folds: list[tuple[int, int | None, dict]] = field(default_factory=list)  # views_recorded: (event, workspace, after)
 
     def add(self, event: AuditEvent) -> None:
         after = event.after if isinstance(event.after, dict) else {}
@@ -62,6 +63,8 @@ class TrailIndex:
             self.memberships[object_id] = (event.pk, event.workspace_id, after.get("user"), after.get("role"))
         elif event.action == EventAction.MEMBERSHIP_REMOVED:
             self.memberships[object_id] = (event.pk, event.workspace_id, None, None)
+        elif event.action == EventAction.REPORT_VIEWS_RECORDED:
+            self.folds.append((event.pk, event.workspace_id, after))
 
 
 def trail_cross_check(index: TrailIndex) -> tuple[str, str] | None:

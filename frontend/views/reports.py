@@ -1,5 +1,8 @@
 """A report's page, its review panel (each button posts to the review service) and its export downloads."""
 
+import threading
+from collections import OrderedDict
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -52,13 +55,17 @@ def _report(request, pk: int):
     return get_scoped(selectors.audit_report_list(user=request.user), pk, "Report")
 
 
+_UNKNOWN = object()
+
+
 def _review(report) -> ReportReview | None:
     return ReportReview.objects.filter(report=report).select_related("submitted_by", "decided_by").first()
 
 
-def review_panel_context(request, report, *, error: str = "", done: str = "") -> dict:
-    """What the review panel shows: state, entries, the buttons this user may press, or why not."""
-    review = _review(report)
+def review_panel_context(request, report, *, error: str = "", done: str = "", review=_UNKNOWN) -> dict:
+    """What the review panel shows: state, entries, the buttons this user may press, or why not (`review`: the
+    report's review with its submitter and decider, or None, when the caller has it already)."""
+    review = _review(report) if review is _UNKNOWN else review
     options = reviews.review_allowed_actions(user=request.user, report=report)
     decisions = [(a, REVIEW_BUTTONS[a]) for a in options.actions if a in reviews.DECISIONS]
     return {
@@ -75,54 +82,84 @@ def review_panel_context(request, report, *, error: str = "", done: str = "") ->
     }
 
 
-def _baseline_url(request, document: dict) -> str:
+def _baseline_url(request, baseline: dict | None) -> str:
     """The page of the approved report the regressions compare with, when the user may open it."""
-    baseline = (document.get("regressions") or {}).get("baseline")
     if not baseline or not selectors.audit_report_list(user=request.user).filter(pk=baseline["report_id"]).exists():
         return ""
     return reverse("frontend:report-detail", args=[baseline["report_id"]])
 
 
-def _trail(request, report) -> dict:
-    events = list(selectors.report_trail(user=request.user, report=report))
-    shown = [e for e in events if e.action != EventAction.REPORT_VIEWED]
-    return {"trail": shown[-TRAIL_SHOWN:], "views": len(events) - len(shown)}
+# What the page shows from a report's document, kept per web process: a report never changes (a re-audit makes a new
+# one), so its context is computed once, not at every opening (json.loads of the canonical JSON, charts, sentences).
+_PAGE_CACHE_SIZE = 64
+_page_cache: OrderedDict[tuple[int, str], dict] = OrderedDict()
+_page_cache_lock = threading.Lock()
 
 
-def _exports(report) -> list[tuple[str, str, str, bool]]:
+def _document_page(report) -> dict:
+    """The document's part of the page (report_page_context) and what the exports and regressions need from it;
+    loads the canonical JSON only when the report is not cached (the view defers it)."""
+    key = (report.pk, report.sha256)
+    with _page_cache_lock:
+        cached = _page_cache.get(key)
+        if cached is not None:
+            _page_cache.move_to_end(key)
+            return cached
+    document = report.document
+    value = {
+        "context": report_page_context(document, report.sha256),
+        # Selection rates (group results) or scoring rates (a score audited without decisions) make an LL144 summary.
+        "group_audit": bool(document.get("attributes") or (document.get("score_rates") or {}).get("by_attribute")),
+        "signed": signed_formats(document),
+        "baseline": (document.get("regressions") or {}).get("baseline"),
+    }
+    with _page_cache_lock:
+        _page_cache[key] = value
+        while len(_page_cache) > _PAGE_CACHE_SIZE:
+            _page_cache.popitem(last=False)
+    return value
+
+
+def _trail(request, report, review: ReportReview | None) -> dict:
+    review_id = review.pk if review is not None else None
+    events = list(selectors.report_trail(user=request.user, report=report, review_id=review_id))
+    shown = [e for e in events if e.action != EventAction.REPORT_VIEWED]  # views recorded before the access log
+    views = len(events) - len(shown) + selectors.report_access_count(user=request.user, report=report)
+    return {"trail": shown[-TRAIL_SHOWN:], "views": views}
+
+
+def _exports(report, page: dict) -> list[tuple[str, str, str, bool]]:
     """(format, label, why it is not offered or "", whether the report's signature names the file): the evidence
     pack needs an approval, LL144 group results."""
     approved = getattr(getattr(report, "review", None), "status", "") == ReviewStatus.APPROVED
-    document = report.document
-    # Selection rates (group results) or scoring rates (a score audited without decisions) make an LL144 summary.
-    group_audit = bool(document.get("attributes") or (document.get("score_rates") or {}).get("by_attribute"))
-    signed = signed_formats(report.document)
     exports = []
     for fmt, label in ExportFormat.choices:
         why = ""
         if fmt == ExportFormat.EVIDENCE and not approved:
             why = "available once the report is approved"
-        elif fmt in LL144_FORMATS and not group_audit:
+        elif fmt in LL144_FORMATS and not page["group_audit"]:
             why = "needs selection or scoring rates of groups in a dataset; this report has neither"
-        exports.append((fmt, EXPORT_LABELS.get(fmt, label), why, fmt in signed))
+        exports.append((fmt, EXPORT_LABELS.get(fmt, label), why, fmt in page["signed"]))
     return exports
 
 
 @login_required
 def report_detail(request, pk: int):
-    report = _report(request, pk)
+    reports = selectors.audit_report_list(user=request.user).defer("canonical_json")
+    report = get_scoped(reports.select_related("review__submitted_by", "review__decided_by"), pk, "Report")
+    review = getattr(report, "review", None)  # a missing reverse one-to-one raises an AttributeError subclass
     report_record_view(user=request.user, report=report, via="web")
-    context = report_page_context(report.document, report.sha256)
-    context.update(
-        report=report,
-        doc=report.document,
-        exports=_exports(report),
-        signature_list=list(report.signatures.all()),
-        panel=review_panel_context(request, report),
-        baseline_url=_baseline_url(request, report.document),
-        whatif_evidence=selectors_whatif.whatif_evidence_list(user=request.user, report=report),
-        **_trail(request, report),
-    )
+    page = _document_page(report)
+    context = {
+        **page["context"],
+        "report": report,
+        "exports": _exports(report, page),
+        "signature_list": list(report.signatures.all()),
+        "panel": review_panel_context(request, report, review=review),
+        "baseline_url": _baseline_url(request, page["baseline"]),
+        "whatif_evidence": selectors_whatif.whatif_evidence_list(user=request.user, report=report),
+        **_trail(request, report, review),
+    }
     return render(request, "frontend/reports/detail.html", context)
 
 

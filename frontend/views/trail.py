@@ -38,6 +38,12 @@ def _value(value) -> str:
 def _changes(event) -> list[str]:
     """before/after as short sentences ("role: reviewer → auditor"), never raw JSON."""
     before, after = event.before or {}, event.after or {}
+    if event.action == EventAction.REPORT_VIEWS_RECORDED and {"count", "reports", "from", "to"} <= set(after):
+        count, reports = after["count"], after["reports"]
+        return [
+            f"{count} opening{'s' if count != 1 else ''} of {reports} report{'s' if reports != 1 else ''}",
+            f"access-log ids {after['from'] + 1}–{after['to']}, sha256 {_value(after.get('sha256'))}",
+        ]
     lines = []
     for key in dict.fromkeys([*after, *before]):
         label = key.replace("_", " ")

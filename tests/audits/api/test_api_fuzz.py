@@ -1,7 +1,9 @@
 """Property-based requests over the whole OpenAPI schema (schemathesis, bounded): whatever a client sends within or
 around the documented shapes, the API answers it without a server error (issue 14: 62 of 21,997 such requests
-once answered 5xx). Runs in-process against the WSGI app, signed in with a full-scope token of an auditor whose
-workspace holds a dataset, a model, a plan and a signed report, so ids in paths can exist."""
+once answered 5xx), and as documented: a documented status code, a documented content type, and a body valid
+against the documented schema of that status (errors included: their `attr` and `code` must be documented ones).
+Runs in-process against the WSGI app, signed in with a full-scope token of an auditor whose workspace holds a
+dataset, a model, a plan and a signed report, so ids in paths can exist."""
 
 import json
 
@@ -11,6 +13,11 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from auditplatform.wsgi import application
 from audits.services.tokens import token_create
@@ -38,5 +45,8 @@ def auth(transactional_db, auditor, workspace):
 @hypothesis_settings(
     max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
 )
-def test_no_request_is_answered_with_a_server_error(case, auth):
-    case.call_and_validate(headers=auth, checks=[not_a_server_error])
+def test_no_request_is_answered_with_a_server_error_or_outside_the_schema(case, auth):
+    case.call_and_validate(
+        headers=auth,
+        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+    )

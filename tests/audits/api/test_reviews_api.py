@@ -3,7 +3,7 @@ trail; outsiders see nothing; a re-audit is compared with the previous approved 
 
 import pytest
 
-from audits.models import AuditEvent, ReportSignature
+from audits.models import AuditEvent, ReportAccess, ReportSignature
 from tests.api_errors import error_attr, error_detail
 from tests.audits.factories import AuditPlanFactory, AuditReportFactory
 
@@ -109,8 +109,8 @@ def test_outsiders_see_no_reviews_and_viewers_of_reports_are_recorded(
     assert outsider_client.get(f"/api/v1/reviews/{review['id']}/").status_code == 404
     assert outsider_client.post(f"/api/v1/reviews/{review['id']}/start/").status_code == 404
     assert auditor_client.get(f"/api/v1/reports/{report.pk}/").status_code == 200
-    viewed = AuditEvent.objects.get(action="report.viewed")
-    assert viewed.actor_id == auditor.pk and viewed.object_id == str(report.pk)
+    viewed = ReportAccess.objects.get()
+    assert (viewed.actor_id, viewed.report_id, viewed.via) == (auditor.pk, report.pk, "api")
 
 
 def test_a_re_audit_is_compared_with_the_previous_approved_report(

@@ -1,6 +1,6 @@
 """Signed checkpoints of the trail's head (audits/services/checkpoints.py): one with each compliance event, in its
-transaction; none per report view (the periodic task covers those); exported to a file that verify_trail checks
-even when the database lost its own checkpoints."""
+transaction; none per report view (the periodic task folds them into the trail); exported to a file that
+verify_trail checks even when the database lost its own checkpoints."""
 
 import json
 
@@ -61,7 +61,8 @@ def test_report_views_are_left_to_the_periodic_task(report, auditor):
 
     assert checkpoint_latest().pk == signed.pk and trail_verify().ok  # a view needs no checkpoint of its own
     new_id = trail_checkpoint_task()
-    assert TrailCheckpoint.objects.get(pk=new_id).event_id == AuditEvent.objects.get(action="report.viewed").pk
+    folded = AuditEvent.objects.get(action="report.views_recorded")
+    assert TrailCheckpoint.objects.get(pk=new_id).event_id == folded.pk == AuditEvent.objects.latest("id").pk
     assert trail_checkpoint_task() is None
 
 
