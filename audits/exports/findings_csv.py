@@ -11,6 +11,7 @@ import csv
 import io
 
 from .findings import probe_findings
+from .findings_explanations import explanation_rows
 
 COLUMNS = (
     "kind", "probe", "attribute", "decision_class", "group", "reference_group", "source_group", "target_group",
@@ -101,6 +102,7 @@ def findings_rows(document: dict) -> list[dict]:
         [_metric_row(r) for r in document["results"]]
         + [_probe_row(r) for r in probe_findings(document)]
         + [_regression_row(item) for item in regressions]
+        + explanation_rows(document, COLUMNS, _text, _number)
     )
 
 

@@ -6,6 +6,7 @@ from audits.reports.notes import PROTECTED_SHARE, VERDICT_AND_P
 from audits.reports.words import PROBE_NAMES, regressions_sentence, verdict_word
 
 from .charts import disparate_impact_chart, selection_rate_chart
+from .context_explanations import explanation_sections
 from .context_probes import probe_sections
 from .formatting import NOT_AVAILABLE, fmt_interval, fmt_number, fmt_p, fmt_signed
 
@@ -193,6 +194,7 @@ def report_context(document: dict, sha256: str, *, review: dict | None, signatur
         "scores": _scores(document),
         "score_column": (document.get("score_analysis") or {}).get("score_column", ""),
         "probes": probe_sections(document),
+        "explanations": explanation_sections(document),
         "appendix": _appendix(document),
         "review": review,
         "signatures": signatures,

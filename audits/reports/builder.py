@@ -245,6 +245,9 @@ def build_report_document(
             "timings": timings,
         },
     }
+    for key in ("global_explanations", "explanation_quality"):  # optional sections (issue 16)
+        if getattr(output, key, None) is not None:
+            document[key] = getattr(output, key)
     if baseline is not None:
         document["regressions"] = regressions_section(document=document, baseline=baseline, plan=plan)
     return document

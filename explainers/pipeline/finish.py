@@ -35,6 +35,8 @@ class EngineOutput:
     comparisons_tested: int = 0
     probes: list[dict] = field(default_factory=list)
     attributions: list[dict] = field(default_factory=list)
+    global_explanations: dict | None = None  # optional stages (issue 16), JSON-ready
+    explanation_quality: dict | None = None
 
     @property
     def attributes(self) -> list[AttributeResult]:
