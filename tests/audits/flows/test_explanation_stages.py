@@ -51,10 +51,10 @@ def test_a_planted_text_classifier_gets_a_flagged_cluster_attention_and_quality_
     client,
     auditor,
     auditor_client,
-    pronoun_texts,
+    pronoun_texts,  # noqa: F811  (the imported fixture)
     pronoun_model,
     eager_celery,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     document = _report(
         auditor_client,
