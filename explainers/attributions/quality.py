@@ -182,7 +182,7 @@ def stability(
         overall=overall,
         by_perturbation={kind: agreement(pairs) for kind, pairs in by_kind.items()},
         stable=stable,
-        reading=_stability_reading(method, overall, stable, k),
+        reading=_stability_reading(method, overall, stable, k, len(texts)),
         synonyms=load_synonyms()[1],
         seconds=round(time.perf_counter() - began, 4),
     )
@@ -198,23 +198,24 @@ def consistency(
         if compared is not None:
             pairs.append(compared)
     result = agreement(pairs)
-    return ConsistencyResult(methods=methods, k=k, agreement=result, reading=consistency_reading(methods, result, k))
+    reading = consistency_reading(methods, result, k, unit="words")
+    return ConsistencyResult(methods=methods, k=k, agreement=result, reading=reading)
 
 
-def _stability_reading(method: str, overall: Agreement, stable: bool | None, k: int) -> str:
+def _stability_reading(method: str, overall: Agreement, stable: bool | None, k: int, n_texts: int) -> str:
     name = method.replace("_", " ")
     if stable is None:
         return f"No text could be rewritten and compared, so the stability of {name} is not known."
     rho = "not computable" if overall.mean_spearman is None else f"{overall.mean_spearman:.2f}"
     verdict = "stable" if stable else "UNSTABLE: its top words change when the wording changes but the meaning does not"
     return (
-        f"Rewriting {overall.n} texts without changing their meaning (casing, punctuation, a synonym), the word "
-        f"ranking of {name} kept a mean rank correlation of {rho}, and {overall.mean_top_overlap:.0%} of its top "
+        f"Over {overall.n} rewrites of {n_texts} texts that keep their meaning (casing, punctuation, a synonym), the "
+        f"word ranking of {name} kept a mean rank correlation of {rho}, and {overall.mean_top_overlap:.0%} of its top "
         f"{k} words stayed in the top {k}: {verdict}."
     )
 
 
-def consistency_reading(methods: tuple[str, str], result: Agreement, k: int) -> str:
+def consistency_reading(methods: tuple[str, str], result: Agreement, k: int, unit: str = "features") -> str:
     a, b = (m.replace("_", " ") for m in methods)
     if not result.n or result.mean_top_overlap is None:
         return f"{a} and {b} could not be compared on these examples."
@@ -222,5 +223,5 @@ def consistency_reading(methods: tuple[str, str], result: Agreement, k: int) -> 
     level = "agree" if result.mean_top_overlap >= MIN_TOP_OVERLAP else "disagree on what matters"
     return (
         f"On {result.n} examples {a} and {b} have a mean rank correlation of {rho} and share "
-        f"{result.mean_top_overlap:.0%} of their top {k} features: they {level}."
+        f"{result.mean_top_overlap:.0%} of their top {k} {unit}: they {level}."
     )
