@@ -120,10 +120,10 @@ def tabular_rows(args) -> list[dict]:
     frame = pd.read_csv(data_path).sample(n=args.rows, random_state=0).reset_index(drop=True)
     runner.scores(frame.head(50))
     ceiling = min(_timed(runner.scores, frame)[1] for _ in range(3))
-    explained = min(200, len(frame))
-    _, seconds = _timed(tabular_global, runner, frame, protected="sex", max_rows=explained)
+    explained = min(100, len(frame))  # the stage's own sizes (audits/execution/global_stage.py)
+    _, seconds = _timed(tabular_global, runner, frame, protected="sex", max_rows=explained, background_rows=20)
     rows = [("global: SHAP per group + partial dependence (sex)", seconds, explained)]
-    _, seconds = _timed(tabular_quality, runner, frame, max_rows=args.quality)
+    _, seconds = _timed(tabular_quality, runner, frame, max_rows=args.quality, background_rows=20)
     rows.append(("quality: SHAP stability, consistency", seconds, args.quality))
     return [_row("tabular", name, seconds, n, ceiling, len(frame)) for name, seconds, n in rows]
 

@@ -16,6 +16,9 @@ from explainers.pipeline.spec import EngineInput
 from .model_runner import spec_runner
 from .probes import resolve_lexicon, sample_frame
 
+# Rows explained with SHAP per attribute, and background rows: a model-agnostic (permutation) explainer costs about
+# 10 x (2 x features + 1) x background model rows per explained row.
+SHAP_ROWS, SHAP_BACKGROUND = 100, 20
 LEXICON_NOTE = "Lexicon groups: a text holding terms of one group of the lexicon belongs to it; of several, (mixed)."
 
 
@@ -77,7 +80,12 @@ def run_global_explanations(spec: EngineInput, options: dict, progress=None) -> 
                 {
                     "attribute": attribute.name,
                     **tabular_global(
-                        runner, frame, protected=attribute.columns[0], max_rows=min(len(frame), 200), seed=spec.seed
+                        runner,
+                        frame,
+                        protected=attribute.columns[0],
+                        max_rows=min(len(frame), SHAP_ROWS),
+                        background_rows=SHAP_BACKGROUND,
+                        seed=spec.seed,
                     ),
                 }
             )
@@ -110,7 +118,7 @@ def run_explanation_quality(spec: EngineInput, options: dict, progress=None) -> 
     else:
         from explainers.attributions.quality_tabular import tabular_quality  # loads shap
 
-        section["tabular"] = tabular_quality(runner, frame, max_rows=n, seed=spec.seed)
+        section["tabular"] = tabular_quality(runner, frame, max_rows=n, background_rows=SHAP_BACKGROUND, seed=spec.seed)
         examples = section["tabular"]["cost"]["rows"]
     seconds = time.perf_counter() - started
     section["cost"] = {

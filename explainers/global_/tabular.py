@@ -63,6 +63,7 @@ def tabular_global(
         "method": explained.method,
         "output": explained.output,
         "n_rows": explained.n_rows,
+        "background_rows": explained.background_rows,
         "groups": list(explained.groups),
         "importance": importance,
         "partial_dependence": dependence,
