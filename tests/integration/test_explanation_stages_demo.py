@@ -57,7 +57,8 @@ def test_the_adult_model_gets_shap_per_group_partial_dependence_and_quality(tmp_
 
     document = _audit(
         tmp_path, "--dataset", str(tmp_path / "demo" / "adult_test.csv"), "--model",
-        str(tmp_path / "demo" / "adult_income.skops"), "--favourable-class", ">50K", "--protected", "sex",
+        str(tmp_path / "demo" / "adult_income.skops"), "--favourable-class", ">50K", "--outcome", "income",
+        "--favourable-outcome", ">50K", "--protected", "sex",
         "--global-explanations", "--explanation-quality",
     )  # fmt: skip
 
