@@ -116,6 +116,12 @@ class ProbeSettings:
         explainer, about ten texts per word: the stated cost of Owen values that add up).
     attribution_rows_per_pair: a tabular finding is explained on min(max_rows, this x budget) rows.
     attribution_rendered_pairs: explained pairs rendered token by token in the report.
+    global_explanations: the global-explanation stage (issue 16): activation clusters and attention summaries of a
+        transformers classifier, SHAP importance per group and partial dependence of a tabular model; it reads
+        global_max_rows rows (seeded sample), hidden states of global_layer (None: the last; 0: embeddings) and
+        summarises attention on attention_examples texts holding a lexicon term.
+    explanation_quality: stability (meaning-preserving rewrites) and consistency (two methods) of the attributions,
+        on quality_examples texts or rows.
 
     Raises:
         SettingsError: with the field at fault, when a value is of the wrong kind or outside its range.
@@ -139,6 +145,12 @@ class ProbeSettings:
     attribution_black_box: str = "occlusion"
     attribution_rows_per_pair: int = 10
     attribution_rendered_pairs: int = 3
+    global_explanations: bool = False
+    global_max_rows: int = 2000
+    global_layer: int | None = None
+    attention_examples: int = 5
+    explanation_quality: bool = False
+    quality_examples: int = 20
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "ProbeSettings":
@@ -220,6 +232,12 @@ _PROBE_RULES = {
     "attribution_black_box": lambda v: None if v in BLACK_BOX_METHODS else 'must be "occlusion" or "shap"',
     "attribution_rows_per_pair": _between(1, 1000),
     "attribution_rendered_pairs": _between(0, 100),
+    "global_explanations": _boolean,
+    "global_max_rows": _between(20, 100_000),
+    "global_layer": _at_least(0, optional=True),
+    "attention_examples": _between(0, 50),
+    "explanation_quality": _boolean,
+    "quality_examples": _between(5, 500),
 }
 
 # The defaults, for the library's own default arguments.

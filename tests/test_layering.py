@@ -147,6 +147,8 @@ LOADS_HEAVY_LIBRARY = {
     "audits.renderings.pdf",  # weasyprint
     "explainers.attributions",  # torch, shap (every submodule goes through the package)
     "explainers.builtin.minilm_classifier",  # torch
+    "explainers.global_.tabular",  # shap (through explainers.attributions)
+    "explainers.global_.text",  # torch
     "explainers.runners.hf_lm",  # torch
     "explainers.runners.hf_text",  # torch
     "skops.io",  # torch

@@ -17,6 +17,7 @@ import csv
 import io
 
 from .findings import probe_findings
+from .findings_explanations import explanation_rows
 from .score_rank_findings import score_rank_findings
 
 COLUMNS = (
@@ -152,6 +153,7 @@ def findings_rows(document: dict) -> list[dict]:
         + [_probe_row(r) for r in probe_findings(document)]
         + [_check_row(item) for item in (document.get("checks") or {}).get("items") or []]
         + [_regression_row(item) for item in regressions]
+        + explanation_rows(document, COLUMNS, _text, _number)
     )
 
 

@@ -6,6 +6,7 @@ from audits.reports.notes import PROTECTED_SHARE, verdict_note
 from audits.reports.words import PROBE_NAMES, regressions_sentence, verdict_word
 
 from .charts import disparate_impact_chart, selection_rate_chart
+from .context_explanations import explanation_sections
 from .context_probes import probe_sections
 from .context_score_rank import not_computable, score_rank_sections, score_rank_verdicts
 from .formatting import NOT_AVAILABLE, fmt_interval, fmt_number, fmt_p, fmt_signed
@@ -238,6 +239,7 @@ def report_context(document: dict, sha256: str, *, review: dict | None, signatur
         "score_rank": score_rank_sections(document),
         "not_computable": not_computable(document),
         "score_rank_verdicts": score_rank_verdicts(document),
+        "explanations": explanation_sections(document),
         "appendix": _appendix(document),
         "review": review,
         "signatures": signatures,

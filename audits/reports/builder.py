@@ -271,6 +271,14 @@ def build_report_document(
     if plan.checks:
         document["checks"] = checks_section(output.checks)
     document.update(score_rank_sections(plan=plan, spec=spec, output=output, document=document))
+    for key in ("global_explanations", "explanation_quality"):  # optional sections (issue 16)
+        if getattr(output, key, None) is not None:
+            document[key] = getattr(output, key)
+    for method in (output.explanation_quality or {}).get("unstable_methods", []):
+        document["limitations"].append(
+            f"explanation quality: {method.replace('_', ' ')} is unstable (its top words or features change under "
+            "changes that keep the meaning); do not rely on its rankings"
+        )
     if baseline is not None:
         document["regressions"] = regressions_section(document=document, baseline=baseline, plan=plan)
     return document

@@ -1,5 +1,6 @@
 """A plain-text summary of a report for terminals (the CLI and `make demo`)."""
 
+from .summary_explanations import explanation_lines
 from .summary_probes import MODEL_PROBE_LINES, attribution_lines
 from .summary_score_rank import score_rank_lines
 
@@ -87,6 +88,7 @@ def report_summary(document: dict, sha256: str = "") -> str:
     for entry in document.get("attributions") or []:
         lines.append("")
         lines.extend(attribution_lines(entry))
+    lines.extend(explanation_lines(document))
     verdicts = document["summary"]["verdicts"]
     for warning in document["summary"].get("convention_warnings", []):
         lines.append(f"Convention warning: {warning}")

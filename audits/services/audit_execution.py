@@ -15,6 +15,7 @@ from audits.exceptions import ApplicationError
 from audits.execution.artifacts import ArtifactWriter
 from audits.execution.attributions import run_attributions
 from audits.execution.checks import run_checks
+from audits.execution.global_stage import run_stages
 from audits.execution.model_runner import spec_runner
 from audits.execution.probes import run_probes
 from audits.models import AuditPlan, AuditRun
@@ -239,6 +240,13 @@ def _complete(*, run_id: int, spec: EngineInput, counts: ChunkCounts | None, tim
             progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=0.96 + 0.03 * f, stage=stage),
         )
         timings["attributions_seconds"] = round(time.perf_counter() - started, 4)
+    if counts is not None:  # global explanations and explanation quality (issue 16): optional, on the dataset
+        output.global_explanations, output.explanation_quality = run_stages(
+            spec,
+            options,
+            timings,
+            progress=lambda f, stage: audit_run_progress(run_id=run_id, fraction=0.97 + 0.02 * f, stage=stage),
+        )
     if run.plan.checks:
         started = time.perf_counter()
         audit_run_progress(run_id=run_id, fraction=0.99, stage="user-stated checks")

@@ -156,7 +156,14 @@ def _check_probes(dataset: Dataset | None, model: ModelArtifact, probes: list[st
             raise ApplicationError(f"The model does not read the text column '{text_column}'.", field="probes")
         for name in settings.lexicons:
             lexicon_resolve(workspace=model.workspace, name=name)
-    return list(dict.fromkeys(probes)), settings.to_dict() if probes else {}
+    stages = settings.global_explanations or settings.explanation_quality
+    if stages and (dataset is None or model.kind == ModelKind.DATASET_DECISIONS):
+        raise ApplicationError(
+            "Global explanations and explanation quality explain a model on a dataset: choose both.",
+            field="probe_settings",
+            extra={"setting": "global_explanations" if settings.global_explanations else "explanation_quality"},
+        )
+    return list(dict.fromkeys(probes)), settings.to_dict() if probes or stages else {}
 
 
 def _check_model_only(model: ModelArtifact, probes: list[str], multiclass: bool, intersections) -> None:

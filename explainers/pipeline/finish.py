@@ -47,6 +47,8 @@ class EngineOutput:
     checks: list[dict] = field(default_factory=list)
     continuous: dict | None = None  # continuous scores and outcomes (pipeline.continuous)
     ranking: dict | None = None  # exposure and top-k shares of a rank column (pipeline.continuous)
+    global_explanations: dict | None = None  # optional stages (issue 16), JSON-ready
+    explanation_quality: dict | None = None
 
     @property
     def attributes(self) -> list[AttributeResult]:

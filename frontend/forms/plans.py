@@ -4,7 +4,7 @@ from django import forms
 from django.urls import reverse_lazy
 
 from audits import selectors
-from audits.choices import OutcomeType, VerdictErrorControl
+from audits.choices import ModelKind, OutcomeType, VerdictErrorControl
 from audits.constants import ATTRIBUTION_METHODS, BUILTIN_LEXICONS, METRICS, PLAN_DEFAULTS, PROBE_DEFAULTS
 from audits.exceptions import ApplicationError
 from audits.execution.probes import PROBES
@@ -59,6 +59,8 @@ SETTING_PROBES = {
     "n_permutations": ("weat",),
     "max_templates": ("discrim_eval",),
 }
+EXPLANATION_STAGES = ("global_explanations", "explanation_quality")
+EXPLAINED_KINDS = (ModelKind.SKOPS_PIPELINE, ModelKind.HF_CLASSIFIER, ModelKind.BUILTIN_TEXT)
 BLACK_BOX_LABELS = {
     "occlusion": "Occlusion: remove one word at a time (one model call per word)",
     "shap": "SHAP text explainer: Owen values that add up (about ten model calls per word)",
@@ -132,6 +134,17 @@ class PlanForm(forms.Form):
         label="Attribution method for models that expose only scores (attributions)",
         choices=[(m, BLACK_BOX_LABELS.get(m, m)) for m in ATTRIBUTION_METHODS], widget=forms.RadioSelect,
         initial=PROBE_DEFAULTS.attribution_black_box, required=False,
+    )  # fmt: skip
+    global_explanations = forms.BooleanField(
+        label="Global explanations: what the model learned overall, per group (slower)", required=False,
+        initial=PROBE_DEFAULTS.global_explanations,
+        help_text="Clusters of a transformers model's hidden activations and its attention to protected words; "
+        "SHAP importance per group and partial dependence for a tabular model.",
+    )  # fmt: skip
+    explanation_quality = forms.BooleanField(
+        label="Explanation quality: stability and consistency of the attributions (slower)", required=False,
+        initial=PROBE_DEFAULTS.explanation_quality,
+        help_text="Explains texts again after rewrites that keep their meaning, and compares two methods.",
     )  # fmt: skip
     max_pairs = _optional_count("Pairs sampled (CrowS-Pairs)", "Empty: every pair of the benchmark.")
     n_permutations = forms.IntegerField(
@@ -216,6 +229,7 @@ class PlanForm(forms.Form):
                 label=f"{metric.name}: passes up to", initial=metric.band_high, required=False
             )
         self.settings_shown: set[str] = set()
+        self.explanations_shown = False
         refresh = {"hx-get": reverse_lazy("frontend:plan-new"), "hx-target": "#plan-options", "hx-trigger": "change",
                    "hx-include": "closest form"}  # fmt: skip
         for name in ("model", "dataset"):
@@ -242,6 +256,9 @@ class PlanForm(forms.Form):
         """The probe settings that matter for the probes the chosen model can take, in the order shown."""
         return [self[name] for name in SETTING_PROBES if name in self.settings_shown and name != "attributions"]
 
+    def explanation_fields(self):
+        return [self[name] for name in EXPLANATION_STAGES]
+
     def statistics_fields(self):
         return [self[name] for name in STATISTICS]
 
@@ -255,6 +272,8 @@ class PlanForm(forms.Form):
         allowed = PROBES_BY_KIND.get(model.kind, ()) if model is not None else ()
         self.fields["probes"].choices = [(p, PROBE_LABELS.get(p, p)) for p in PROBES if p in allowed]
         self.settings_shown = {name for name, probes in SETTING_PROBES.items() if set(probes) & set(allowed)}
+        # The optional explanation stages explain a model on a dataset (issue 16): not decisions in a column.
+        self.explanations_shown = model is not None and model.kind in EXPLAINED_KINDS
 
     def show_error(self, exc: ApplicationError) -> None:
         """The service's error next to its input: a probe setting's own field, a metric's band, or the field named."""
@@ -315,8 +334,9 @@ class PlanForm(forms.Form):
         bands = self._bands()
         if bands:
             arguments["bands"] = bands
-        if data["probes"]:
-            arguments["probe_settings"] = self._probe_settings()
+        stages = {name: True for name in EXPLANATION_STAGES if data.get(name)}
+        if data["probes"] or stages:
+            arguments["probe_settings"] = {**self._probe_settings(), **stages}
         checks = [line.strip() for line in (data.get("checks") or "").splitlines() if line.strip()]
         if checks:
             arguments["checks"] = checks

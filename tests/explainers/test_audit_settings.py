@@ -99,6 +99,12 @@ def test_probe_defaults_name_every_formerly_silent_cap():
         "attribution_black_box": "occlusion",
         "attribution_rows_per_pair": 10,
         "attribution_rendered_pairs": 3,
+        "global_explanations": False,
+        "global_max_rows": 2000,
+        "global_layer": None,
+        "attention_examples": 5,
+        "explanation_quality": False,
+        "quality_examples": 20,
     }
 
 

@@ -78,6 +78,17 @@ class Command(BaseCommand):
             help="score-only models: word occlusion (default) or SHAP's text explainer (about 10x the texts)",
         )
         parser.add_argument("--max-templates", type=int, default=None, help="discrim-eval: seeded sample")
+        parser.add_argument(
+            "--global-explanations",
+            action="store_true",
+            help="activation clusters and attention (transformers), SHAP per group and partial dependence (tabular)",
+        )
+        parser.add_argument("--global-layer", type=int, default=None, help="hidden layer clustered (default the last)")
+        parser.add_argument(
+            "--explanation-quality",
+            action="store_true",
+            help="stability and consistency of the attributions (rewrites that keep the meaning; two methods)",
+        )
         parser.add_argument("--text-column", default="", help="column of texts the model reads (text probes)")
         parser.add_argument("--lexicon", action="append", default=[], help="lexicon of the text probe (default gender)")
         parser.add_argument(
@@ -380,6 +391,9 @@ PROBE_OPTIONS = {
     "attributions": "attributions",
     "attribution_budget": "attribution_budget",
     "black_box_attributions": "attribution_black_box",
+    "global_explanations": "global_explanations",
+    "global_layer": "global_layer",
+    "explanation_quality": "explanation_quality",
 }
 
 
