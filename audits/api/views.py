@@ -92,6 +92,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             name=v.get("name", ""),
             upload=v["file"],
             protected=v["protected_pairs"],
+            proxy_columns=v["proxy_columns"],
             decision_column=v.get("decision_column", ""),
             decision_favourable=v["favourable_decision"],
             outcome_column=v.get("outcome_column", ""),
@@ -109,7 +110,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-_LIST_FIELDS = {"favourable", "favourable_decision", "favourable_outcome", "protected", "reference"}
+_LIST_FIELDS = {"favourable", "favourable_decision", "favourable_outcome", "protected", "reference", "proxy_columns"}
 
 
 @document_pagination_errors(*LIMIT_OFFSET)
@@ -192,6 +193,7 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             regression_tolerance=v["regression_tolerance"],
             bands=v.get("bands"),
             intersections=v.get("intersections"),
+            estimated_attributes=[dict(item) for item in v.get("estimated_attributes") or []],
             multiclass=v["multiclass"],
             probes=v.get("probes"),
             probe_settings=v.get("probe_settings"),

@@ -23,7 +23,7 @@ from explainers.audit_settings import ProbeSettings
 from explainers.pipeline.counting import ChunkCounts, count_row_groups, merge_chunks, row_group_chunks
 from explainers.pipeline.finish import EngineOutput, finish
 from explainers.pipeline.local import count_chunks
-from explainers.pipeline.spec import INTERSECTION_SEPARATOR, AttributeSpec, EngineInput
+from explainers.pipeline.spec import INTERSECTION_SEPARATOR, AttributeSpec, EngineInput, EstimatedSpec
 
 from .audit_runs import audit_run_claim, audit_run_fail, audit_run_progress
 from .events import event_record
@@ -99,6 +99,7 @@ def engine_input(plan: AuditPlan) -> EngineInput:
         score_range=(score["min"], score["max"]) if dataset.score_column and score else None,
         text_column=text_column,
         lexicons=_lexicons(plan),
+        estimated=[EstimatedSpec(**item) for item in plan.estimated_attributes],
         **common,
     )
 

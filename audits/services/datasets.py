@@ -75,6 +75,7 @@ def dataset_create(
     encoding: str | None = None,
     delimiter: str | None = None,
     request_id: str = "",
+    proxy_columns: list[str] | tuple[str, ...] = (),
 ) -> tuple[Dataset, ModelArtifact | None]:
     """Validate an upload and store it as a Dataset with its ProtectedAttributes.
 
@@ -82,6 +83,8 @@ def dataset_create(
     A name the workspace already holds makes the upload that name's next version; plans of older versions that
     asked for it are re-audited on it (audits.services.versions.plan_reaudit_new_version).
     Side effects: a Parquet file in storage; events dataset.created (+ model.registered, + the re-audits').
+    `proxy_columns` (surname, ZIP, first name) let a dataset without any protected column be uploaded for a plan
+    of estimated attributes; they are only checked to exist.
     Raises ApplicationError (400) naming the column or row at fault; nothing is stored on error.
     """
     workspace_require_role(user=user, workspace=workspace)
@@ -97,6 +100,7 @@ def dataset_create(
         protected=[(c.strip(), (r or "").strip()) for c, r in protected],
         text_column=text_column.strip(),
         score_column=score_column.strip(),
+        proxy_columns=[c.strip() for c in proxy_columns if c.strip()],
     )
     parsed = _parse_upload(upload, encoding=encoding, delimiter=delimiter)
     try:

@@ -23,6 +23,7 @@ from explainers.pipeline.columns import group_labels
 
 from .events import event_record
 from .lexicons import lexicon_resolve
+from .plan_estimates import check_estimated_attributes
 from .workspaces import workspace_require_role
 
 # The metric ids of design.md section 4, in report order.
@@ -184,6 +185,7 @@ def audit_plan_create(
     regression_tolerance: float = DEFAULT_REGRESSION_TOLERANCE,
     bands: dict | None = None,
     intersections: list[list[str]] | None = None,
+    estimated_attributes: list[dict] | None = None,
     multiclass: bool = False,
     probes: list[str] | None = None,
     probe_settings: dict | None = None,
@@ -195,6 +197,9 @@ def audit_plan_create(
 
     `intersections` adds attributes made of several protected columns (e.g. [["race", "sex"]]);
     `multiclass` adds a one-vs-rest audit for every class of the decision column.
+    `estimated_attributes` adds attributes that were never recorded, estimated from proxies (BISG / BIFSG:
+    [{"estimate": "race", "surname_column", "zip_column", "first_name_column", "name", "reference_group"}],
+    checked by plan_estimates); a plan of estimated attributes alone needs no recorded one.
 
     Without a dataset, a language model or encoder is probed on built-in benchmarks (CrowS-Pairs, WEAT,
     discrim-eval) and no group metric is computed.
@@ -237,7 +242,8 @@ def audit_plan_create(
     attributes = list(attributes) if attributes else list(dataset.protected_attributes.all())
     if any(a.dataset_id != dataset.pk for a in attributes):
         raise ApplicationError("Every protected attribute must belong to the plan's dataset.", field="attributes")
-    if not attributes:
+    estimated = check_estimated_attributes(dataset, estimated_attributes, [a.name for a in attributes])
+    if not attributes and not estimated:
         raise ApplicationError("The plan needs at least one protected attribute.", field="attributes")
     metrics = list(metrics or METRIC_IDS)
     unknown = [m for m in metrics if m not in METRIC_IDS]
@@ -252,7 +258,7 @@ def audit_plan_create(
         name=name or f"{model.name} on {dataset.name}", metrics=metrics, statistics=statistics,
         bands=_check_bands(bands or {}),
         intersections=intersections, decision_classes=decision_classes, outcome_classes=outcome_classes,
-        probes=(probes, probe_settings), lineage=lineage, request_id=request_id,
+        probes=(probes, probe_settings), lineage=lineage, request_id=request_id, estimated=estimated,
     )  # fmt: skip
 
 
@@ -266,7 +272,7 @@ def _check_lineage(workspace, previous: AuditPlan | None, reaudit: bool) -> dict
 
 
 def _create(*, user, workspace, dataset, model, attributes, name, metrics, statistics: PlanSettings, bands,
-            intersections, decision_classes, outcome_classes, probes, lineage, request_id):  # fmt: skip
+            intersections, decision_classes, outcome_classes, probes, lineage, request_id, estimated=()):  # fmt: skip
     probes, probe_settings = probes
     plan = AuditPlan.objects.create(
         workspace=workspace,
@@ -277,6 +283,7 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
         **statistics.to_dict(),
         bands=bands,
         intersections=intersections,
+        estimated_attributes=list(estimated),
         decision_classes=decision_classes,
         outcome_classes=outcome_classes,
         probes=probes,
@@ -296,6 +303,8 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
             "model": model.pk,
             "attributes": [a.name for a in attributes],
             "intersections": intersections,
+            # Which proxies estimate which attribute (column names only: no individual's values).
+            **({"estimated_attributes": list(estimated)} if estimated else {}),
             "decision_classes": decision_classes,
             "probes": probes,
             "metrics": metrics,
