@@ -1,6 +1,7 @@
 """Constants of the audit domain."""
 
 from explainers.audit_settings import BLACK_BOX_METHODS, PlanSettings, ProbeSettings
+from explainers.estimated.bisg import RACE_LABELS
 from explainers.lexicons import available_lexicons
 from explainers.metrics.definitions import METRIC_DEFINITIONS
 
@@ -17,3 +18,6 @@ METRICS = tuple(METRIC_DEFINITIONS.values())
 PROBE_DEFAULTS = ProbeSettings()
 ATTRIBUTION_METHODS = BLACK_BOX_METHODS  # how a score-only model's probe findings are explained
 BUILTIN_LEXICONS = tuple(available_lexicons())  # the text probe's built-in word lists, by name
+
+# Groups of a race estimated from proxies (BISG / BIFSG): the plan builder offers them as reference groups.
+ESTIMATED_RACE_GROUPS = RACE_LABELS

@@ -34,6 +34,7 @@ _CONTRACT_LABELS = (
     ("n_boot", "Bootstrap samples (B)"),
     ("seed", "Seed"),
     ("alpha", "alpha"),
+    ("estimated_from_proxies", "Estimated from proxies"),
 )
 
 
