@@ -11,8 +11,11 @@ the weighted table estimates the true table without that bias when the probabili
 Bootstrap: the estimation rows are resampled too. Rows with the same probability vector and the same (y, yhat)
 are exchangeable, so they collapse into K patterns with counts; drawing N rows with replacement is then exactly a
 Multinomial(N, counts / N) draw over the patterns (the argument of design.md §4 applied to patterns instead of
-cells). A replicate table is ``draws @ P`` per (y, yhat) cell: B replicates cost O(B x K x G) time and, in blocks,
-O(BLOCK_ELEMENTS) memory, with K <= N the number of distinct (surname, ZIP, first name, y, yhat) combinations.
+cells). A replicate table is ``draws @ P`` per (y, yhat) cell. B replicates cost O(B x N) for the draws plus
+O(B x K x G) for the products, in blocks of O(BLOCK_ELEMENTS) memory, with K <= N the number of distinct
+(surname, ZIP, first name, y, yhat) combinations. Measured on a shared, loaded 2-core machine: 100 000 rows,
+K = 91 000, B = 2000 in 18-24 s (numpy's sequential multinomial over the K patterns: 49 s); the estimate itself
+(surgeo on the distinct keys) took 4 s.
 """
 
 from __future__ import annotations
@@ -144,15 +147,25 @@ def soft_tables(weights: np.ndarray, patterns: SoftPatterns) -> np.ndarray:
 
 
 def bootstrap_soft_tables(patterns: SoftPatterns, n_boot: int, seed: int) -> np.ndarray:
-    """``n_boot`` row-bootstrap replicates of the soft table, shape ``(n_boot, G, 2, 2)`` (see the module docstring)."""
+    """``n_boot`` row-bootstrap replicates of the soft table, shape ``(n_boot, G, 2, 2)`` (see the module docstring).
+
+    Each replicate draws N row indices uniformly with replacement and counts how many land in each pattern: the
+    Multinomial(N, counts / N) draw, made with one vectorised integer draw and a bincount, O(B x N) in blocks of
+    BLOCK_ELEMENTS (numpy's own multinomial draws K binomials one after another, about 50x slower for K ~ N).
+    """
     total = patterns.n
     if total <= 0:
         raise ValueError("cannot bootstrap an empty table")
     rng = np.random.default_rng(seed)
-    share = patterns.counts / total
-    block = max(1, BLOCK_ELEMENTS // max(len(patterns.counts), 1))
+    size = len(patterns.counts)
+    small = np.int32 if size * min(n_boot, BLOCK_ELEMENTS) < 2**31 and total < 2**31 else np.int64
+    owner = np.repeat(np.arange(size, dtype=small), patterns.counts)  # row -> its pattern
+    block = max(1, BLOCK_ELEMENTS // total)
     pieces = []
     for start in range(0, n_boot, block):
-        draws = rng.multinomial(total, share, size=min(block, n_boot - start))
+        rows = min(block, n_boot - start)
+        drawn = owner[rng.integers(0, total, size=(rows, total), dtype=small)]
+        drawn += (np.arange(rows, dtype=small) * size)[:, None]
+        draws = np.bincount(drawn.reshape(-1), minlength=rows * size).reshape(rows, size)
         pieces.append(soft_tables(draws, patterns))
     return np.concatenate(pieces)
