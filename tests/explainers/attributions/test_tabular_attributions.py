@@ -322,3 +322,41 @@ def test_unmapped_preprocessing_falls_back_to_the_model_agnostic_explainer(appli
     assert "several preprocessing steps" in result.note
     assert result.additivity_error < 1e-9
     assert result.top_features[0] == "sex"
+
+
+def _zip_applicants(*, planted: bool, n: int = 6000, seed: int = 5) -> pd.DataFrame:
+    """Outcome decided by ZIP code. Planted: each ZIP is 95% one sex (a proxy); control: ZIPs ignore sex."""
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["female", "male"], size=n)
+    zips = np.array([f"{10000 + 7 * i:05d}" for i in range(20)])
+    if planted:
+        female_zips, male_zips = zips[:10], zips[10:]
+        own = np.where(sex == "female", rng.choice(female_zips, n), rng.choice(male_zips, n))
+        zip_code = np.where(rng.random(n) < 0.95, own, rng.choice(zips, n))
+    else:
+        zip_code = rng.choice(zips, n)
+    favoured = (
+        np.isin(zip_code, zips[10:15].tolist() + zips[:5].tolist()) if not planted else np.isin(zip_code, zips[10:])
+    )
+    outcome = np.where(rng.random(n) < np.where(favoured, 0.85, 0.15), "grant", "refuse")
+    return pd.DataFrame({"sex": sex, "zip": zip_code, "noise": rng.normal(0, 1, n), "outcome": outcome})
+
+
+@pytest.mark.parametrize("planted", [False, True], ids=["control", "zip-proxy"])
+def test_zip_code_counts_as_a_proxy_only_when_it_carries_the_protected_attribute(planted):
+    frame = _zip_applicants(planted=planted)
+    model = _tree_pipeline(RandomForestClassifier(30, max_depth=6, random_state=0), ["zip"], ["noise"])
+    model.fit(frame[["zip", "noise"]], frame["outcome"])
+    result = explain_tabular(
+        TabularRunner(model, favourable_class="grant"), frame, protected="sex", max_rows=150, background_rows=40,
+        faithfulness=False,
+    )  # fmt: skip
+    zip_entry = next(p for p in result.proxies if p["feature"] == "zip")
+    assert zip_entry["share"] > 0.8  # the model decides by ZIP code either way
+    if planted:
+        assert zip_entry["association"] > 0.75 and zip_entry["is_proxy"]  # measured V 0.95, share 0.95: 0.89
+        assert result.proxy_share == pytest.approx(zip_entry["association"] * zip_entry["share"])
+        assert result.proxy_share > 0.6
+    else:
+        assert zip_entry["association"] < 0.1 and not zip_entry["is_proxy"]  # measured V 0.00, share 0.94 (was 1.0)
+        assert result.proxy_share == 0.0
