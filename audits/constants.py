@@ -1,6 +1,7 @@
 """Constants of the audit domain."""
 
 from explainers.audit_settings import BLACK_BOX_METHODS, PlanSettings, ProbeSettings
+from explainers.estimated.bisg import RACE_LABELS
 from explainers.lexicons import available_lexicons
 from explainers.metrics.definitions import METRIC_DEFINITIONS
 
@@ -25,3 +26,6 @@ WHATIF_TIME_LIMIT = 90
 WHATIF_WAIT_SECONDS = 8
 WHATIF_CACHE_SECONDS = 24 * 3600
 WHATIF_MAX_TEXT = 2_000
+
+# Groups of a race estimated from proxies (BISG / BIFSG): the plan builder offers them as reference groups.
+ESTIMATED_RACE_GROUPS = RACE_LABELS

@@ -124,7 +124,17 @@ class DatasetCreateInputSerializer(serializers.Serializer):
     )
     favourable_decision = serializers.ListField(child=serializers.CharField(), required=False)
     favourable_outcome = serializers.ListField(child=serializers.CharField(), required=False)
-    protected = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="Protected columns.")
+    protected = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Protected columns; may be left out when proxy_columns are given.",
+    )
+    proxy_columns = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Columns that estimate an attribute never recorded (surname, ZIP, first name), for a plan's "
+        "estimated_attributes.",
+    )
     reference = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Declared reference groups as column=group."
     )
@@ -156,11 +166,12 @@ class DatasetCreateInputSerializer(serializers.Serializer):
             if not sep or not column.strip() or not group.strip():
                 raise serializers.ValidationError({"reference": f"'{item}' must look like column=group."})
             references[column.strip()] = group.strip()
-        protected = [c.strip() for item in attrs["protected"] for c in item.split(",") if c.strip()]
+        protected = [c.strip() for item in attrs.get("protected", []) for c in item.split(",") if c.strip()]
         unknown = set(references) - set(protected)
         if unknown:
             raise serializers.ValidationError({"reference": f"{sorted(unknown)} are not protected columns."})
         attrs["protected_pairs"] = [(c, references.get(c, "")) for c in protected]
+        attrs["proxy_columns"] = [c.strip() for item in attrs.get("proxy_columns", []) for c in item.split(",")]
         if "favourable_decision" not in attrs:
             attrs["favourable_decision"] = attrs.get("favourable", [])
         if "favourable_outcome" not in attrs:
@@ -262,8 +273,28 @@ class WorkspaceLexiconCreateInputSerializer(serializers.Serializer):
     )
 
 
+class EstimatedAttributeSerializer(serializers.Serializer):
+    """An attribute never recorded, estimated from proxies with BISG (surname + ZIP) or BIFSG (+ first name)."""
+
+    estimate = serializers.ChoiceField(choices=["race"], default="race", help_text="What to estimate: race.")
+    surname_column = serializers.CharField(max_length=255, help_text="Column of surnames.")
+    zip_column = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", help_text="Column of ZIP codes (BISG)."
+    )
+    first_name_column = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", help_text="Column of first names (BIFSG)."
+    )
+    name = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", help_text='Default "race (estimated)".'
+    )
+    reference_group = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", help_text="e.g. White; default: highest SR."
+    )
+
+
 class AuditPlanSerializer(serializers.ModelSerializer):
     workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    estimated_attributes = EstimatedAttributeSerializer(many=True, read_only=True)
 
     class Meta:
         model = AuditPlan
@@ -284,6 +315,7 @@ class AuditPlanSerializer(serializers.ModelSerializer):
             "verdict_error_control",
             "bands",
             "intersections",
+            "estimated_attributes",
             "decision_classes",
             "outcome_classes",
             "probes",
@@ -335,6 +367,12 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField(), min_length=2),
         required=False,
         help_text='Attribute-name lists audited as intersections, e.g. [["race", "sex"]].',
+    )
+    estimated_attributes = EstimatedAttributeSerializer(
+        many=True,
+        required=False,
+        help_text="Attributes never recorded, estimated from proxies (BISG/BIFSG with the census tables); "
+        "audited on probability-weighted counts and labelled 'estimated from proxies' in the report.",
     )
     multiclass = serializers.BooleanField(default=False, help_text="Also audit each decision class one-vs-rest.")
     probes = serializers.ListField(

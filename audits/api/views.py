@@ -101,6 +101,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             name=v.get("name", ""),
             upload=v["file"],
             protected=v["protected_pairs"],
+            proxy_columns=v["proxy_columns"],
             decision_column=v.get("decision_column", ""),
             decision_favourable=v["favourable_decision"],
             outcome_column=v.get("outcome_column", ""),
@@ -122,7 +123,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(body, status=status.HTTP_202_ACCEPTED if deferred else status.HTTP_201_CREATED)
 
 
-_LIST_FIELDS = {"favourable", "favourable_decision", "favourable_outcome", "protected", "reference"}
+_LIST_FIELDS = {"favourable", "favourable_decision", "favourable_outcome", "protected", "reference", "proxy_columns"}
 
 
 @document_pagination_errors(*LIMIT_OFFSET)
@@ -252,6 +253,7 @@ class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             verdict_error_control=v["verdict_error_control"],
             bands=v.get("bands"),
             intersections=v.get("intersections"),
+            estimated_attributes=[dict(item) for item in v.get("estimated_attributes") or []],
             multiclass=v["multiclass"],
             probes=v.get("probes"),
             probe_settings=v.get("probe_settings"),

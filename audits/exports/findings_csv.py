@@ -7,6 +7,7 @@ values of its two sides), then one per regression against the plan's last approv
 ``adjusted_ci_low``/``adjusted_ci_high``: the interval that decided a metric's verdict under the plan's
 verdict_error_control (simultaneous, FCR-adjusted, or equalized odds' from its components); empty when the
 per-comparison interval decided.
+``estimated_from_proxies`` names the method when a metric's groups were estimated (BISG / BIFSG), not recorded.
 
 Aggregates and group labels only (no example texts, no rows of the dataset). Numbers are written exactly as in
 the report (``repr`` of the float round-trips), empty when not available. Text cells that a spreadsheet would run
@@ -24,6 +25,7 @@ COLUMNS = (
     "kind", "probe", "attribute", "decision_class", "group", "reference_group", "source_group", "target_group",
     "metric", "value", "ci_low", "ci_high", "p_value", "p_value_holm", "verdict", "n", "n_reference", "before", "after",
     "adjusted_ci_low", "adjusted_ci_high",
+    "estimated_from_proxies",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -68,6 +70,8 @@ def _metric_row(result: dict) -> dict:
         # The interval that decided the verdict under the plan's verdict_error_control (empty: the per-comparison).
         "adjusted_ci_low": _number(result.get("adjusted_ci_low")),
         "adjusted_ci_high": _number(result.get("adjusted_ci_high")),
+        # The method (e.g. "BISG (surgeo 1.1.2)") when the group was estimated from proxies, not recorded.
+        "estimated_from_proxies": _text(result["contract"].get("estimated_from_proxies", "")),
     }
 
 

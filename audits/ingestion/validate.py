@@ -25,6 +25,8 @@ class AuditColumns:
     outcome_type: str = "binary"
     rank_column: str = ""
     rank_query_column: str = ""
+    # Columns that estimate an attribute never recorded (surname, ZIP, first name for BISG / BIFSG).
+    proxy_columns: list[str] = field(default_factory=list)
 
 
 def _require_column(frame: pd.DataFrame, column: str, field_name: str) -> pd.Series:
@@ -106,8 +108,14 @@ def validate_audit_columns(frame: pd.DataFrame, columns: AuditColumns) -> dict:
         profile["outcome"] = _check_binary_column(
             frame, columns.outcome_column, columns.outcome_favourable, "outcome_column", "outcome"
         )
-    if not columns.protected:
-        raise IngestionError("Name at least one protected column (for example race or sex).", field="protected")
+    for column in columns.proxy_columns:
+        _require_column(frame, column, "proxy_columns")
+    if not columns.protected and not columns.proxy_columns:
+        raise IngestionError(
+            "Name at least one protected column (for example race or sex), or the proxy columns (surname, ZIP) "
+            "that estimate one.",
+            field="protected",
+        )
     for column, reference in columns.protected:
         series = _require_column(frame, column, "protected")
         labels = group_labels(series)

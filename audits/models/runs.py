@@ -48,6 +48,9 @@ class AuditPlan(models.Model):
     # One-vs-rest classes of a multiclass decision; outcome_classes are those the outcome column shares.
     decision_classes = models.JSONField(default=list, blank=True)
     outcome_classes = models.JSONField(default=list, blank=True)
+    # Attributes never recorded, estimated from proxies: [{"name", "estimate": "race", "surname_column",
+    # "zip_column", "first_name_column", "reference_group"}] (explainers.pipeline.spec.EstimatedSpec).
+    estimated_attributes = models.JSONField(default=list, blank=True)
     # Counterfactual probes to run on the model (e.g. ["tabular_counterfactual"]) and their settings
     # (ProbeSettings.to_dict(): every setting resolved; {} without probes).
     probes = models.JSONField(default=list, blank=True)

@@ -2,7 +2,7 @@
 
 from django.utils.safestring import mark_safe
 
-from audits.reports.notes import PROTECTED_SHARE, verdict_note
+from audits.reports.notes import PROTECTED_SHARE, estimated_note, verdict_note
 from audits.reports.words import PROBE_NAMES, regressions_sentence, verdict_word
 
 from .charts import disparate_impact_chart, selection_rate_chart
@@ -83,8 +83,10 @@ def _slices(document: dict) -> list[dict]:
     for result in document["results"]:
         by_slice.setdefault((result["attribute"], result["decision_class"]), []).append(result)
     alpha = document["plan"]["alpha"]
+    estimates = {e["attribute"]: e for e in document.get("estimated_attributes") or []}
     slices = []
     for attribute in document["attributes"]:
+        estimate = estimates.get(attribute["attribute"]) if attribute.get("estimated") else None
         results = by_slice.get((attribute["attribute"], attribute["decision_class"]), [])
         band = next((r for r in results if r["metric"] == "disparate_impact"), None)
         slices.append(
@@ -101,6 +103,7 @@ def _slices(document: dict) -> list[dict]:
                 "di_band": f"{band['band_low']:g} … {band['band_high']:g}" if band else "",
                 "results": [_result_row(r) for r in results],
                 "warnings": (attribute.get("conventions") or {}).get("warnings") or [],
+                "estimated": estimated_note(estimate) if estimate else "",
             }
         )
     return slices

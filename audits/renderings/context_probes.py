@@ -122,6 +122,9 @@ def _tabular(probe: dict, attribution: dict | None) -> dict:
             "output": attribution.get("output", ""),
             "protected_share": fmt_number(attribution.get("protected_share")),
             "faithful": (attribution.get("faithfulness") or {}).get("faithful"),
+            "proxy_share": fmt_number(attribution.get("proxy_share")),
+            "proxy_rule": attribution.get("proxy_rule"),
+            "proxy_names": [p["feature"] for p in attribution.get("proxies") or [] if p.get("is_proxy")],
             "features": [
                 {"feature": f["feature"], "share": fmt_number(f.get("share")), "mean_abs": fmt_number(f["mean_abs"])}
                 for f in attribution.get("features") or []

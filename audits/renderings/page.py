@@ -36,6 +36,7 @@ _CONTRACT_LABELS = (
     ("n_boot", "Bootstrap samples (B)"),
     ("seed", "Seed"),
     ("alpha", "alpha"),
+    ("estimated_from_proxies", "Estimated from proxies"),
 )
 
 

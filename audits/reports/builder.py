@@ -13,7 +13,7 @@ from audits.constants import REPORT_SCHEMA_VERSION
 from audits.models import AuditReport, AuditRun
 from explainers.audit_settings import ProbeSettings
 from explainers.metrics import METRIC_DEFINITIONS
-from explainers.pipeline.finish import EngineOutput
+from explainers.pipeline.finish import ESTIMATED_LABEL, EngineOutput
 from explainers.pipeline.spec import EngineInput
 
 from .checks import checks_section
@@ -28,6 +28,8 @@ SIGNIFICANCE_METHOD = (
     "two-sided test of the compared proportions: Fisher exact when an expected cell count is below 5, "
     "else pooled two-proportion z; equalized odds: Bonferroni over the TPR and FPR tests"
 )
+ESTIMATED_TEST = "two-sided bootstrap percentile test against parity (estimated groups; none for equalized odds)"
+ESTIMATED_INTERVAL = "percentile bootstrap over rows resampled with their estimated membership probabilities"
 BOOTSTRAP_METHOD = (
     "non-parametric row bootstrap drawn as Multinomial(N, cells/N) over the count table "
     "(exactly equivalent to resampling rows with replacement); percentile intervals"
@@ -106,29 +108,39 @@ def _verdict_interval(result, rule: str) -> str:
     return _VERDICT_INTERVALS[rule]
 
 
+def _estimated_contract(contract: dict, method: str) -> dict:
+    """An estimated attribute's numbers come from probability-weighted counts: say so in every contract."""
+    return {**contract, "test": ESTIMATED_TEST, "interval": ESTIMATED_INTERVAL, "estimated_from_proxies": method}
+
+
 def _slices(output: EngineOutput, plan, dataset, model) -> tuple[list[dict], list[dict]]:
     attributes, results = [], []
+    methods = {e["attribute"]: f"{e['method']} ({e['package']})" for e in output.estimated}
     for piece in output.slices:
         attribute = piece.result
-        attributes.append(
-            {
-                "attribute": attribute.attribute,
-                "columns": list(piece.spec.columns),
-                "intersectional": piece.spec.intersectional,
-                "decision_class": piece.decision_class,
-                "reference_group": attribute.reference_group,
-                "reference_rule": attribute.reference_rule,
-                "seed": attribute.seed,
-                "groups": [asdict(g) for g in attribute.groups],
-                "conventions": piece.conventions,
-            }
-        )
+        entry = {
+            "attribute": attribute.attribute,
+            "columns": list(piece.estimated.columns if piece.estimated else piece.spec.columns),
+            "intersectional": piece.spec.intersectional,
+            "decision_class": piece.decision_class,
+            "reference_group": attribute.reference_group,
+            "reference_rule": attribute.reference_rule,
+            "seed": attribute.seed,
+            "groups": [asdict(g) for g in attribute.groups],
+            "conventions": piece.conventions,
+        }
+        if piece.estimated is not None:
+            # Group counts are expected counts rounded to whole rows; estimated_attributes holds them exactly.
+            entry["estimated"] = ESTIMATED_LABEL
+        attributes.append(entry)
         for result, p_holm in zip(attribute.results, piece.p_holm, strict=True):
             row = asdict(result)
             row["verdict"] = str(getattr(result.verdict, "value", result.verdict))
             row["decision_class"] = piece.decision_class
             row["p_value_holm"] = p_holm
             row["contract"] = _contract(result, attribute, plan, dataset, model, piece.decision_class)
+            if piece.estimated is not None:
+                row["contract"] = _estimated_contract(row["contract"], methods.get(attribute.attribute, ""))
             results.append(row)
     return attributes, results
 
@@ -279,6 +291,8 @@ def build_report_document(
             f"explanation quality: {method.replace('_', ' ')} is unstable (its top words or features change under "
             "changes that keep the meaning); do not rely on its rankings"
         )
+    if output.estimated:
+        document["estimated_attributes"] = output.estimated
     if baseline is not None:
         document["regressions"] = regressions_section(document=document, baseline=baseline, plan=plan)
     return document

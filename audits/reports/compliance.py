@@ -37,6 +37,12 @@ def limitations(results: list[dict], probes: list[dict], attributions: list[dict
             found.add(f"{result['metric']} for {where}: too few rows for a verdict (insufficient_data)")
         elif result["verdict"] == "not_computable":
             found.add(f"{result['metric']} for {where}: not computable (no outcome labels or empty denominator)")
+        method = (result.get("contract") or {}).get("estimated_from_proxies")
+        if method:
+            found.add(
+                f"{result['attribute']}: groups estimated from proxies ({method}), not recorded; unbiased only if "
+                "the decision carries no information about race beyond the proxies"
+            )
     for probe in probes:
         if probe["verdict"] == "insufficient_data":
             found.add(f"probe {probe['probe']} on {probe['attribute']}: too few rows or pairs for a verdict")

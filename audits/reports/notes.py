@@ -50,6 +50,27 @@ PROTECTED_SHARE = (
 )
 
 
+# Beside every number of an attribute estimated from proxies (BISG / BIFSG, explainers.estimated).
+ESTIMATED_FROM_PROXIES = "estimated from proxies"
+
+
+def estimated_note(section: dict) -> str:
+    """What an estimated attribute's numbers are, for the report renderings and the page."""
+    tables = "; ".join(section.get("tables") or [])
+    keys = ("surname_column", "zip_column", "first_name_column")
+    columns = ", ".join(section[k] for k in keys if section.get(k))
+    return (
+        f"Every number in this section is {ESTIMATED_FROM_PROXIES}: race was not recorded, it was estimated with "
+        f"{section['method']} ({section['package']}; {tables}) from column(s) "
+        f"{columns}. "
+        f"The surname was found in the census surname table for {section['surname_coverage']:.1%} of rows; "
+        f"{section['fallback_share']:.1%} of rows fell back to priors (geography or the national distribution). "
+        "Each row counts toward every group with its estimated probability, so group sizes and counts are expected "
+        "counts (rounded here) and intervals resample rows with their probabilities. The estimate is unbiased when "
+        "the probabilities are calibrated and the decision carries no information about race beyond the proxies."
+    )
+
+
 def share_outside_unit(*values) -> bool:
     """Whether any of the shares (None ignored) lies outside [0, 1], where PROTECTED_SHARE explains why."""
     return any(value is not None and not 0 <= value <= 1 for value in values)

@@ -111,6 +111,8 @@ def metric_sentence(result: dict) -> str:
         claim = f"{metric} of {group} against {reference} is {value}"
         interval = _interval(result["ci_low"], result["ci_high"], level)
     interval = f" ({interval}{_adjusted(result, metric in _DIFFERENCES)})" if interval else ""
+    if (result.get("contract") or {}).get("estimated_from_proxies"):
+        claim += " (estimated from proxies)"  # groups estimated (BISG / BIFSG), never recorded
     return f"{where}: {claim}{interval}; {_band_phrase(result)}: {verdict}."
 
 

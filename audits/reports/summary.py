@@ -39,11 +39,14 @@ def report_summary(document: dict, sha256: str = "") -> str:
     )
     by_key = {(r["attribute"], r["decision_class"], r["group"], r["metric"]): r for r in document["results"]}
     shown = [m for m in _SHOWN if m in plan["metrics"]]
+    estimates = {e["attribute"]: e for e in document.get("estimated_attributes") or []}
     for attribute in document["attributes"]:
         name, cls = attribute["attribute"], attribute["decision_class"]
         lines.append("")
         title = f"{name}" + (f" — class '{cls}' one-vs-rest" if cls else "")
         lines.append(f"{title}: reference group '{attribute['reference_group']}' ({attribute['reference_rule']})")
+        if attribute.get("estimated"):
+            lines.append("  " + estimated_line(estimates.get(name)))
         header = ["group", "n", "sel.rate"] + [_LABELS[m] + " [95% CI] verdict" for m in shown]
         rows = [header]
         for group in attribute["groups"]:
@@ -100,6 +103,17 @@ def report_summary(document: dict, sha256: str = "") -> str:
     if sha256:
         lines.append(f"Report sha256 {sha256}")
     return "\n".join(lines)
+
+
+def estimated_line(section: dict | None) -> str:
+    """What every number of an estimated attribute is: method, coverage of the surname table, fallbacks."""
+    if section is None:
+        return "ESTIMATED FROM PROXIES"
+    return (
+        f"ESTIMATED FROM PROXIES: {section['method']} ({section['package']}, 2010 census tables); surname found for "
+        f"{section['surname_coverage']:.1%} of rows, {section['fallback_share']:.1%} fell back to priors; "
+        "n are expected counts"
+    )
 
 
 def _number(value, spec: str) -> str:

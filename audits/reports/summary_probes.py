@@ -57,12 +57,20 @@ def attribution_lines(entry: dict) -> list[str]:
     """One block per explained probe finding: what carries the decision, and whether the explanation holds."""
     if entry["probe"] == "tabular_counterfactual":
         faith = entry.get("faithfulness") or {}
-        proxies = ", ".join(f"{p['feature']} {p['share']:.2f}" for p in entry["proxies"] if p["share"] is not None)
-        return [
+        qualified = [p for p in entry["proxies"] if p.get("is_proxy", True) and p["share"] is not None]
+        proxies = ", ".join(f"{p['feature']} {p['share']:.2f} (association {p['association']:.2f})" for p in qualified)
+        rule = entry.get("proxy_rule") or {}
+        lines = [
             f"Attributions for {entry['attribute']} ({entry['method']} SHAP, {entry['n_rows']} rows, "
             f"{entry['output']}): protected share {_n(entry['protected_share'], '.2f')}, proxies {proxies or 'none'}; "
             f"faithful {faith.get('faithful')}"
         ]
+        if rule:
+            lines.append(
+                f"  proxy share {_n(entry.get('proxy_share'), '.2f')}: association-weighted attribution of features "
+                f"whose association is significant (Holm p < {rule['alpha']}) and at least {rule['min_association']}"
+            )
+        return lines
     converged = "" if entry.get("all_converged") is None else f", completeness bound met: {entry['all_converged']}"
     lines = [f"Attributions for {entry['attribute']} ({entry['method']}, {entry['n_pairs']} pairs{converged})"]
     integrated = entry["method"] == "integrated_gradients"

@@ -25,7 +25,7 @@ from explainers.audit_settings import ProbeSettings
 from explainers.pipeline.counting import ChunkCounts, count_row_groups, merge_chunks, row_group_chunks
 from explainers.pipeline.finish import EngineOutput, finish, finish_without_decisions
 from explainers.pipeline.local import count_chunks
-from explainers.pipeline.spec import INTERSECTION_SEPARATOR, AttributeSpec, EngineInput
+from explainers.pipeline.spec import INTERSECTION_SEPARATOR, AttributeSpec, EngineInput, EstimatedSpec
 
 from .audit_runs import audit_run_claim, audit_run_fail, audit_run_progress
 from .events import event_record
@@ -110,6 +110,7 @@ def engine_input(plan: AuditPlan) -> EngineInput:
         rank_column=plan.rank_column,
         rank_query_column=plan.rank_query_column,
         top_k=plan.top_k,
+        estimated=[EstimatedSpec(**item) for item in plan.estimated_attributes],
         **common,
     )
 

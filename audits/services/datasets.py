@@ -90,6 +90,7 @@ def dataset_create(
     rank_column: str = "",
     rank_query_column: str = "",
     inline: bool = False,
+    proxy_columns: list[str] | tuple[str, ...] = (),
 ) -> tuple[Dataset, ModelArtifact | None]:
     """Validate an upload and store it as a Dataset with its ProtectedAttributes.
 
@@ -99,6 +100,8 @@ def dataset_create(
     A name the workspace already holds makes the upload that name's next version; plans of older versions that
     asked for it are re-audited on it (audits.services.versions.plan_reaudit_new_version).
     Side effects: a Parquet file in storage; events dataset.created (+ model.registered, + the re-audits').
+    `proxy_columns` (surname, ZIP, first name) let a dataset without any protected column be uploaded for a plan
+    of estimated attributes; they are only checked to exist.
     Raises ApplicationError (400) naming the column or row at fault; nothing is stored on error.
 
     A file above AUDIT_INGEST_INLINE_MAX_BYTES is never parsed here: what its head or metadata can refuse is refused
@@ -125,6 +128,7 @@ def dataset_create(
         outcome_type=outcome_type,
         rank_column=rank_column.strip(),
         rank_query_column=rank_query_column.strip(),
+        proxy_columns=[c.strip() for c in proxy_columns if c.strip()],
     )
     if outcome_type == OutcomeType.CONTINUOUS and not columns.score_column:
         raise ApplicationError(

@@ -28,6 +28,7 @@ from .ingest_status import dataset_require_ready, model_require_ready
 from .lexicons import lexicon_resolve
 from .plan_checks import plan_checks_parse
 from .plan_continuous import SCORE_AND_RANK_METRIC_IDS, plan_score_rank_options
+from .plan_estimates import check_estimated_attributes
 from .workspaces import workspace_require_role
 
 # The metric ids of design.md section 4, in report order.
@@ -196,6 +197,7 @@ def audit_plan_create(
     verdict_error_control: str = DEFAULT_VERDICT_ERROR_CONTROL,
     bands: dict | None = None,
     intersections: list[list[str]] | None = None,
+    estimated_attributes: list[dict] | None = None,
     multiclass: bool = False,
     probes: list[str] | None = None,
     probe_settings: dict | None = None,
@@ -212,6 +214,9 @@ def audit_plan_create(
 
     `intersections` adds attributes made of several protected columns (e.g. [["race", "sex"]]);
     `multiclass` adds a one-vs-rest audit for every class of the decision column.
+    `estimated_attributes` adds attributes that were never recorded, estimated from proxies (BISG / BIFSG:
+    [{"estimate": "race", "surname_column", "zip_column", "first_name_column", "name", "reference_group"}],
+    checked by plan_estimates); a plan of estimated attributes alone needs no recorded one.
 
     Without a dataset, a language model or encoder is probed on built-in benchmarks (CrowS-Pairs, WEAT,
     discrim-eval) and no group metric is computed.
@@ -270,7 +275,8 @@ def audit_plan_create(
     attributes = list(attributes) if attributes else list(dataset.protected_attributes.all())
     if any(a.dataset_id != dataset.pk for a in attributes):
         raise ApplicationError("Every protected attribute must belong to the plan's dataset.", field="attributes")
-    if not attributes:
+    estimated = check_estimated_attributes(dataset, estimated_attributes, [a.name for a in attributes])
+    if not attributes and not estimated:
         raise ApplicationError("The plan needs at least one protected attribute.", field="attributes")
     metrics = list(metrics or METRIC_IDS)
     unknown = [m for m in metrics if m not in METRIC_IDS]
@@ -294,6 +300,7 @@ def audit_plan_create(
         intersections=intersections, decision_classes=decision_classes, outcome_classes=outcome_classes,
         probes=(probes, probe_settings), lineage=lineage, request_id=request_id, checks=stated,
         scores_and_ranks=scores_and_ranks,
+        estimated=estimated,
     )  # fmt: skip
 
 
@@ -308,7 +315,7 @@ def _check_lineage(workspace, previous: AuditPlan | None, reaudit: bool) -> dict
 
 def _create(*, user, workspace, dataset, model, attributes, name, metrics, statistics: PlanSettings, bands,
             intersections, decision_classes, outcome_classes, probes, lineage, request_id, checks,
-            scores_and_ranks=None):  # fmt: skip
+            scores_and_ranks=None, estimated=()):  # fmt: skip
     probes, probe_settings = probes
     scores_and_ranks = scores_and_ranks or {}
     plan = AuditPlan.objects.create(
@@ -320,6 +327,7 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
         **statistics.to_dict(),
         bands=bands,
         intersections=intersections,
+        estimated_attributes=list(estimated),
         decision_classes=decision_classes,
         outcome_classes=outcome_classes,
         probes=probes,
@@ -341,6 +349,8 @@ def _create(*, user, workspace, dataset, model, attributes, name, metrics, stati
             "model": model.pk,
             "attributes": [a.name for a in attributes],
             "intersections": intersections,
+            # Which proxies estimate which attribute (column names only: no individual's values).
+            **({"estimated_attributes": list(estimated)} if estimated else {}),
             "decision_classes": decision_classes,
             "probes": probes,
             "metrics": metrics,

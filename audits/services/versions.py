@@ -141,6 +141,7 @@ def _successor_create(plan, actor, dataset, model, attributes, request_id) -> Au
         verdict_error_control=plan.verdict_error_control,
         bands=plan.bands,
         intersections=plan.intersections,
+        estimated_attributes=plan.estimated_attributes,
         multiclass=bool(plan.decision_classes),
         probes=plan.probes,
         probe_settings=plan.probe_settings or None,

@@ -25,7 +25,7 @@ import pandas as pd
 from explainers.attributions.tabular_faithfulness import tabular_faithfulness
 from explainers.attributions.tabular_shap import LOG_ODDS, shap_values
 from explainers.probes.counterfactual import group_codes, probe_groups, sample_rows, stream_rng
-from explainers.probes.proxies import proxy_features
+from explainers.probes.proxies import ProxyRule, proxy_features, qualify_proxies
 
 __all__ = ["TabularAttributionResult", "explain_tabular"]
 
@@ -45,9 +45,14 @@ class TabularAttributionResult:
     "mean_abs", "mean"}}}``; the signed ``mean`` shows which way the feature pushes each group's score.
 
     ``protected_share`` is 0 when the protected column is not a model input (``protected_is_feature`` False): the
-    model cannot use it directly, and ``proxies`` (the ``n_proxies`` model features most associated with it,
-    :func:`explainers.probes.proxies.proxy_features` on the whole frame, or the ones given) with ``proxy_share``
-    (the sum of their shares) show whether it uses it indirectly. ``protected_per_group`` is the protected column's
+    model cannot use it directly, and ``proxies`` with ``proxy_share`` show whether it uses it indirectly.
+    ``proxies`` lists every model feature that qualifies as a proxy under ``proxy_rule`` (see
+    :class:`explainers.probes.proxies.ProxyRule`: a significant association after Holm across the features tested,
+    and at least ``min_association`` strong), plus the strongest of the rest up to ``n_proxies`` (or exactly the
+    ones given), strongest first, each with ``p_value``, ``p_holm``, ``is_proxy`` and ``weighted_share``
+    (association x share, 0 for a non-proxy). ``proxy_share`` is the sum of the weighted shares: 0 when no feature
+    is a proxy, and the share of the model's attribution carried by the protected attribute through its proxies
+    when one determines the group (association 1). ``protected_per_group`` is the protected column's
     per-group entry ({} when it is not a feature).
 
     ``n_rows`` rows were explained: the rows of ``frame_rows`` with a protected value, then at most ``max_rows``
@@ -75,6 +80,7 @@ class TabularAttributionResult:
     protected_per_group: dict
     proxies: tuple[dict, ...]
     proxy_share: float | None
+    proxy_rule: dict
     base_value: float | None
     additivity_error: float | None
     faithfulness: dict | None
@@ -93,6 +99,7 @@ def explain_tabular(
     background_rows: int = 100,
     seed: int = 0,
     n_proxies: int = 3,
+    proxy_rule: ProxyRule | None = None,
     faithfulness: bool = True,
     progress: Callable[[float, str], None] | None = None,
 ) -> TabularAttributionResult:
@@ -103,6 +110,7 @@ def explain_tabular(
         frame: the model's feature columns and the protected column (a model feature or not).
         proxies: proxy columns to report; default the ``n_proxies`` model features most associated with
             ``protected``. A given proxy that is not a model feature has share 0.
+        proxy_rule: when a feature counts toward ``proxy_share``; default ``ProxyRule()`` (alpha 0.05, V >= 0.3).
         max_rows, background_rows: the cost budget: rows explained and background rows; the permutation explainer
             costs about ``20 * features * background_rows`` model rows per explained row, TreeSHAP much less.
         progress: called with (fraction, stage) after each chunk of rows and at the end.
@@ -148,7 +156,8 @@ def explain_tabular(
         )
     entries = _feature_entries(values, features, own, labels)
     by_name = {entry["feature"]: entry for entry in entries}
-    proxy_entries = _proxies(frame, protected, features, proxies, n_proxies, by_name)
+    rule = proxy_rule or ProxyRule()
+    proxy_entries = _proxies(frame, protected, features, proxies, n_proxies, by_name, rule)
     is_feature = protected in features
     result = TabularAttributionResult(
         method=explained.method,
@@ -167,7 +176,8 @@ def explain_tabular(
         protected_share=by_name[protected]["share"] if is_feature else 0.0,
         protected_per_group=by_name[protected]["per_group"] if is_feature else {},
         proxies=tuple(proxy_entries),
-        proxy_share=_sum_or_none([entry["share"] for entry in proxy_entries]),
+        proxy_share=_sum_or_none([entry["weighted_share"] for entry in proxy_entries if entry["is_proxy"]]),
+        proxy_rule=rule.to_dict(),
         base_value=_finite(explained.base.mean()) if explained.base.size else None,
         additivity_error=_additivity(values, explained.base, scores, explained.output),
         faithfulness=faithful,
@@ -200,8 +210,8 @@ def _feature_entries(values: np.ndarray, features: list[str], own: np.ndarray, l
     return [entries[j] for j in order]
 
 
-def _proxies(frame, protected, features, given, n_proxies, by_name) -> list[dict]:
-    """The proxy entries: association with the protected column (design.md §5 "proxies") and attribution."""
+def _proxies(frame, protected, features, given, n_proxies, by_name, rule: ProxyRule) -> list[dict]:
+    """The proxy entries: association with the protected column (design.md §5 "proxies"), test and attribution."""
     if given is not None:
         given = list(dict.fromkeys(given))
         if protected in given:
@@ -210,20 +220,30 @@ def _proxies(frame, protected, features, given, n_proxies, by_name) -> list[dict
         if missing:
             raise ValueError(f"frame lacks proxy columns {missing}")
         measured = {item.feature: item for item in proxy_features(frame, frame[protected], given)}
-        chosen = [measured[str(column)] for column in given]
+        judged = qualify_proxies([measured[str(column)] for column in given], rule)
     else:
         candidates = [column for column in features if column != protected]
-        chosen = proxy_features(frame, frame[protected], candidates)[: max(int(n_proxies), 0)]
+        # Holm runs over every feature tested, not only the ones listed: they are all candidates.
+        judged = qualify_proxies(proxy_features(frame, frame[protected], candidates), rule)
+        top = {item.feature for item, _, _ in judged[: max(int(n_proxies), 0)]}
+        judged = [row for row in judged if row[2] or row[0].feature in top]
     entries = []
-    for item in chosen:
+    for item, p_holm, is_proxy in judged:
         entry = by_name.get(item.feature)
+        share = entry["share"] if entry else 0.0
+        weighted = None if share is None else (share * item.association if is_proxy else 0.0)
         entries.append(
             {
                 "feature": item.feature,
                 "association": _finite(item.association),
                 "association_method": item.method,
+                "test": item.test,
+                "p_value": item.p_value,
+                "p_holm": p_holm,
+                "is_proxy": bool(is_proxy),
                 "is_feature": entry is not None,
-                "share": entry["share"] if entry else 0.0,
+                "share": share,
+                "weighted_share": weighted,
                 "mean_abs": entry["mean_abs"] if entry else 0.0,
                 "per_group": entry["per_group"] if entry else {},
             }

@@ -8,6 +8,7 @@ Modules, each importing only those before it:
 
 columns   favourable-value masks and protected-group codes of a column;
 spec      EngineInput and AttributeSpec, what is asked (JSON-ready), and the missing-value policies;
+estimation  soft patterns of an attribute estimated from proxies (BISG / BIFSG) for one chunk;
 counting  ChunkCounts, count_row_groups, merge_chunks, row_group_chunks;
 score_rates  the share of each group scoring above the sample's median (a second read of the score column);
 continuous  continuous-score and ranking sections (reads the score, outcome, rank and query columns whole);

@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from explainers.estimated.soft import SoftPatterns
 from explainers.metrics import CountTable, count_table
 from explainers.metrics.scores import ScoreHistogram, score_histogram
 
 from .columns import favourable_mask, group_codes
+from .estimation import count_estimated
 from .spec import INTERSECTION_SEPARATOR, MISSING_AS_GROUP, MISSING_GROUP_LABEL, AttributeSpec, EngineInput
 
 SCORE_BINS = 1000
@@ -41,6 +43,8 @@ class ChunkCounts:
     missing: dict[str, int] = field(default_factory=dict)
     # A seeded row sample for the threshold what-if (fairlearn needs rows, not counts).
     sample: dict[str, list] = field(default_factory=dict)
+    # Estimated attributes: probability patterns per slice key (explainers.estimated.soft), merged by addition.
+    soft: dict[str, SoftPatterns] = field(default_factory=dict)
 
     def merge(self, other: "ChunkCounts") -> "ChunkCounts":
         tables = dict(self.tables)
@@ -52,6 +56,9 @@ class ChunkCounts:
         sample = {
             k: list(self.sample.get(k, [])) + list(other.sample.get(k, [])) for k in {*self.sample, *other.sample}
         }
+        soft = dict(self.soft)
+        for key, patterns in other.soft.items():
+            soft[key] = soft[key].merge(patterns) if key in soft else patterns
         return ChunkCounts(
             tables=tables,
             histograms=histograms,
@@ -59,6 +66,7 @@ class ChunkCounts:
             dropped=self.dropped + other.dropped,
             missing={k: self.missing.get(k, 0) + other.missing.get(k, 0) for k in {*self.missing, *other.missing}},
             sample=sample,
+            soft=soft,
         )
 
     def to_dict(self) -> dict:
@@ -69,6 +77,7 @@ class ChunkCounts:
             "dropped": self.dropped,
             "missing": self.missing,
             "sample": self.sample,
+            "soft": {k: p.to_dict() for k, p in self.soft.items()},
         }
 
     @classmethod
@@ -80,6 +89,7 @@ class ChunkCounts:
             dropped=data["dropped"],
             missing=data["missing"],
             sample=data["sample"],
+            soft={k: SoftPatterns.from_dict(p) for k, p in data.get("soft", {}).items()},
         )
 
 
@@ -150,6 +160,7 @@ def _columns(spec: EngineInput, runner: DecisionRunner | None) -> list[str]:
     else:
         wanted.append(spec.decision_column)
     wanted += [c for a in spec.attributes for c in a.columns]
+    wanted += [c for a in spec.estimated for c in a.columns]
     return list(dict.fromkeys(c for c in wanted if c))
 
 
@@ -176,7 +187,7 @@ def count_row_groups(spec: EngineInput, row_groups: list[int], *, runner: Decisi
     parquet = pq.ParquetFile(spec.parquet_path)
     frame = parquet.read_row_groups(row_groups, columns=_columns(spec, runner)).to_pandas() if row_groups else None
     if frame is None or frame.empty:
-        return ChunkCounts(tables={}, missing={a.name: 0 for a in spec.attributes})
+        return ChunkCounts(tables={}, missing={a.name: 0 for a in [*spec.attributes, *spec.estimated]})
     yhat_main, keep, model_scores = _decisions(spec, frame, runner)
     outcome = frame[spec.outcome_column] if spec.outcome_column else None
     if outcome is not None:
@@ -215,6 +226,11 @@ def count_row_groups(spec: EngineInput, row_groups: list[int], *, runner: Decisi
             counts.histograms[attribute.name] = score_histogram(
                 group_array[rows], scores[rows], masks[""][1][rows], n_bins=SCORE_BINS
             )
+    estimates: dict = {}
+    for estimated in spec.estimated:
+        counts.missing[estimated.name] = 0  # missing proxies fall back to priors: no row is left out
+        for cls, (yhat, y) in masks.items():
+            counts.soft[slice_key(estimated.name, cls)] = count_estimated(estimated, frame, keep, yhat, y, estimates)
     if scores is not None and masks[""][1] is not None:
         total = parquet.metadata.num_rows
         counts.sample = _whatif_sample(spec, row_groups, total, keep, scores, masks[""][1], labels_by_attribute)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow.parquet as pq
 
+from explainers.estimated import audit_estimated_attribute_with_replicates, expected_counts, method_description
+from explainers.estimated.bisg import FALLBACK_LEVELS, LEVELS
 from explainers.metrics import AttributeResult, MetricConfig, conventions_side_by_side, holm_adjust
 from explainers.metrics.audit import audit_attribute_with_replicates
 from explainers.metrics.family import FAMILYWISE, FDR, FamilySlice, control_family
@@ -15,7 +17,9 @@ from explainers.metrics.significance import by_adjust
 from .continuous import continuous_and_ranking
 from .counting import ChunkCounts, score_normalisation, slice_key
 from .score_rates import score_rates
-from .spec import AttributeSpec, EngineInput
+from .spec import AttributeSpec, EngineInput, EstimatedSpec
+
+ESTIMATED_LABEL = "estimated from proxies"
 
 
 @dataclass
@@ -27,6 +31,7 @@ class SliceResult:
     result: AttributeResult
     conventions: dict | None
     p_holm: list[float | None] = field(default_factory=list)  # aligned with result.results
+    estimated: EstimatedSpec | None = None  # set when the attribute was estimated from proxies
 
 
 @dataclass
@@ -49,6 +54,7 @@ class EngineOutput:
     ranking: dict | None = None  # exposure and top-k shares of a rank column (pipeline.continuous)
     global_explanations: dict | None = None  # optional stages (issue 16), JSON-ready
     explanation_quality: dict | None = None
+    estimated: list[dict] = field(default_factory=list)  # how each estimated attribute was estimated (coverage)
 
     @property
     def attributes(self) -> list[AttributeResult]:
@@ -60,7 +66,7 @@ def _attribute_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
-def _config(spec: EngineInput, attribute: AttributeSpec, index: int) -> MetricConfig:
+def _config(spec: EngineInput, attribute: AttributeSpec | EstimatedSpec, index: int) -> MetricConfig:
     return MetricConfig(
         reference_group=attribute.reference_group or None,
         metrics=tuple(spec.metrics),
@@ -97,6 +103,7 @@ def finish(
         slices.append(SliceResult(spec=attribute, decision_class=cls, result=result, conventions=conventions))
         if progress:
             progress(0.6 + 0.3 * (index + 1) / len(pairs), f"metrics for {attribute.name}{' / ' + cls if cls else ''}")
+    estimated = _estimated_slices(spec, counts, slices, drawn, len(pairs))
     tested = _holm_across_audit(slices)
     family = _control_verdicts(spec, slices, drawn)
     continuous, ranking = continuous_and_ranking(spec)
@@ -109,9 +116,14 @@ def finish(
         score_rates=score_rates(spec),
         comparisons_tested=tested,
         verdict_error_control=family,
-        tables={s.spec.name: counts.tables[slice_key(s.spec.name, "")] for s in slices if s.decision_class == ""},
+        tables={
+            s.spec.name: counts.tables[slice_key(s.spec.name, "")]
+            for s in slices
+            if s.decision_class == "" and s.estimated is None  # estimated slices have soft tables only
+        },
         continuous=continuous,
         ranking=ranking,
+        estimated=estimated,
     )
 
 
@@ -136,6 +148,55 @@ def finish_without_decisions(spec: EngineInput) -> EngineOutput:
         continuous=continuous,
         ranking=ranking,
     )
+
+
+def _estimated_slices(
+    spec: EngineInput, counts: ChunkCounts, slices: list[SliceResult], drawn: list, offset: int
+) -> list[dict]:
+    """Audit each estimated attribute on its soft table (explainers.estimated); describe how it was estimated.
+    Appends each slice, and its soft point and bootstrap tables to `drawn`, so the verdict rule covers them too."""
+    described = []
+    for position, (estimated, cls) in enumerate((e, c) for c in spec.slices() for e in spec.estimated):
+        patterns = counts.soft.get(slice_key(estimated.name, cls))
+        if patterns is None or patterns.n == 0:
+            raise ValueError(f"'{estimated.name}' has no rows left to audit.")
+        config = _config(spec, estimated, offset + position)
+        result, replicates = audit_estimated_attribute_with_replicates(
+            patterns, attribute=estimated.name, config=config
+        )
+        drawn.append((np.asarray(patterns.table()), replicates))
+        shown = AttributeSpec(estimated.name, estimated.columns[:1], estimated.reference_group)
+        slices.append(SliceResult(shown, cls, result, conventions=None, estimated=estimated))
+        if cls == "":
+            described.append(estimation_summary(estimated, patterns))
+    return described
+
+
+def estimation_summary(estimated: EstimatedSpec, patterns) -> dict:
+    """The report's account of one estimate: method, tables, coverage, fallbacks and expected group sizes."""
+    levels = dict(zip(LEVELS, patterns.levels or (0,) * len(LEVELS), strict=True))
+    n = max(patterns.n, 1)
+    return {
+        "attribute": estimated.name,
+        "label": ESTIMATED_LABEL,
+        "estimate": estimated.estimate,
+        "surname_column": estimated.surname_column,
+        "zip_column": estimated.zip_column,
+        "first_name_column": estimated.first_name_column,
+        **method_description(zip_given=bool(estimated.zip_column), first_name_given=bool(estimated.first_name_column)),
+        "rows": patterns.n,
+        "rows_by_level": levels,
+        "surname_coverage": sum(levels[k] for k in ("bifsg", "bisg", "surname")) / n,
+        "fallback_share": sum(levels[k] for k in FALLBACK_LEVELS) / n,
+        "expected_counts": expected_counts(patterns),
+        "weighting": "probability-weighted count tables: each row adds its membership probabilities to its cells",
+        "bootstrap": "rows resampled with their probabilities: Multinomial(N, counts/N) over distinct "
+        "(probability vector, outcome, decision) patterns, exactly the row bootstrap",
+        "test": "two-sided bootstrap percentile test against parity (no test for equalized odds)",
+        "assumption": "unbiased when the probabilities are calibrated and the decision carries no information "
+        "about race beyond the proxies (surname, ZIP, first name); otherwise it is biased, typically toward parity "
+        "(Chen et al. 2019, Fairness under unawareness)",
+    }
 
 
 def _holm_across_audit(slices: list[SliceResult]) -> int:

@@ -28,6 +28,25 @@ class AttributeSpec:
 
 
 @dataclass
+class EstimatedSpec:
+    """An attribute that was never recorded, estimated from proxies (BISG / BIFSG, explainers.estimated).
+
+    Its groups are the estimate's (RACE_LABELS); rows with missing proxies fall back to priors, never drop.
+    """
+
+    name: str
+    estimate: str  # "race": the only estimate there is
+    surname_column: str
+    zip_column: str = ""
+    first_name_column: str = ""
+    reference_group: str = ""
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in (self.surname_column, self.zip_column, self.first_name_column) if c]
+
+
+@dataclass
 class EngineInput:
     parquet_path: str
     decision_column: str
@@ -69,6 +88,8 @@ class EngineInput:
     rank_column: str = ""
     rank_query_column: str = ""
     top_k: int = 10
+    # Attributes estimated from proxies (audited on probability-weighted count tables), beside `attributes`.
+    estimated: list[EstimatedSpec] = field(default_factory=list)
 
     @property
     def model_only(self) -> bool:
@@ -88,6 +109,7 @@ class EngineInput:
     def from_dict(cls, data: dict) -> "EngineInput":
         data = dict(data)
         data["attributes"] = [AttributeSpec(**a) for a in data["attributes"]]
+        data["estimated"] = [EstimatedSpec(**a) for a in data.get("estimated", [])]
         if data.get("score_range") is not None:
             data["score_range"] = tuple(data["score_range"])
         return cls(**data)

@@ -13,7 +13,7 @@ class DatasetUploadForm(_WorkspaceForm):
     SECTIONS = (
         ("File", ("workspace", "file", "name")),
         ("Decisions and outcomes", ("decision_column", "decision_favourable", "outcome_column", "outcome_favourable")),
-        ("Protected attributes", ("protected", "reference", "missing_policy")),
+        ("Protected attributes", ("protected", "reference", "missing_policy", "proxy_columns")),
         ("Optional: scores and text", ("score_column", "score_higher_is_favourable", "text_column")),
         ("Optional: continuous scores and rankings", ("outcome_type", "rank_column", "rank_query_column")),
     )
@@ -46,7 +46,16 @@ class DatasetUploadForm(_WorkspaceForm):
     score_higher_is_favourable = forms.BooleanField(label="A higher score is favourable", required=False, initial=True)
     text_column = forms.CharField(label="Text column", required=False, help_text="For text models; optional.")
     protected = forms.CharField(
-        label="Protected attributes", help_text="Column names, comma-separated, e.g. sex, age_band."
+        label="Protected attributes",
+        required=False,
+        help_text="Column names, comma-separated, e.g. sex, age_band. Leave empty when race was never recorded "
+        "and proxy columns estimate it.",
+    )
+    proxy_columns = forms.CharField(
+        label="Proxy columns (race never recorded)",
+        required=False,
+        help_text="Surname, ZIP and first-name columns, comma-separated, e.g. surname, zip: a plan can then "
+        "estimate race from them (BISG / BIFSG).",
     )
     reference = forms.CharField(
         label="Reference groups",
@@ -115,4 +124,5 @@ class DatasetUploadForm(_WorkspaceForm):
             "outcome_type": data["outcome_type"] or OutcomeType.BINARY,
             "rank_column": data["rank_column"],
             "rank_query_column": data["rank_query_column"],
+            "proxy_columns": split_values(data["proxy_columns"]),
         }

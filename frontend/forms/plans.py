@@ -5,7 +5,14 @@ from django.urls import reverse_lazy
 
 from audits import selectors
 from audits.choices import ModelKind, OutcomeType, VerdictErrorControl
-from audits.constants import ATTRIBUTION_METHODS, BUILTIN_LEXICONS, METRICS, PLAN_DEFAULTS, PROBE_DEFAULTS
+from audits.constants import (
+    ATTRIBUTION_METHODS,
+    BUILTIN_LEXICONS,
+    ESTIMATED_RACE_GROUPS,
+    METRICS,
+    PLAN_DEFAULTS,
+    PROBE_DEFAULTS,
+)
 from audits.exceptions import ApplicationError
 from audits.execution.probes import PROBES
 from audits.services.plan_continuous import DEFAULT_TOP_K
@@ -68,6 +75,7 @@ BLACK_BOX_LABELS = {
 STATISTICS = (
     "n_boot", "alpha", "min_group_size", "min_denominator", "seed", "regression_tolerance", "verdict_error_control",
 )  # fmt: skip
+ESTIMATE_FIELDS = ("surname_column", "zip_column", "first_name_column", "estimate_reference")
 SEPARATOR = "|"  # joins the two attribute names of an intersection choice
 
 
@@ -105,6 +113,20 @@ class PlanForm(forms.Form):
         label="Intersections", required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Audit the groups two attributes make together (e.g. women under 25). Both attributes must be "
         "among those audited.",
+    )  # fmt: skip
+    estimate_race = forms.BooleanField(
+        label="Estimate race from proxies (race was not recorded)", required=False,
+        help_text="BISG from surname and ZIP code, BIFSG with a first name too, using the 2010 census tables. "
+        "Every number of this attribute is labelled estimated from proxies.",
+    )  # fmt: skip
+    surname_column = forms.CharField(label="Surname column", required=False, max_length=255)
+    zip_column = forms.CharField(label="ZIP code column (BISG)", required=False, max_length=255)
+    first_name_column = forms.CharField(
+        label="First-name column (BIFSG)", required=False, max_length=255, help_text="Needs the ZIP code column."
+    )
+    estimate_reference = forms.ChoiceField(
+        label="Reference group of the estimate", required=False,
+        choices=[("", "Highest selection rate")] + [(g, g) for g in ESTIMATED_RACE_GROUPS],
     )  # fmt: skip
     metrics = forms.MultipleChoiceField(
         label="Metrics", choices=metric_choices, widget=forms.CheckboxSelectMultiple, required=False,
@@ -262,6 +284,23 @@ class PlanForm(forms.Form):
     def statistics_fields(self):
         return [self[name] for name in STATISTICS]
 
+    def estimate_fields(self):
+        return [self[name] for name in ESTIMATE_FIELDS]
+
+    def _estimated(self) -> list[dict]:
+        data = self.cleaned_data
+        if not data.get("estimate_race"):
+            return []
+        return [
+            {
+                "estimate": "race",
+                "surname_column": data["surname_column"].strip(),
+                "zip_column": data["zip_column"].strip(),
+                "first_name_column": data["first_name_column"].strip(),
+                "reference_group": data["estimate_reference"],
+            }
+        ]
+
     def limit_to(self, *, model, dataset) -> None:
         """Offer only the chosen dataset's attributes (and their pairs), the probes the chosen model's kind can take
         and the settings those probes read."""
@@ -285,7 +324,7 @@ class PlanForm(forms.Form):
             message = exc.message.replace(f"'{metric}'", names.get(metric, metric))  # the name the page shows
             self.add_error(band_field_names(metric)[0], message)
         else:
-            show_service_error(self, exc)
+            show_service_error(self, exc, aliases={"estimated_attributes": "estimate_race"})
 
     def _bands(self) -> dict:
         """The bands changed from their defaults (an unchanged or emptied end is the metric definition's)."""
@@ -331,6 +370,8 @@ class PlanForm(forms.Form):
         )
         if data["intersections"]:
             arguments["intersections"] = [choice.split(SEPARATOR) for choice in data["intersections"]]
+        if self._estimated():
+            arguments["estimated_attributes"] = self._estimated()
         bands = self._bands()
         if bands:
             arguments["bands"] = bands

@@ -107,6 +107,18 @@ class Command(BaseCommand):
             "--intersect", action="append", default=[], help="audit an intersection too, e.g. race,sex (repeatable)"
         )
         parser.add_argument("--multiclass", action="store_true", help="also audit every decision class one-vs-rest")
+        parser.add_argument(
+            "--estimate",
+            choices=["race"],
+            default="",
+            help="estimate an attribute that was never recorded from proxies (BISG, or BIFSG with a first name)",
+        )
+        parser.add_argument("--surname-column", default="", help="surnames (with --estimate)")
+        parser.add_argument("--zip-column", default="", help="ZIP codes (with --estimate: BISG)")
+        parser.add_argument("--first-name-column", default="", help="first names (with --estimate and --zip-column)")
+        parser.add_argument(
+            "--estimate-reference", default="", help="reference group of the estimate, e.g. White (with --estimate)"
+        )
         parser.add_argument("--score-column", default="", help="model score of the favourable decision")
         parser.add_argument(
             "--score-lower-is-favourable", action="store_true", help="the score is a risk: lower is favourable"
@@ -188,8 +200,9 @@ class Command(BaseCommand):
         path = Path(options["dataset"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
-        if not options["protected"]:
-            raise CommandError("Name at least one --protected column.")
+        estimated = _estimated(options)
+        if not options["protected"] and not estimated:
+            raise CommandError("Name at least one --protected column, or --estimate race --surname-column COLUMN.")
         references = {}
         for item in options["reference"]:
             column, sep, group = item.partition("=")
@@ -225,6 +238,7 @@ class Command(BaseCommand):
                     rank_column=options["rank_column"],
                     rank_query_column=options["rank_query_column"],
                     inline=True,  # no web process here: validated now, whatever the size
+                    proxy_columns=[c for e in estimated for c in _proxy_columns(e)],
                 )
             if options["model"]:
                 model = self._model(options, user, workspace, dataset)
@@ -240,6 +254,7 @@ class Command(BaseCommand):
                 regression_tolerance=options["regression_tolerance"],
                 verdict_error_control=options["verdict_error_control"],
                 intersections=[[c.strip() for c in item.split(",") if c.strip()] for item in options["intersect"]],
+                estimated_attributes=estimated,
                 multiclass=options["multiclass"],
                 probes=options["probe"],
                 probe_settings=_probe_settings(options),
@@ -395,6 +410,31 @@ PROBE_OPTIONS = {
     "global_layer": "global_layer",
     "explanation_quality": "explanation_quality",
 }
+
+
+def _estimated(options) -> list[dict]:
+    """The plan's estimated attribute from --estimate and its proxy columns (the service checks the columns)."""
+    proxies = ("surname_column", "zip_column", "first_name_column", "estimate_reference")
+    if not options["estimate"]:
+        given = [f"--{name.replace('_', '-')}" for name in proxies if options[name]]
+        if given:
+            raise CommandError(f"{', '.join(given)} need --estimate race.")
+        return []
+    if not options["surname_column"]:
+        raise CommandError("--estimate race needs --surname-column COLUMN.")
+    return [
+        {
+            "estimate": options["estimate"],
+            "surname_column": options["surname_column"],
+            "zip_column": options["zip_column"],
+            "first_name_column": options["first_name_column"],
+            "reference_group": options["estimate_reference"],
+        }
+    ]
+
+
+def _proxy_columns(estimated: dict) -> list[str]:
+    return [estimated[k] for k in ("surname_column", "zip_column", "first_name_column") if estimated[k]]
 
 
 def _probe_settings(options) -> dict:

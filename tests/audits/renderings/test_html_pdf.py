@@ -220,3 +220,17 @@ def test_pdf_is_reproducible_a4_and_dated_by_the_report():
     finished = re.sub(r"[-T:]", "", document["provenance"]["finished_at"][:19])
     assert reader.metadata["/CreationDate"].startswith(f"D:{finished}")
     assert sha256 in reader.metadata["/Subject"]
+
+
+def test_the_proxy_share_is_shown_with_the_rule_that_defines_it():
+    document, _, sha256 = load_report("tabular_probe_report.json")
+    entry = document["attributions"][0]
+    entry["proxy_rule"] = {"alpha": 0.05, "min_association": 0.3}
+    for index, proxy in enumerate(entry["proxies"]):
+        proxy["is_proxy"] = index == 0
+    entry["proxy_share"] = 0.61234
+
+    text = " ".join(render_report_html(document, sha256).split())
+
+    assert f"Proxy share {fmt_number(0.61234)} (proxies: {entry['proxies'][0]['feature']})" in text
+    assert "Holm-adjusted p &lt; 0.05" in text and "at least 0.3 strong" in text

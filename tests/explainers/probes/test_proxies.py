@@ -6,7 +6,15 @@ import pytest
 from scipy.stats import chi2_contingency
 from sklearn.linear_model import LinearRegression
 
-from explainers.probes.proxies import correlation_ratio, cramers_v, proxy_features
+from explainers.probes.proxies import (
+    ProxyFeature,
+    ProxyRule,
+    chi_square_p_value,
+    correlation_ratio,
+    cramers_v,
+    proxy_features,
+    qualify_proxies,
+)
 
 
 def _codes(values) -> np.ndarray:
@@ -83,3 +91,26 @@ def test_proxy_features_pick_the_method_by_dtype_and_sort_strongest_first():
     associations = [p.association for p in found]
     assert associations == sorted(associations, reverse=True)
     assert all(isinstance(a, float) and 0 <= a <= 1 for a in associations)
+
+
+def test_chi_square_p_value_matches_scipy_on_the_crosstab():
+    rng = np.random.default_rng(7)
+    group = rng.choice(["a", "b", "c"], size=600)
+    feature = np.where(rng.random(600) < 0.2, "x", rng.choice(["x", "y"], size=600))
+    expected = chi2_contingency(pd.crosstab(group, feature).to_numpy(), correction=False).pvalue
+    assert chi_square_p_value(pd.factorize(group)[0], pd.factorize(feature)[0]) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_proxy_must_be_both_significant_after_holm_and_strong_enough():
+    rule = ProxyRule(alpha=0.05, min_association=0.3)
+    weak_but_significant = ProxyFeature("zip_tilt", 0.04, "cramers_v_bias_corrected", 1e-9, "chi_square_independence")
+    strong_but_untested = ProxyFeature("tiny", 0.9, "cramers_v_bias_corrected", 0.03, "chi_square_independence")
+    strong = ProxyFeature("zip", 0.8, "cramers_v_bias_corrected", 1e-12, "chi_square_independence")
+    judged = qualify_proxies([weak_but_significant, strong_but_untested, strong], rule)
+    # Holm with m = 3: 0.03 is the largest p, so it is multiplied by 1 but runs after max(3e-12, 2e-9) -> 0.03 < 0.05;
+    # a fourth feature pushes it over: the adjustment counts every feature tested.
+    assert [row[2] for row in judged] == [False, True, True]
+    fourth = ProxyFeature("other", 0.0, "correlation_ratio", 0.9, "one_way_anova_f")
+    judged = qualify_proxies([weak_but_significant, strong_but_untested, strong, fourth], rule)
+    assert [row[2] for row in judged] == [False, False, True, False]
+    assert judged[1][1] == pytest.approx(0.06)
