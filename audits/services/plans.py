@@ -116,7 +116,7 @@ PROBES_BY_KIND = {
     ModelKind.SKOPS_PIPELINE: ("tabular_counterfactual", "text_counterfactual"),
     ModelKind.HF_CLASSIFIER: ("text_counterfactual",),
     ModelKind.BUILTIN_TEXT: ("text_counterfactual",),
-    ModelKind.HF_CAUSAL_LM: ("crows_pairs", "discrim_eval"),
+    ModelKind.HF_CAUSAL_LM: ("crows_pairs", "bbq", "discrim_eval"),
     ModelKind.HF_ENCODER: ("weat",),
     ModelKind.DATASET_DECISIONS: (),
 }
@@ -196,8 +196,8 @@ def audit_plan_create(
     `intersections` adds attributes made of several protected columns (e.g. [["race", "sex"]]);
     `multiclass` adds a one-vs-rest audit for every class of the decision column.
 
-    Without a dataset, a language model or encoder is probed on built-in benchmarks (CrowS-Pairs, WEAT,
-    discrim-eval) and no group metric is computed.
+    Without a dataset, a language model or encoder is probed on built-in benchmarks (CrowS-Pairs, BBQ,
+    WEAT, discrim-eval) and no group metric is computed.
 
     `regression_tolerance`: how far a metric must move since the plan's last approved report to be a regression.
 
