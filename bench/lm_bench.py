@@ -72,6 +72,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default; 1 when busy)")
+    parser.add_argument("--warm-up", type=int, default=16, help="requests per workload and path in the warm-up")
     parser.add_argument("--no-lm-eval", action="store_true", help="skip lm-eval-harness")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=RESULTS)
@@ -164,7 +165,7 @@ def main(argv=None) -> int:
 
         lm = HFLM(pretrained=str(folder), device=args.device, batch_size=args.batch_size, dtype="float32")
     work = workloads(args)
-    for requests in (r[: 2 * args.batch_size] for r in work.values()):  # warm-up of every path
+    for requests in (r[: args.warm_up] for r in work.values()):  # warm-up of every path
         ours(runner, requests)
         ceiling(runner.model, token_batches(runner, requests))
         if lm is not None:
@@ -182,7 +183,10 @@ def main(argv=None) -> int:
         },
         "workloads": {},
     }
-    print(f"model {folder.name}, device {args.device}, {torch.get_num_threads()} threads, batch {args.batch_size}")
+    print(
+        f"model {folder.name}, device {args.device}, {torch.get_num_threads()} threads, batch {args.batch_size}",
+        flush=True,
+    )
     for name, requests in work.items():
         batches = token_batches(runner, requests)
         tokens = int(sum(int(attention.sum()) for _, attention in batches))
