@@ -155,10 +155,10 @@ def timed(function) -> tuple[float, object]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     folder = args.model or smollm2_folder()
     runner = CausalLMRunner(folder, device=args.device, batch_size=args.batch_size, max_length=512)
+    if args.threads:  # after the runner, which sizes torch's thread pool to the cores
+        torch.set_num_threads(args.threads)
     lm = None
     if not args.no_lm_eval:
         from lm_eval.models.huggingface import HFLM
