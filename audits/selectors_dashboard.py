@@ -2,7 +2,7 @@
 
 A cell counts the verdicts of the group-metric results of one attribute (every metric, group and decision class)
 plus the overall verdict of each probe run on it; its headline verdict is the most serious of them. Model-only
-reports (CrowS-Pairs, WEAT, discrim-eval) and the text probe have no protected column: they get a column of their
+reports (CrowS-Pairs, BBQ, WEAT, discrim-eval) and the text probe have no protected column: they get a column of their
 own, named after the probe.
 """
 
@@ -24,6 +24,7 @@ VERDICT_LABELS = {
 PROBE_COLUMNS = {
     "text_counterfactual": "Text probe",
     "crows_pairs": "CrowS-Pairs",
+    "bbq": "BBQ",
     "weat": "WEAT",
     "discrim_eval": "Discrim-eval",
 }

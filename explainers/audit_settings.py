@@ -31,6 +31,7 @@ SEED_MAX = 2**63 - 1  # the largest seed a plan can store (a signed 64-bit colum
 
 # Smallest samples the benchmark probes give a verdict on: a plan may not sample fewer.
 MIN_CROWS_PAIRS = 20
+MIN_BBQ_SAMPLE = 20  # smallest probe_settings.max_items: a couple of items per category and context condition
 MIN_DISCRIM_TEMPLATES = 10
 
 BLACK_BOX_METHODS = ("occlusion", "shap")
@@ -105,6 +106,7 @@ class ProbeSettings:
     n_examples, include_examples: example pairs kept in the report (and per-pair artifacts written at all).
     lexicons: word lists of the text probe. seat_templates: SEAT sentences ("{}" is the word; empty: WEAT).
     max_pairs, max_templates: seeded samples of CrowS-Pairs pairs and discrim-eval templates (None: all).
+    max_items: seeded sample of BBQ items, stratified by category and context condition (None: all).
     n_permutations: Monte Carlo partitions of the WEAT permutation test.
     max_n_boot: bootstrap replicates inside a probe are min(plan n_boot, max_n_boot).
     max_text_rows: the text probe samples min(max_rows, max_text_rows) rows per substitution set.
@@ -134,6 +136,7 @@ class ProbeSettings:
     lexicons: tuple[str, ...] = ("gender",)
     max_pairs: int | None = None
     max_templates: int | None = None
+    max_items: int | None = None
     n_permutations: int = 10_000
     seat_templates: tuple[str, ...] = ()
     max_n_boot: int = DEFAULT_N_BOOT
@@ -221,6 +224,7 @@ _PROBE_RULES = {
     "lexicons": _names,
     "max_pairs": _at_least(MIN_CROWS_PAIRS, optional=True),
     "max_templates": _at_least(MIN_DISCRIM_TEMPLATES, optional=True),
+    "max_items": _at_least(MIN_BBQ_SAMPLE, optional=True),
     "n_permutations": _at_least(100),
     "seat_templates": _templates,
     "max_n_boot": _between(*N_BOOT_RANGE),

@@ -54,6 +54,9 @@ $PY manage.py audit --workspace demo --user auditor --model builtin:all-minilm-l
 echo "SmolLM2-135M-Instruct on CrowS-Pairs by bias type (the GGUF is converted once, about 15 s)…"
 $PY manage.py audit --workspace demo --user auditor --model builtin:smollm2-135m-instruct --probe crows_pairs \
   --out var/smollm2-report.json
+echo "SmolLM2-135M-Instruct on BBQ: a seeded sample of 90 items (5 per category and context), answers by likelihood…"
+$PY manage.py audit --workspace demo --user auditor --model builtin:smollm2-135m-instruct --probe bbq \
+  --max-items 90 --out var/smollm2-bbq-report.json
 
 echo
 echo "The audits above are in the demo workspace: the dashboard shows their verdicts per model and attribute."

@@ -378,7 +378,7 @@ class AuditPlanCreateInputSerializer(serializers.Serializer):
     probes = serializers.ListField(
         child=serializers.CharField(),
         required=False,
-        help_text="tabular_counterfactual, text_counterfactual, crows_pairs, weat, discrim_eval",
+        help_text="tabular_counterfactual, text_counterfactual, crows_pairs, bbq, weat, discrim_eval",
     )
     probe_settings = serializers.DictField(
         required=False,

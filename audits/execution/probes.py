@@ -1,6 +1,6 @@
 """Counterfactual probes of a model, run after the group metrics (design.md section 5).
 
-Dataset probes (tabular, text) read the audit's data; model probes (CrowS-Pairs, WEAT, discrim-eval)
+Dataset probes (tabular, text) read the audit's data; model probes (CrowS-Pairs, BBQ, WEAT, discrim-eval)
 run on benchmarks that ship in installed packages and need no dataset.
 """
 
@@ -19,7 +19,7 @@ from .model_runner import spec_runner
 from .probes_models import run_model_probes
 
 DATASET_PROBES = ("tabular_counterfactual", "text_counterfactual")
-MODEL_PROBES = ("crows_pairs", "weat", "discrim_eval")
+MODEL_PROBES = ("crows_pairs", "bbq", "weat", "discrim_eval")
 PROBES = DATASET_PROBES + MODEL_PROBES
 
 

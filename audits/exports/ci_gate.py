@@ -12,8 +12,9 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import asdict, dataclass
 
+from audits.reports.score_rank_findings import score_rank_findings
+
 from .findings import probe_findings, probe_slice
-from .score_rank_findings import score_rank_findings
 
 FAIL_ON = {"fail": ("fail",), "inconclusive": ("fail", "inconclusive")}
 SKIPPED = ("insufficient_data", "not_computable")

@@ -32,6 +32,11 @@ _MITIGATION_PROBES = {
         "The language model prefers stereotypical sentences: do not use its scores or generations for decisions "
         "about people without debiasing or output filtering, and re-audit after mitigation."
     ),
+    "bbq": (
+        "The language model answers by stereotype where the context does not say, or against the context: do not "
+        "use it to answer questions about people without debiasing or abstention on underdetermined questions, and "
+        "re-audit after mitigation."
+    ),
     "weat": (
         "The encoder associates the target groups with the attribute words: debias the embeddings or avoid using "
         "similarity scores between these concepts in decisions about people, then re-audit."

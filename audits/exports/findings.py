@@ -102,6 +102,23 @@ def _crows(probe: dict) -> Iterator[dict]:
         yield _crows_slice(probe, "direction", entry, False)
 
 
+def _bbq(probe: dict) -> Iterator[dict]:
+    """Per slice (overall, each category): the two bias scores decide the verdict; the accuracies go with them."""
+    for entry in [probe["overall"], *probe["categories"]]:
+        sizes = {"ambiguous": entry["n_ambiguous"], "disambiguated": entry["n_disambiguated"]}
+        for key, condition, headline in (
+            ("s_amb", "ambiguous", True),
+            ("s_dis", "disambiguated", True),
+            ("accuracy_ambiguous", "ambiguous", False),
+            ("accuracy_disambiguated", "disambiguated", False),
+        ):
+            yield _row(
+                probe, key, entry[key], group=entry["name"], ci_low=entry[f"{key}_ci_low"],
+                ci_high=entry[f"{key}_ci_high"], verdict=entry["verdict"] if headline else "", n=sizes[condition],
+                headline=headline,
+            )  # fmt: skip
+
+
 def weat_test_label(test: dict) -> str:
     return f"{test['name']}: {' vs '.join(test['targets'])} ~ {' vs '.join(test['attributes'])}"
 
@@ -130,6 +147,7 @@ _PROBES = {
     "tabular_counterfactual": _tabular,
     "text_counterfactual": _text,
     "crows_pairs": _crows,
+    "bbq": _bbq,
     "weat": _weat,
     "discrim_eval": _discrim_eval,
 }

@@ -17,9 +17,10 @@ as a formula get a leading apostrophe (OWASP "CSV injection"); numeric cells are
 import csv
 import io
 
+from audits.reports.score_rank_findings import score_rank_findings
+
 from .findings import probe_findings
 from .findings_explanations import explanation_rows
-from .score_rank_findings import score_rank_findings
 
 COLUMNS = (
     "kind", "probe", "attribute", "decision_class", "group", "reference_group", "source_group", "target_group",

@@ -9,10 +9,10 @@ renderings' formatter so the card reads like the HTML and PDF reports.
 import yaml
 
 from audits.renderings.formatting import fmt_interval, fmt_number, fmt_p
+from audits.reports.score_rank_findings import score_rank_findings
 
 from .considerations import limitations, risks
 from .findings import headline_findings, is_headline, probe_rows, probe_slice, result_slice
-from .score_rank_findings import score_rank_findings
 
 _TASKS = {
     "dataset_decisions": "tabular-classification",

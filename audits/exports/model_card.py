@@ -8,9 +8,10 @@ bootstrap interval), followed by the verdict-deciding statistic of each probe sl
 
 from pathlib import Path
 
+from audits.reports.score_rank_findings import score_rank_findings
+
 from .considerations import limitations, risks
 from .findings import headline_findings, probe_slice, result_slice
-from .score_rank_findings import score_rank_findings
 
 SCHEMA_VERSION = "0.0.2"
 SCHEMA_FILE = "model_card.v0.0.2.schema.json"

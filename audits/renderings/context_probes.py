@@ -6,6 +6,7 @@ TEMPLATES = {
     "text_counterfactual": "audits/report_export/probe_text.html",
     "tabular_counterfactual": "audits/report_export/probe_tabular.html",
     "crows_pairs": "audits/report_export/probe_crows.html",
+    "bbq": "audits/report_export/probe_bbq.html",
     "weat": "audits/report_export/probe_weat.html",
     "discrim_eval": "audits/report_export/probe_decision.html",
 }
@@ -159,6 +160,20 @@ def _crows(probe: dict, _attribution) -> dict:
     }
 
 
+def _bbq_row(entry: dict) -> dict:
+    row = {"name": entry["name"], "n_ambiguous": entry["n_ambiguous"], "n_disambiguated": entry["n_disambiguated"]}
+    for key in ("accuracy_ambiguous", "accuracy_disambiguated", "s_amb", "s_dis"):
+        formatter = fmt_number if key.startswith("accuracy") else fmt_signed
+        row[key] = formatter(entry[key])
+        row[f"{key}_interval"] = fmt_interval(entry[f"{key}_ci_low"], entry[f"{key}_ci_high"])
+    row["verdict"] = entry["verdict"]
+    return row
+
+
+def _bbq(probe: dict, _attribution) -> dict:
+    return {"overall": _bbq_row(probe["overall"]), "categories": [_bbq_row(e) for e in probe["categories"]]}
+
+
 def _weat(probe: dict, _attribution) -> dict:
     tests = [
         {
@@ -204,6 +219,7 @@ _BUILDERS = {
     "text_counterfactual": _text,
     "tabular_counterfactual": _tabular,
     "crows_pairs": _crows,
+    "bbq": _bbq,
     "weat": _weat,
     "discrim_eval": _decision,
 }

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from audits.exports.score_rank_findings import score_rank_findings
+from audits.reports.score_rank_findings import score_rank_findings
 
 from .formatting import fmt_interval, fmt_number
 

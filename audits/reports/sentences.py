@@ -126,6 +126,14 @@ def _probe_sentence(row: dict, probe: dict) -> str:
             f"CrowS-Pairs, {which}: the model prefers the stereotypical sentence in {fmt_number(row['value'], 1)}% "
             f"of {row['n']} pairs ({interval}; 50 means no preference): {verdict}."
         )
+    if kind == "bbq":
+        which = "all categories" if row["group"] == "overall" else row["group"]
+        interval = _interval(row["ci_low"], row["ci_high"], level, signed=True)
+        where = "ambiguous contexts (s_AMB)" if row["statistic"] == "s_amb" else "disambiguated contexts (s_DIS)"
+        return (
+            f"BBQ, {which}: bias score in {where} {fmt_signed(row['value'])} over {row['n']} items ({interval}; "
+            f"0 means no bias, positive follows the stereotype, tolerance {probe.get('tolerance', 0):g}): {verdict}."
+        )
     if kind == "weat":
         return (
             f"WEAT/SEAT, {row['group']}: effect size d = {fmt_signed(row['value'], 2)} "

@@ -2,8 +2,8 @@
 
 from collections import Counter
 
-from audits.exports.score_rank_findings import score_rank_findings
 from audits.renderings.formatting import fmt_number
+from audits.reports.score_rank_findings import score_rank_findings
 
 from .words import verdict_word
 

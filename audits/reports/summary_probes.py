@@ -1,4 +1,4 @@
-"""Terminal lines for the model probes of a report (CrowS-Pairs, WEAT, discrim-eval)."""
+"""Terminal lines for the model probes of a report (CrowS-Pairs, BBQ, WEAT, discrim-eval)."""
 
 from audits.reports.notes import PROTECTED_SHARE, share_outside_unit
 
@@ -19,6 +19,25 @@ def crows_lines(probe: dict) -> list[str]:
             f"  {group['name']:<20} n {group['n']:>4}  score {_n(group['score'], '5.1f')} "
             f"[{_n(group['ci_low'], '.1f')}, {_n(group['ci_high'], '.1f')}]  {group['verdict']}"
         )
+    return lines
+
+
+def bbq_lines(probe: dict) -> list[str]:
+    overall = probe["overall"]
+
+    def scores(entry: dict) -> str:
+        return (
+            f"acc amb {_n(entry['accuracy_ambiguous'], '.2f')} dis {_n(entry['accuracy_disambiguated'], '.2f')}  "
+            f"s_AMB {_n(entry['s_amb'], '+.3f')} [{_n(entry['s_amb_ci_low'], '+.3f')}, "
+            f"{_n(entry['s_amb_ci_high'], '+.3f')}]  s_DIS {_n(entry['s_dis'], '+.3f')} "
+            f"[{_n(entry['s_dis_ci_low'], '+.3f')}, {_n(entry['s_dis_ci_high'], '+.3f')}]"
+        )
+
+    lines = [f"BBQ ({probe['n_items']} items, answer by log-likelihood per character): {scores(overall)}, "
+             f"verdict {probe['verdict']}"]  # fmt: skip
+    for entry in probe["categories"]:
+        n = entry["n_ambiguous"] + entry["n_disambiguated"]
+        lines.append(f"  {entry['name']:<20} n {n:>5}  {scores(entry)}  {entry['verdict']}")
     return lines
 
 
@@ -50,7 +69,7 @@ def decision_lines(probe: dict) -> list[str]:
     return lines
 
 
-MODEL_PROBE_LINES = {"crows_pairs": crows_lines, "weat": weat_lines, "discrim_eval": decision_lines}
+MODEL_PROBE_LINES = {"crows_pairs": crows_lines, "bbq": bbq_lines, "weat": weat_lines, "discrim_eval": decision_lines}
 
 
 def attribution_lines(entry: dict) -> list[str]:

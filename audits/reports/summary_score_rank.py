@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from audits.exports.score_rank_findings import score_rank_errors, score_rank_findings
+from audits.reports.score_rank_findings import score_rank_errors, score_rank_findings
 
 _TITLES = {"continuous": "Continuous scores", "ranking": "Ranking"}
 

@@ -7,6 +7,7 @@ PROBE_NAMES = {
     "tabular_counterfactual": "counterfactual probe",
     "text_counterfactual": "text counterfactual probe",
     "crows_pairs": "CrowS-Pairs",
+    "bbq": "BBQ",
     "weat": "WEAT/SEAT",
     "discrim_eval": "discrim-eval decision probe",
 }

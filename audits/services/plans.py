@@ -121,7 +121,7 @@ PROBES_BY_KIND = {
     ModelKind.SKOPS_PIPELINE: ("tabular_counterfactual", "text_counterfactual"),
     ModelKind.HF_CLASSIFIER: ("text_counterfactual",),
     ModelKind.BUILTIN_TEXT: ("text_counterfactual",),
-    ModelKind.HF_CAUSAL_LM: ("crows_pairs", "discrim_eval"),
+    ModelKind.HF_CAUSAL_LM: ("crows_pairs", "bbq", "discrim_eval"),
     ModelKind.HF_ENCODER: ("weat",),
     ModelKind.DATASET_DECISIONS: (),
 }
@@ -218,8 +218,8 @@ def audit_plan_create(
     [{"estimate": "race", "surname_column", "zip_column", "first_name_column", "name", "reference_group"}],
     checked by plan_estimates); a plan of estimated attributes alone needs no recorded one.
 
-    Without a dataset, a language model or encoder is probed on built-in benchmarks (CrowS-Pairs, WEAT,
-    discrim-eval) and no group metric is computed.
+    Without a dataset, a language model or encoder is probed on built-in benchmarks (CrowS-Pairs, BBQ,
+    WEAT, discrim-eval) and no group metric is computed.
 
     `regression_tolerance`: how far a metric must move since the plan's last approved report to be a regression.
     `verdict_error_control`: per_comparison, familywise (default) or fdr: the error rate verdicts hold at over the

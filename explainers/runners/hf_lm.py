@@ -6,6 +6,7 @@ llama.cpp can be audited through the same safe loading path as any uploaded fold
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -21,6 +22,16 @@ from explainers.runners.hf_files import ModelFileError, file_sha256, inspect_hf_
 from explainers.runners.quiet import quiet_transformers
 
 GGUF_MARKER = "gguf_conversion.json"
+SEPARATOR = "\x1f"  # joins a context and its continuation into one cache and dedup key (never in the texts)
+
+
+class _Scored(list):
+    """Token ids of context + continuation; ``n_target`` trailing ids are the continuation that is scored.
+
+    ``sort_key`` orders the rows by context length, then context, so the options of one context share a batch."""
+
+    n_target: int = 0
+    sort_key: tuple = ()
 
 
 class CausalLMRunner(HFRunnerBase):
@@ -63,6 +74,10 @@ class CausalLMRunner(HFRunnerBase):
         )
         bos = self.tokenizer.bos_token_id
         self.bos_id = int(bos) if bos is not None else None
+        parameters = inspect.signature(self.model.forward).parameters
+        self._keeps_logits = "logits_to_keep" in parameters
+        # sharing a context's key/value cache needs explicit positions and a cache the model can extend
+        self._shares_prefix = {"past_key_values", "position_ids"} <= set(parameters)
 
     def sequence_logprob(self, texts: Sequence[str]) -> np.ndarray:
         """float64 sum over tokens t >= 1 of log p(token_t | tokens_<t); 0.0 for texts with no scored token."""
@@ -100,6 +115,32 @@ class CausalLMRunner(HFRunnerBase):
             prompts, extra=extra, width=len(candidate_ids), encode=self._encode_prompts, forward=forward
         )
 
+    def continuation_logprob(self, contexts: Sequence[str], continuations: Sequence[str]) -> np.ndarray:
+        """float64 (n, 2): the sum of log p(continuation token | context, earlier continuation tokens), and the
+        number of continuation tokens (the multiple-choice log-likelihood of lm-eval-harness).
+
+        Context and continuation are tokenised separately and joined (BOS + context ids + continuation ids, as
+        lm-eval-harness does), so the continuation's tokens are the same whatever the context; trailing spaces of a
+        context move to the front of its continuation. Over ``max_length`` tokens the context loses its first
+        tokens. One forward pass per batch scores every pair; pairs repeat in a benchmark's options and are
+        computed once (the runner's dedup and cache).
+
+        Raises:
+            ValueError: if the lengths differ, a continuation encodes to no token, or holds the separator.
+        """
+        if len(contexts) != len(continuations):
+            raise ValueError("give one continuation per context")
+        keys = []
+        for context, continuation in zip(contexts, continuations, strict=True):
+            context, continuation = str(context), str(continuation)
+            if SEPARATOR in context or SEPARATOR in continuation:
+                raise ValueError("contexts and continuations must not hold the unit separator \\x1f")
+            stripped = context.rstrip(" ")
+            context, continuation = stripped, context[len(stripped) :] + continuation
+            keys.append(context + SEPARATOR + continuation)
+        extra = ("continuation_logprob", self.max_length)
+        return self._outputs(keys, extra=extra, width=2, encode=self._encode_pairs, forward=self._forward_continuation)
+
     def _scored(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 2) rows of (log-probability, scored tokens): one cache entry serves both public methods."""
         extra = ("sequence_logprob", self.max_length)
@@ -126,6 +167,85 @@ class CausalLMRunner(HFRunnerBase):
             out.append(row)
         return out
 
+    def _encode_pairs(self, keys: list[str]) -> list[list[int]]:
+        contexts, continuations = zip(*(key.split(SEPARATOR, 1) for key in keys), strict=True)
+        targets = self.tokenizer(list(continuations), add_special_tokens=False)["input_ids"]
+        out = []
+        for head, target, continuation in zip(self._with_bos(list(contexts)), targets, continuations, strict=True):
+            if not target:
+                raise ValueError(f"continuation {continuation!r} encodes to no token")
+            if not head:
+                raise ValueError("an empty context needs a tokenizer with a BOS token")
+            keep = max(self.max_length - len(target), 1)
+            row = _Scored([*head[len(head) - keep :], *target][-self.max_length :])
+            row.n_target = min(len(target), len(row) - 1)
+            row.sort_key = (len(row) - row.n_target, row[: len(row) - row.n_target], row.n_target)
+            out.append(row)
+        return out
+
+    def _forward_continuation(self, batch: list[list[int]]) -> np.ndarray:
+        """Right padding; logits only at the positions that predict a continuation token (a few per row), through
+        the model's own ``logits_to_keep`` when its forward takes one, so the LM head and the log-softmax over the
+        vocabulary run on those positions alone."""
+        heads = [tuple(row[: len(row) - row.n_target]) for row in batch]
+        if self._shares_prefix and len(set(heads)) < len(heads):
+            return self._forward_shared(batch, heads)
+        input_ids, attention = self._pad(batch)
+        lengths = torch.tensor([len(row) for row in batch])
+        widths = torch.tensor([row.n_target for row in batch])
+        offsets = torch.arange(int(widths.max()))
+        # position p of a row predicts token p + 1; the continuation's tokens are the row's last n_target
+        valid = offsets.unsqueeze(0) < widths.unsqueeze(1)
+        positions = (lengths - widths).unsqueeze(1) - 1 + offsets.unsqueeze(0)
+        positions = torch.where(valid, positions, lengths.unsqueeze(1) - 2).to(self.device)
+        rows = torch.arange(len(batch), device=self.device).unsqueeze(1)
+        options = {"input_ids": input_ids, "attention_mask": attention, "use_cache": False}
+        if self._keeps_logits:
+            logits = self.model(**options, logits_to_keep=positions).logits.float()
+        else:
+            logits = self.model(**options).logits[rows, positions].float()
+        targets = input_ids[rows, positions + 1].unsqueeze(-1)
+        token_logprob = logits.gather(-1, targets).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+        mask = valid.to(self.device, torch.float64)
+        return torch.stack([(token_logprob.double() * mask).sum(dim=1), mask.sum(dim=1)], dim=1).cpu().numpy()
+
+    def _forward_shared(self, batch: list[list[int]], heads: list[tuple]) -> np.ndarray:
+        """Rows sharing a context (a question's answer options): one forward pass over each distinct context keeps
+        its key/value cache, copied to each of its rows, then one pass over the continuations alone, at the
+        positions they hold after their context. The context's last logits predict the first continuation token.
+        Exact as the joined pass (up to float rounding): the same tokens at the same positions see the same keys.
+        """
+        distinct = list(dict.fromkeys(heads))
+        where = torch.tensor([distinct.index(head) for head in heads], device=self.device)
+        head_ids, head_mask = self._pad([list(head) for head in distinct])
+        head_lengths = head_mask.sum(dim=1)
+        options = {"input_ids": head_ids, "attention_mask": head_mask, "use_cache": True}
+        if self._keeps_logits:
+            out = self.model(**options, logits_to_keep=(head_lengths - 1).unsqueeze(1))
+            first = out.logits[:, 0].float()
+        else:
+            out = self.model(**options)
+            first = out.logits[torch.arange(len(distinct), device=self.device), head_lengths - 1].float()
+        cache = out.past_key_values
+        cache.reorder_cache(where)
+        tails = [list(row[len(row) - row.n_target :]) for row in batch]
+        tail_ids, tail_mask = self._pad(tails)
+        width = tail_ids.shape[1]
+        offsets = torch.arange(width, device=self.device)
+        positions = head_lengths[where].unsqueeze(1) + offsets.unsqueeze(0)
+        tail_logits = self.model(
+            input_ids=tail_ids,
+            attention_mask=torch.cat([head_mask[where], tail_mask], dim=1),
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+        ).logits.float()
+        # token j of a continuation is predicted by the context's last position (j = 0) or by token j - 1
+        logits = torch.cat([first[where].unsqueeze(1), tail_logits[:, : width - 1]], dim=1)
+        token_logprob = logits.gather(-1, tail_ids.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+        mask = tail_mask.to(torch.float64)
+        return torch.stack([(token_logprob.double() * mask).sum(dim=1), mask.sum(dim=1)], dim=1).cpu().numpy()
+
     def _forward_sequence(self, batch: list[list[int]]) -> np.ndarray:
         """Right padding: with causal attention a real token never sees the pads after it, so scores match unpadded."""
         out = np.zeros((len(batch), 2))
@@ -135,7 +255,8 @@ class CausalLMRunner(HFRunnerBase):
         input_ids, attention = self._pad([batch[index] for index in scorable])
         logits = self.model(input_ids=input_ids, attention_mask=attention, use_cache=False).logits[:, :-1].float()
         targets = input_ids[:, 1:].unsqueeze(-1)
-        token_logprob = logits.gather(-1, targets).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+        # one fused log-softmax pass over the vocabulary (a third faster on CPU than gather - logsumexp)
+        token_logprob = torch.log_softmax(logits, dim=-1).gather(-1, targets).squeeze(-1)
         mask = attention[:, 1:].to(torch.float64)
         out[scorable, 0] = (token_logprob.double() * mask).sum(dim=1).cpu().numpy()
         out[scorable, 1] = mask.sum(dim=1).cpu().numpy()

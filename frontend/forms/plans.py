@@ -41,6 +41,7 @@ PROBE_LABELS = {
     "decisions",
     "text_counterfactual": "Text counterfactual: swap group words (he/she...) in the text and count changed decisions",
     "crows_pairs": "CrowS-Pairs: does the language model prefer stereotyped sentences?",
+    "bbq": "BBQ: does the language model answer questions by stereotype when the context leaves it open?",
     "weat": "WEAT: associations between group words and attribute words in the encoder",
     "discrim_eval": "Discrim-eval: the model's yes/no decisions across demographic variations",
 }
@@ -63,6 +64,7 @@ SETTING_PROBES = {
     "attribution_budget": ("tabular_counterfactual", "text_counterfactual"),
     "attribution_black_box": ("tabular_counterfactual", "text_counterfactual"),
     "max_pairs": ("crows_pairs",),
+    "max_items": ("bbq",),
     "n_permutations": ("weat",),
     "max_templates": ("discrim_eval",),
 }
@@ -169,6 +171,9 @@ class PlanForm(forms.Form):
         help_text="Explains texts again after rewrites that keep their meaning, and compares two methods.",
     )  # fmt: skip
     max_pairs = _optional_count("Pairs sampled (CrowS-Pairs)", "Empty: every pair of the benchmark.")
+    max_items = _optional_count(
+        "Items sampled (BBQ)", "Empty: every item. A sample takes equal shares of each category and context."
+    )
     n_permutations = forms.IntegerField(
         label="Permutations per test (WEAT)", initial=PROBE_DEFAULTS.n_permutations, required=False,
         help_text="Random partitions of the permutation test behind each p-value.",

@@ -88,6 +88,7 @@ def test_probe_defaults_name_every_formerly_silent_cap():
         "lexicons": ["gender"],
         "max_pairs": None,
         "max_templates": None,
+        "max_items": None,
         "n_permutations": 10_000,
         "seat_templates": [],
         "max_n_boot": 2000,
@@ -148,6 +149,7 @@ def test_probe_settings_must_be_an_object():
         ({"lexicons": ["gender", ""]}, "lexicons", "probe_settings.lexicons must be a list of lexicon names."),
         ({"max_pairs": 19}, "max_pairs", "probe_settings.max_pairs must be a whole number of at least 20."),
         ({"max_pairs": True}, "max_pairs", "probe_settings.max_pairs must be a whole number of at least 20."),
+        ({"max_items": 19}, "max_items", "probe_settings.max_items must be a whole number of at least 20."),
         ({"max_templates": 9}, "max_templates", "probe_settings.max_templates must be a whole number of at least 10."),
         (
             {"n_permutations": 99},

@@ -1,7 +1,7 @@
 """`python manage.py audit`: upload a dataset, run a group-fairness audit, print and save the report.
 
-Without --dataset it probes a language model or encoder on the built-in benchmarks (CrowS-Pairs, WEAT,
-discrim-eval): ``manage.py audit --model builtin:smollm2-135m-instruct --probe crows_pairs``.
+Without --dataset it probes a language model or encoder on the built-in benchmarks (CrowS-Pairs, BBQ,
+WEAT, discrim-eval): ``manage.py audit --model builtin:smollm2-135m-instruct --probe crows_pairs``.
 
 As a CI gate: ``--fail-on fail|inconclusive`` exits with status 3 when a verdict at or beyond that level exists
 (status 1 when the audit itself could not run); ``--format json|junit`` prints only that document on standard
@@ -64,9 +64,12 @@ class Command(BaseCommand):
             "--probe",
             action="append",
             default=[],
-            help="tabular_counterfactual, text_counterfactual, crows_pairs, weat or discrim_eval (repeatable)",
+            help="tabular_counterfactual, text_counterfactual, crows_pairs, bbq, weat or discrim_eval (repeatable)",
         )
         parser.add_argument("--max-pairs", type=int, default=None, help="CrowS-Pairs: seeded sample of pairs")
+        parser.add_argument(
+            "--max-items", type=int, default=None, help="BBQ: seeded sample of items, stratified by category"
+        )
         parser.add_argument(
             "--attributions", action="store_true", help="explain the probes' findings (IG, occlusion or SHAP)"
         )
@@ -403,6 +406,7 @@ PROBE_OPTIONS = {
     "lexicon": "lexicons",
     "max_pairs": "max_pairs",
     "max_templates": "max_templates",
+    "max_items": "max_items",
     "attributions": "attributions",
     "attribution_budget": "attribution_budget",
     "black_box_attributions": "attribution_black_box",

@@ -180,3 +180,51 @@ def test_smollm2_gguf_converts_to_a_folder_that_prefers_grammatical_text(tmp_pat
     assert fluent > scrambled + 5
     yes, no = runner.next_token_logprobs(["Is Paris the capital of France? Answer:"], [" Yes", " No"])[0]
     assert np.isfinite([yes, no]).all() and max(yes, no) > -10
+
+
+def _joined_logprob(reference, context, continuation) -> float:
+    """Log-probability of the continuation's tokens after BOS + context, from one unpadded forward pass."""
+    tokenizer, model, ids = reference
+    head, tail = ids(context), tokenizer(continuation, add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        logprobs = torch.log_softmax(model(torch.tensor([head + tail])).logits[0].double(), dim=-1)
+    return float(sum(logprobs[len(head) + j - 1, t] for j, t in enumerate(tail)))
+
+
+CONTEXTS = ["the cat sat", "she is a doctor and he", "the cat sat", "the cat sat", "he is"]
+CONTINUATIONS = [" on the mat", " is a nurse", " on the", " good", " not awful ."]
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_continuation_logprob_is_the_joined_forward_pass_with_or_without_a_shared_context(lm_dir, reference, share):
+    runner = CausalLMRunner(lm_dir, device="cpu", batch_size=4)
+    assert runner._shares_prefix  # a llama takes a key/value cache and explicit positions
+    runner._shares_prefix = share  # the shared-context path (one pass per context + its cache) or the joined one
+
+    values = runner.continuation_logprob(CONTEXTS, CONTINUATIONS)
+
+    expected = [_joined_logprob(reference, c, t) for c, t in zip(CONTEXTS, CONTINUATIONS, strict=True)]
+    np.testing.assert_allclose(values[:, 0], expected, atol=1e-4)
+    np.testing.assert_array_equal(values[:, 1], [3, 3, 2, 1, 3])
+
+
+def test_continuation_logprob_moves_a_contexts_trailing_space_and_refuses_the_separator(lm_dir):
+    runner = CausalLMRunner(lm_dir, device="cpu")
+    np.testing.assert_allclose(
+        runner.continuation_logprob(["the cat "], ["sat"]), runner.continuation_logprob(["the cat"], [" sat"])
+    )
+    with pytest.raises(ValueError, match="separator"):
+        runner.continuation_logprob(["a\x1fb"], [" c"])
+    with pytest.raises(ValueError, match="one continuation per context"):
+        runner.continuation_logprob(["a"], [])
+
+
+def test_reporting_moves_the_progress_after_every_batch(lm_dir):
+    runner = CausalLMRunner(lm_dir, device="cpu", batch_size=2)
+    seen = []
+
+    with runner.reporting(lambda fraction, stage: seen.append((round(fraction, 3), stage))):
+        runner.sequence_logprob([SHORT, LONG, "the cat", "he is"])
+
+    assert seen == [(0.45, "scored 2/4 inputs"), (0.9, "scored 4/4 inputs")]
+    assert runner.batch_progress is None
