@@ -216,6 +216,10 @@ class ModelArtifactViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
 
 
 @document_pagination_errors(*LIMIT_OFFSET)
+# The nested estimated_attributes list refuses a null list, or a null item, on the list or the item itself
+# (`estimated_attributes`, `estimated_attributes.0`), not on their non_field_errors.
+@extend_validation_errors(["null", "not_a_list", "invalid"], field_name="estimated_attributes", actions=["create"])
+@extend_validation_errors(["null", "invalid"], field_name="estimated_attributes.INDEX", actions=["create"])
 class AuditPlanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.AuditPlanSerializer
 

@@ -15,7 +15,11 @@ pytestmark = pytest.mark.browser
 
 def test_a_rerun_report_shows_its_regressions_first(live_server, auditor, reviewer, workspace, browser_page):
     dataset = DatasetFactory(user=auditor, workspace=workspace, frame=regression_frame())
-    plan = AuditPlanFactory(user=auditor, workspace=workspace, dataset=dataset, name="Credit decisions by age band")
+    # per_comparison, as in tests/audits/services/test_regressions.py: the planted drop's figures are per comparison.
+    plan = AuditPlanFactory(
+        user=auditor, workspace=workspace, dataset=dataset, name="Credit decisions by age band",
+        verdict_error_control="per_comparison",
+    )  # fmt: skip
     baseline = AuditReportFactory(user=auditor, run__plan=plan)
     approve(baseline, auditor, reviewer)
     replace_stored_rows(plan, regression_frame(drop=">60"))
