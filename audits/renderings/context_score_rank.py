@@ -3,6 +3,7 @@
 from collections import Counter
 
 from audits.reports.score_rank_findings import score_rank_findings
+from explainers.metrics import METRIC_DEFINITIONS
 
 from .formatting import fmt_interval, fmt_number
 
@@ -16,6 +17,7 @@ def _band(finding: dict) -> str:
 def _finding_row(finding: dict, formulas: dict) -> dict:
     return {
         "metric": finding["metric"],
+        "metric_name": (formulas.get(finding["metric"]) or {}).get("name") or finding["metric"],
         "formula": (formulas.get(finding["metric"]) or {}).get("formula", ""),
         "group": finding["group"],
         "reference_group": finding["reference_group"],
@@ -56,7 +58,8 @@ def _description(section: str, data: dict) -> str:
     if section == "continuous":
         outcome = f" against the outcome {data['outcome_column']}" if data.get("outcome_column") else ""
         direction = "higher" if data["higher_is_favourable"] else "lower"
-        return f"Score column {data['score_column']}{outcome} ({direction} is favourable). {data['bootstrap_method']}."
+        method = data["bootstrap_method"][:1].upper() + data["bootstrap_method"][1:]
+        return f"Score column {data['score_column']}{outcome} ({direction} is favourable). {method}."
     query = f", averaged per query ({data['query_column']})" if data.get("query_column") else ""
     return f"Rank column {data['rank_column']}{query}; {data['discount']}; top-k with k = {data['top_k']}. " + (
         f"Intervals: {data['bootstrap_method']}."
@@ -123,8 +126,12 @@ def score_rank_sections(document: dict) -> list[dict]:
 
 
 def not_computable(document: dict) -> dict | None:
+    """The metrics the audit could not compute, by their names (the ids stay in the report document)."""
     entry = document.get("not_computable")
-    return entry if entry and entry.get("metrics") else None
+    if not entry or not entry.get("metrics"):
+        return None
+    names = [METRIC_DEFINITIONS[m].name if m in METRIC_DEFINITIONS else m for m in entry["metrics"]]
+    return {**entry, "names": names}
 
 
 def score_rank_verdicts(document: dict) -> list[tuple[str, int]]:

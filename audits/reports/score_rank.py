@@ -6,8 +6,8 @@ from explainers.pipeline.finish import EngineOutput
 from explainers.pipeline.spec import OUTCOME_CONTINUOUS, EngineInput
 
 NO_DECISION_REASON = (
-    "This audit has no binary decision (continuous scores or ranks only): every metric of the count table "
-    "(design.md section 4) needs a favourable decision, so none is computed."
+    "This audit has no binary decision (continuous scores or ranks only): the disparate impact, parity "
+    "and error-rate metrics all need a favourable decision, so none is computed."
 )
 CONTINUOUS_OUTCOME_REASON = (
     "The outcome is continuous: metrics that need a favourable outcome (true and false positive rates, predictive "

@@ -56,6 +56,9 @@ def test_a_continuous_score_report_page_shows_sentences_the_section_and_what_is_
     assert f"sex: difference of mean scores of female against male is {difference} (95% CI" in text
     assert '<a href="#score-rank-continuous">Continuous scores</a>' in text
     assert '<h2 id="not-computable-head">Not computable</h2>' in text and "disparate_impact" in text
+    # What is not computable is named as the analyst reads it, not by the metric ids alone.
+    assert "Disparate impact ratio, Statistical parity difference" in text
+    assert "(higher is favourable). Non-parametric row bootstrap" in text
     assert "Score column predicted against the outcome salary (higher is favourable)." in text
     assert "Median of the full sample:" in text
 
