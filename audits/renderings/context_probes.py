@@ -161,7 +161,12 @@ def _crows(probe: dict, _attribution) -> dict:
 
 
 def _bbq_row(entry: dict) -> dict:
-    row = {"name": entry["name"], "n_ambiguous": entry["n_ambiguous"], "n_disambiguated": entry["n_disambiguated"]}
+    # BBQ's category ids (Sexual_orientation) read as words; the report document keeps the ids.
+    row = {
+        "name": entry["name"].replace("_", " "),
+        "n_ambiguous": entry["n_ambiguous"],
+        "n_disambiguated": entry["n_disambiguated"],
+    }
     for key in ("accuracy_ambiguous", "accuracy_disambiguated", "s_amb", "s_dis"):
         formatter = fmt_number if key.startswith("accuracy") else fmt_signed
         row[key] = formatter(entry[key])
