@@ -139,6 +139,9 @@ AUDIT_MODEL_PATH_ROOTS = env.list("AUDIT_MODEL_PATH_ROOTS", default=[])
 # (RLIMIT_AS; torch alone reserves ~0.7 GB), for at most AUDIT_MODEL_LOAD_TIMEOUT_S seconds.
 AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES = env.int("AUDIT_MODEL_LOAD_MAX_ADDRESS_BYTES", default=8 * 1024**3)
 AUDIT_MODEL_LOAD_TIMEOUT_S = env.int("AUDIT_MODEL_LOAD_TIMEOUT_S", default=300)
+# A worker repeats that capped child load once per process and model before loading the folder itself, and
+# refuses the run when it fails (audits.execution.model_runner.load_preflight).
+AUDIT_WORKER_LOAD_PREFLIGHT = env.bool("AUDIT_WORKER_LOAD_PREFLIGHT", default=True)
 # Models the platform builds or converts itself (demo classifier, GGUF conversions).
 AUDIT_BUILTIN_MODELS_DIR = Path(env("AUDIT_BUILTIN_MODELS_DIR", default=str(BASE_DIR / "var" / "models")))
 # Audits that run transformers models go to this Celery queue; CPU workers consume it too unless told not to.
