@@ -9,6 +9,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
+
+def postgres_options(database: dict) -> dict:
+    """`database` with psycopg's server-side parameter binding and prepared statements when it is PostgreSQL.
+
+    A statement run DATABASE_PREPARE_THRESHOLD times (5) on a connection is prepared there: PostgreSQL then plans it
+    once, not at every request (planning the report list's joins cost several times its execution). Set it to `off`
+    behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode)."""
+    if not database.get("ENGINE", "").endswith("postgresql"):
+        return database
+    threshold = env("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
+    options = database.setdefault("OPTIONS", {})
+    options["server_side_binding"] = True
+    options["prepare_threshold"] = None if threshold in ("", "off", "none") else int(threshold)
+    return database
+
+
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 

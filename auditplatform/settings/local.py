@@ -8,13 +8,13 @@ name means nothing to that transport; without one kombu warns "No hostname was s
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, CELERY_BROKER_URL, env
+from .base import BASE_DIR, CELERY_BROKER_URL, env, postgres_options
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-only-insecure-key-do-not-use-in-production")
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}"),
+    "default": postgres_options(env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}")),
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web server, the CLI and the worker process read while one writes.

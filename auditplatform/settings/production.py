@@ -1,12 +1,12 @@
 """Production settings: everything from the environment, no default for any secret."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, postgres_options
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
-DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES = {"default": postgres_options(env.db("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 # Chords (fanned-out audits) need a result backend; Redis serves as both by default.

@@ -1,12 +1,12 @@
 """Test settings: real PostgreSQL and Redis (started by `make test`)."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, postgres_options
 
 DEBUG = False
 SECRET_KEY = "test-only-key"
 DATABASES = {
-    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/auditplatform"),
+    "default": postgres_options(env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/auditplatform")),
 }
 # Redis database 15 keeps test messages away from a developer's own broker.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")

@@ -22,10 +22,9 @@ from . import serializers as s
 from . import serializers_governance as g
 from .filters import UNKNOWN_PARAMETER, AuditReportFilter, StrictFilterBackend
 from .pagination import IdCursorPagination
+from .report_reads import LIST_VALUES, json_fast_path, report_detail_body, report_list_items
 from .schema_errors import CURSOR, LIMIT_OFFSET, document_pagination_errors
 from .views import request_id
-
-LIST_COLUMNS = ("id", "workspace_id", "run_id", "schema_version", "sha256", "created_at")
 
 
 def _export_response(request, report, fmt: str) -> HttpResponse:
@@ -50,22 +49,26 @@ class AuditReportViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         reports = selectors.audit_report_list(user=self.request.user).select_related("run", "workspace")
-        if self.action == "list":
-            # The list never shows the document: leave its text (up to megabytes a report) in the database, and load
-            # only the columns it shows (not the plans' and runs' JSON settings, parsed for nothing otherwise).
-            reports = reports.select_related("run__plan", "verdicts", "review").only(
-                *LIST_COLUMNS, "workspace__slug", "run__id", "run__plan__id", "run__plan__model_id",
-                "run__plan__dataset_id", "verdicts__report_id", "verdicts__counts", "review__report_id",
-                "review__status",
-            )  # fmt: skip
+        if self.action == "retrieve":
+            # The document is read only when this process has not served the report's body yet (report_reads).
+            return reports.defer("canonical_json")
         return reports
 
     def get_serializer_class(self):
         return g.AuditReportListSerializer if self.action == "list" else s.AuditReportSerializer
 
+    def list(self, request, *args, **kwargs):
+        # Rows, not model instances: the items are AuditReportListSerializer's, built by report_list_items.
+        reports = self.filter_queryset(self.get_queryset()).values(*LIST_VALUES)
+        page = self.paginate_queryset(reports)
+        return self.get_paginated_response(report_list_items(page))
+
     def retrieve(self, request, *args, **kwargs):
         report = self.get_object()  # once: the view is recorded for the report served
         report_record_view(user=request.user, report=report, via="api", request_id=request_id(request))
+        if json_fast_path(request):
+            body = report_detail_body(report, lambda: self.get_serializer(report).data)
+            return HttpResponse(body, content_type="application/json")
         return Response(self.get_serializer(report).data)
 
     @extend_schema(responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT)})
