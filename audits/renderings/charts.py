@@ -39,8 +39,40 @@ def _c(value: float) -> str:
     return f"{value:.1f}"
 
 
+# Advance widths in em of DejaVu Sans (the charts' font; other sans fonts are close), rounded up so that an estimate
+# is never short: a label that does not fit is cut with an ellipsis instead of running off the chart's left edge.
+_NARROW, _WIDE = set("fijlrtI!|.,:;'()[]{} "), set("mwMW@%")
+FONT_PX = 11
+LABEL_SPACE = LABEL_WIDTH - 10  # the label ends 6 px before the bars and keeps 4 px from the left edge
+
+
+def _em(char: str) -> float:
+    if char in _NARROW:
+        return 0.42
+    if char in _WIDE:
+        return 1.0
+    if char.isupper() or not char.isascii():
+        return 0.78
+    return 0.64
+
+
+def text_width(text: str, font_px: float = FONT_PX) -> float:
+    """An upper estimate of the width of `text` in pixels."""
+    return sum(_em(char) for char in text) * font_px
+
+
+def fit_label(text: str, space: float = LABEL_SPACE) -> str:
+    """`text`, or its longest beginning followed by an ellipsis, that fits `space` pixels."""
+    if text_width(text) <= space:
+        return text
+    cut = len(text)
+    while cut > 0 and text_width(text[:cut].rstrip() + "…") > space:
+        cut -= 1
+    return text[:cut].rstrip() + "…"
+
+
 def _label(text: str, y: float) -> str:
-    short = text if len(text) <= 30 else text[:29] + "…"
+    short = fit_label(text)
     return (
         f'<text x="{_c(LABEL_WIDTH - 6)}" y="{_c(y + 12)}" text-anchor="end">'
         f"<title>{escape(text)}</title>{escape(short)}</text>"
