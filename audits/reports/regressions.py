@@ -11,6 +11,7 @@ The section is absent from a report whose plan had no approved report when the r
 """
 
 from audits.models import AuditPlan, AuditReport
+from explainers.metrics.family import EQUALIZED_ODDS, FAMILYWISE, FDR
 from explainers.metrics.regressions import (
     AuditSnapshot,
     Regression,
@@ -19,6 +20,7 @@ from explainers.metrics.regressions import (
     find_regressions,
     table_from_group_stats,
 )
+from explainers.metrics.verdicts import Verdict, band_verdict
 
 from .sentences import regression_sentence
 
@@ -27,8 +29,9 @@ REGRESSION_METHOD = (
     "compared with the plan's last approved report: a metric move is a regression when it points away from parity, "
     "exceeds the plan's regression_tolerance and its percentile interval of the difference (independent bootstraps "
     "of both count tables, B and alpha of the plan, seeds from numpy SeedSequence([slice seed, 0x72656772]).spawn(2): "
-    "baseline, current) excludes zero; also verdicts that got worse, new probe failures and groups that fell under "
-    "the minimum size"
+    "baseline, current) excludes zero; also verdicts that got worse (but not a pass that became inconclusive only "
+    "because the audit-wide interval of verdict_error_control is wider, the result's own interval still inside its "
+    "band), new probe failures and groups that fell under the minimum size"
 )
 
 
@@ -36,9 +39,13 @@ def audit_snapshot(document: dict) -> AuditSnapshot:
     """A report document read as the regression statistics need it: per slice its count table (rebuilt from the
     group rows), reference group, seed and verdicts; per probe its verdict."""
     verdicts: dict[tuple[str, str], dict] = {}
+    passes_alone: dict[tuple[str, str], set] = {}
+    audit_wide = document.get("verdict_error_control") in (FAMILYWISE, FDR)
     for result in document["results"]:
         key = (result["attribute"], result["decision_class"])
         verdicts.setdefault(key, {})[(result["metric"], result["group"])] = result["verdict"]
+        if audit_wide and _passes_alone(result):
+            passes_alone.setdefault(key, set()).add((result["metric"], result["group"]))
     slices = tuple(
         SliceSnapshot(
             attribute=a["attribute"],
@@ -47,12 +54,26 @@ def audit_snapshot(document: dict) -> AuditSnapshot:
             table=table_from_group_stats(a["groups"]),
             seed=a["seed"],
             verdicts=verdicts.get((a["attribute"], a["decision_class"]), {}),
+            passes_alone=frozenset(passes_alone.get((a["attribute"], a["decision_class"]), ())),
         )
         for a in document["attributes"]
     )
     probes = {(p["probe"], p["attribute"]): p["verdict"] for p in document.get("probes") or []}
     checks = {c["text"]: c["verdict"] for c in (document.get("checks") or {}).get("items") or []}
     return AuditSnapshot(slices=slices, probes=probes, checks=checks)
+
+
+def _passes_alone(result: dict) -> bool:
+    """Whether an audit-wide interval decided `result` while its own per-comparison interval lies inside its band.
+
+    Never for equalized odds: its own percentile interval under-covers near the band edge, which is why a derived
+    interval decides it under every rule (explainers.metrics.family)."""
+    if result["metric"] == EQUALIZED_ODDS or result.get("adjusted_ci_low") is None:
+        return False
+    if result.get("ci_low") is None or result.get("ci_high") is None:
+        return False
+    own = band_verdict(result["ci_low"], result["ci_high"], result["band_low"], result["band_high"])
+    return own == Verdict.PASS
 
 
 def plan_regression_rules(plan: AuditPlan) -> RegressionRules:

@@ -50,6 +50,9 @@ class SliceSnapshot:
     """One audited slice of a report: its count table, reference group, seed and the verdict of each result.
 
     verdicts: ``(metric, group) -> verdict`` as reported.
+    passes_alone: the ``(metric, group)`` whose own (per-comparison) interval lies inside the band while a wider,
+    audit-wide interval decided their verdict (verdict_error_control familywise or fdr): a pass there that became
+    inconclusive moved because the family grew, not because the group did.
     """
 
     attribute: str
@@ -58,6 +61,7 @@ class SliceSnapshot:
     table: CountTable
     seed: int
     verdicts: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    passes_alone: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -250,7 +254,10 @@ def _verdict_changes(now: SliceSnapshot, before: SliceSnapshot, small: set[str])
         worse = worse and VERDICT_SEVERITY[after] > VERDICT_SEVERITY[previous]
         # A pass that can no longer be judged, unless a group fell under the minimum (its own item says so).
         lost = previous == "pass" and after in UNJUDGED and not ({group, now.reference_group} & small)
-        if worse or lost:
+        # A pass withheld only by a wider audit-wide interval: the group's own interval still passes, so nothing about
+        # the group got worse (a real move of its metric is a metric_move of its own).
+        widened = previous == "pass" and after == "inconclusive" and (metric, group) in now.passes_alone
+        if (worse or lost) and not widened:
             out.append(
                 Regression(
                     kind="verdict_change",
