@@ -1,8 +1,5 @@
 """A report's page, its review panel (each button posts to the review service) and its export downloads."""
 
-import threading
-from collections import OrderedDict
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -16,6 +13,7 @@ from audits.exceptions import ApplicationError
 from audits.exports import signed_formats
 from audits.models import ReportReview
 from audits.renderings.page import report_page_context
+from audits.reports.memo import Memo
 from audits.services import reviews
 from audits.services.report_exports import report_export
 from audits.services.reports import report_record_view
@@ -91,33 +89,25 @@ def _baseline_url(request, baseline: dict | None) -> str:
 
 # What the page shows from a report's document, kept per web process: a report never changes (a re-audit makes a new
 # one), so its context is computed once, not at every opening (json.loads of the canonical JSON, charts, sentences).
-_PAGE_CACHE_SIZE = 64
-_page_cache: OrderedDict[tuple[int, str], dict] = OrderedDict()
-_page_cache_lock = threading.Lock()
+_pages: Memo[dict] = Memo(64)
 
 
 def _document_page(report) -> dict:
     """The document's part of the page (report_page_context) and what the exports and regressions need from it;
     loads the canonical JSON only when the report is not cached (the view defers it)."""
-    key = (report.pk, report.sha256)
-    with _page_cache_lock:
-        cached = _page_cache.get(key)
-        if cached is not None:
-            _page_cache.move_to_end(key)
-            return cached
-    document = report.document
-    value = {
-        "context": report_page_context(document, report.sha256),
-        # Selection rates (group results) or scoring rates (a score audited without decisions) make an LL144 summary.
-        "group_audit": bool(document.get("attributes") or (document.get("score_rates") or {}).get("by_attribute")),
-        "signed": signed_formats(document),
-        "baseline": (document.get("regressions") or {}).get("baseline"),
-    }
-    with _page_cache_lock:
-        _page_cache[key] = value
-        while len(_page_cache) > _PAGE_CACHE_SIZE:
-            _page_cache.popitem(last=False)
-    return value
+
+    def compute() -> dict:
+        document = report.document
+        return {
+            "context": report_page_context(document, report.sha256),
+            # Selection rates (group results) or scoring rates (a score audited without decisions) make an LL144
+            # summary.
+            "group_audit": bool(document.get("attributes") or (document.get("score_rates") or {}).get("by_attribute")),
+            "signed": signed_formats(document),
+            "baseline": (document.get("regressions") or {}).get("baseline"),
+        }
+
+    return _pages.get_or_compute((report.pk, report.sha256), compute)
 
 
 def _trail(request, report, review: ReportReview | None) -> dict:
